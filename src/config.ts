@@ -1,0 +1,113 @@
+import { z } from 'zod';
+
+/**
+ * Every setting the engine reads from its environment, parsed once at start-up.
+ * A wrong value stops the process with the variable's name and what was expected,
+ * because a half-configured sync engine is worse than one that refuses to start.
+ */
+
+const port = z.coerce.number().int().min(0).max(65535);
+const optionalString = z
+  .string()
+  .trim()
+  .transform((s) => (s === '' ? undefined : s))
+  .optional();
+
+const postgresUrl = z
+  .string()
+  .trim()
+  .refine((v) => {
+    try {
+      const u = new URL(v);
+      return u.protocol === 'postgres:' || u.protocol === 'postgresql:';
+    } catch {
+      return false;
+    }
+  }, 'expected a PostgreSQL connection URL such as postgres://user:password@host:5432/database');
+
+const hostPort = z
+  .string()
+  .trim()
+  .regex(/^[^\s:/]+:\d{1,5}$/, 'expected host:port, e.g. localhost:7233');
+
+const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
+
+const httpUrl = z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' });
+
+export const DEFAULT_XERO_SCOPES =
+  'openid profile email offline_access accounting.invoices accounting.payments accounting.contacts accounting.settings accounting.attachments';
+
+export const configSchema = z.object({
+  LOG_LEVEL: logLevel.default('info'),
+  DATA_DIR: z.string().trim().min(1).default('./data'),
+
+  HOST: z.string().trim().min(1).default('127.0.0.1'),
+  PORT: port.default(3000),
+  PUBLIC_URL: z.preprocess((v) => (v === '' ? undefined : v), httpUrl.optional()),
+
+  DATABASE_URL: z.preprocess((v) => (v === '' ? undefined : v), postgresUrl.optional()),
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+
+  TEMPORAL_ADDRESS: z.preprocess((v) => (v === '' ? undefined : v), hostPort.optional()),
+  TEMPORAL_NAMESPACE: z.string().trim().min(1).default('default'),
+  TEMPORAL_TASK_QUEUE: z.string().trim().min(1).default('xero-sync'),
+  TEMPORAL_CLI_PATH: optionalString,
+  TEMPORAL_DEV_PORT: port.default(7233),
+  TEMPORAL_UI_PORT: port.default(8233),
+  TEMPORAL_UI_URL: z.preprocess((v) => (v === '' ? undefined : v), httpUrl.optional()),
+
+  XERO_CLIENT_ID: optionalString,
+  XERO_CLIENT_SECRET: optionalString,
+  XERO_SCOPES: z.string().trim().min(1).default(DEFAULT_XERO_SCOPES),
+  XERO_LOGIN_URL: httpUrl.default('https://login.xero.com'),
+  XERO_IDENTITY_URL: httpUrl.default('https://identity.xero.com'),
+  XERO_API_URL: httpUrl.default('https://api.xero.com'),
+  XERO_SIM_PORT: port.default(4010),
+
+  TOKEN_ENCRYPTION_KEY: z.preprocess(
+    (v) => (v === '' ? undefined : v),
+    z
+      .string()
+      .regex(/^[0-9a-fA-F]{64}$|^[A-Za-z0-9+/]{43}=$/, 'expected 32 bytes as 64 hex characters or 44 base64 characters')
+      .optional(),
+  ),
+  SESSION_SECRET: z.preprocess((v) => (v === '' ? undefined : v), z.string().min(32, 'expected at least 32 characters').optional()),
+});
+
+export type Config = z.infer<typeof configSchema>;
+
+export class ConfigError extends Error {
+  constructor(public readonly issues: string[]) {
+    super(`Invalid configuration:\n${issues.map((i) => `  - ${i}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Parses the environment; throws a ConfigError naming every bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const result = configSchema.safeParse(env);
+  if (result.success) {
+    const cfg = result.data;
+    if (Boolean(cfg.XERO_CLIENT_ID) !== Boolean(cfg.XERO_CLIENT_SECRET)) {
+      throw new ConfigError(['XERO_CLIENT_ID and XERO_CLIENT_SECRET: set both (real Xero) or neither (the Xero simulator)']);
+    }
+    return cfg;
+  }
+  const issues = result.error.issues.map((issue) => {
+    const name = issue.path.join('.');
+    const given = env[name];
+    // Never echo the value of something that may be a secret.
+    const shown = given === undefined || /SECRET|KEY|PASSWORD|URL/.test(name) ? '' : ` (got "${given}")`;
+    return `${name}: ${issue.message}${shown}`;
+  });
+  throw new ConfigError(issues);
+}
+
+/** True when no real Xero app is configured, so the engine talks to the simulator. */
+export function usesXeroSimulator(cfg: Config): boolean {
+  return !cfg.XERO_CLIENT_ID;
+}
+
+export function publicUrl(cfg: Config): string {
+  return cfg.PUBLIC_URL ?? `http://localhost:${cfg.PORT}`;
+}

@@ -1,0 +1,56 @@
+import { Kysely, Migrator, PostgresDialect, sql, type Dialect } from 'kysely';
+import { PGliteDialect } from 'kysely-pglite-dialect';
+import { PGlite } from '@electric-sql/pglite';
+import pg from 'pg';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import type { Database } from './schema';
+import { migrations } from './migrations';
+
+export type Db = Kysely<Database>;
+
+export interface DatabaseHandle {
+  db: Db;
+  kind: 'postgres' | 'pglite';
+  close(): Promise<void>;
+}
+
+export type DatabaseTarget =
+  | { kind: 'postgres'; url: string; poolSize?: number; /** For tests: isolate in a schema. */ searchPath?: string }
+  | { kind: 'pglite'; /** A directory, or undefined for memory. */ dataDir?: string };
+
+export function openDatabase(target: DatabaseTarget): DatabaseHandle {
+  let dialect: Dialect;
+  if (target.kind === 'postgres') {
+    const pool = new pg.Pool({
+      connectionString: target.url,
+      max: target.poolSize ?? 10,
+      connectionTimeoutMillis: 5_000,
+      options: target.searchPath ? `-c search_path=${target.searchPath}` : undefined,
+    });
+    // An idle client losing its server (Postgres restart) must not crash the process.
+    pool.on('error', () => undefined);
+    dialect = new PostgresDialect({ pool });
+  } else {
+    if (target.dataDir) mkdirSync(path.dirname(path.resolve(target.dataDir)), { recursive: true });
+    dialect = new PGliteDialect(new PGlite(target.dataDir ? path.resolve(target.dataDir) : undefined));
+  }
+  const db = new Kysely<Database>({ dialect });
+  return { db, kind: target.kind, close: () => db.destroy() };
+}
+
+/** Brings the schema up to date; safe to run from several processes at once (advisory lock). */
+export async function migrateToLatest(db: Db): Promise<string[]> {
+  const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations } });
+  const { error, results } = await migrator.migrateToLatest();
+  const failed = results?.find((r) => r.status === 'Error');
+  if (error || failed) {
+    throw new Error(`database migration${failed ? ` ${failed.migrationName}` : ''} failed: ${(error as Error | undefined)?.message ?? 'unknown error'}`);
+  }
+  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}
+
+/** One round trip, for health checks. */
+export async function pingDatabase(db: Db): Promise<void> {
+  await sql`select 1`.execute(db);
+}

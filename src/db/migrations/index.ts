@@ -1,0 +1,10 @@
+import type { Migration } from 'kysely';
+import * as m0001 from './0001_initial';
+
+/**
+ * Every migration, in order. Kept in code (not read from a folder) so bundles and
+ * `tsx` runs see the same list. Never edit a released migration: add a new one.
+ */
+export const migrations: Record<string, Migration> = {
+  '0001_initial': m0001,
+};

@@ -1,0 +1,120 @@
+import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+
+/** Row types of the engine's tables; the migrations in ./migrations are their source of truth. */
+
+type CreatedAt = ColumnType<Date, Date | string | undefined, never>;
+type UpdatedAt = ColumnType<Date, Date | string | undefined, Date | string>;
+type Json<T> = ColumnType<T, string, string>;
+
+/** A host system (quoting app, CRM, …) that calls the API with its own keys. */
+export interface HostAppsTable {
+  id: Generated<string>;
+  name: string;
+  webhook_url: string | null;
+  /** Encrypted like Xero tokens: the host needs it back in clear to verify signatures. */
+  webhook_secret_enc: string | null;
+  created_at: CreatedAt;
+}
+
+export interface ApiKeysTable {
+  id: Generated<string>;
+  host_app_id: string;
+  /** First characters of the key, shown in listings so a key can be recognised without storing it. */
+  prefix: string;
+  /** SHA-256 of the whole key; keys are long random strings, so a fast hash is enough. */
+  key_hash: string;
+  created_at: CreatedAt;
+  last_used_at: Date | null;
+  revoked_at: Date | null;
+}
+
+/** A customer of the host app: one Xero organisation at most, its own settings and data. */
+export interface AccountsTable {
+  id: Generated<string>;
+  host_app_id: string;
+  /** The host's own id for the account; unique per host app. */
+  external_id: string;
+  name: string;
+  options: Json<Record<string, unknown>>;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
+}
+
+export type ConnectionStatus = 'active' | 'needs_reconnect';
+
+export interface ConnectionsTable {
+  id: Generated<string>;
+  account_id: string;
+  tenant_id: string;
+  tenant_name: string;
+  /** Xero's id of the connection, needed to disconnect one tenant. */
+  xero_connection_id: string | null;
+  access_token_enc: string;
+  refresh_token_enc: string;
+  access_token_expires_at: Date;
+  scopes: string;
+  status: ConnectionStatus;
+  status_reason: string | null;
+  connected_at: CreatedAt;
+  updated_at: UpdatedAt;
+}
+
+export interface SettingsTable {
+  account_id: string;
+  settings: Json<Record<string, unknown>>;
+  updated_at: UpdatedAt;
+}
+
+export type EntityKind = 'contact' | 'invoice' | 'bill' | 'credit_note' | 'payment' | 'attachment';
+
+/** Which Xero document stands for which host document: the memory that makes writes idempotent. */
+export interface EntityLinksTable {
+  id: Generated<string>;
+  account_id: string;
+  kind: EntityKind;
+  host_id: string;
+  xero_id: string;
+  xero_number: string | null;
+  data: Json<Record<string, unknown>>;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
+}
+
+export type SyncOutcome = 'success' | 'failure' | 'skipped';
+
+export interface SyncLogTable {
+  id: Generated<string>;
+  account_id: string;
+  /** What was synced: invoice, payment, contact, attachment, … */
+  kind: string;
+  /** What was done: create, update, delete, void, … */
+  action: string;
+  /** The host document, e.g. the order number. */
+  host_ref: string | null;
+  outcome: SyncOutcome;
+  xero_id: string | null;
+  message: string | null;
+  error: Json<Record<string, unknown>> | null;
+  workflow_id: string | null;
+  run_id: string | null;
+  created_at: CreatedAt;
+}
+
+export interface Database {
+  host_apps: HostAppsTable;
+  api_keys: ApiKeysTable;
+  accounts: AccountsTable;
+  connections: ConnectionsTable;
+  settings: SettingsTable;
+  entity_links: EntityLinksTable;
+  sync_log: SyncLogTable;
+}
+
+export type HostApp = Selectable<HostAppsTable>;
+export type Account = Selectable<AccountsTable>;
+export type NewAccount = Insertable<AccountsTable>;
+export type Connection = Selectable<ConnectionsTable>;
+export type ConnectionUpdate = Updateable<ConnectionsTable>;
+export type EntityLink = Selectable<EntityLinksTable>;
+export type SyncLogEntry = Selectable<SyncLogTable>;
+export type NewSyncLogEntry = Insertable<SyncLogTable>;

@@ -1,0 +1,65 @@
+import { z } from 'zod';
+
+/**
+ * An account's setup: how its host documents become Xero documents. Stored as JSON per account,
+ * edited on the Setup page and through the API. Codes refer to the connected organisation's
+ * live data; whether they still exist there is checked when a document is synced.
+ */
+
+export const INVOICE_STATUSES = ['DRAFT', 'SUBMITTED', 'AUTHORISED'] as const;
+export const REFERENCE_FIELDS = ['orderNumber', 'jobDescription', 'customerReference', 'jobLocation'] as const;
+export const PERSON_NAME_FORMATS = ['first_last', 'last_first', 'last_comma_first'] as const;
+export const LINE_AMOUNT_TYPES = ['Exclusive', 'Inclusive', 'NoTax'] as const;
+
+const code = z.string().trim().min(1, 'choose one').max(50);
+
+export const settingsSchema = z
+  .object({
+    /** Account for sales (invoice) lines. */
+    revenueAccountCode: code.optional(),
+    /** Direct-costs account for bill lines; must differ from the revenue account. */
+    expenseAccountCode: code.optional(),
+    /** Bank account that receives payments. */
+    bankAccountCode: code.optional(),
+    /** Xero TaxType used when a host line names no tax code. */
+    defaultTaxType: code.optional(),
+    brandingThemeId: z.uuid('expected a branding theme id').optional(),
+    /** Tracking category that host cost centres map to. */
+    trackingCategoryName: z.string().trim().min(1).max(100).optional(),
+    /** Host cost centre → option name in that category; an unmapped cost centre uses its own name. */
+    costCentreOptions: z.record(z.string().trim().min(1), z.string().trim().min(1)).default({}),
+    invoiceStatus: z.enum(INVOICE_STATUSES).default('AUTHORISED'),
+    lineAmountTypes: z.enum(LINE_AMOUNT_TYPES).default('Exclusive'),
+    /** Prepended to the order number to make the Xero invoice number. */
+    invoiceNumberPrefix: z.string().max(20).default(''),
+    /** What the Xero reference is made of, joined with " / ". */
+    referenceFields: z.array(z.enum(REFERENCE_FIELDS)).min(1, 'choose at least one').default(['orderNumber']),
+    /** Host job status to report when an invoice is exported (empty: report none). */
+    exportedJobStatus: z.string().trim().max(100).optional(),
+    syncPayments: z.boolean().default(true),
+    updateXeroContacts: z.boolean().default(true),
+    syncInvoiceEdits: z.boolean().default(true),
+    personNameFormat: z.enum(PERSON_NAME_FORMATS).default('first_last'),
+    accountNumberFromPayerReference: z.boolean().default(false),
+    contactSyncIntervalHours: z.number().int().min(1).max(168).default(6),
+    defaultDueDays: z.number().int().min(0).max(365).default(30),
+  })
+  .superRefine((s, ctx) => {
+    if (s.revenueAccountCode && s.expenseAccountCode && s.revenueAccountCode === s.expenseAccountCode) {
+      ctx.addIssue({ code: 'custom', path: ['expenseAccountCode'], message: 'must differ from the revenue account' });
+    }
+  });
+
+export type Settings = z.infer<typeof settingsSchema>;
+export type SettingsInput = z.input<typeof settingsSchema>;
+
+export const DEFAULT_SETTINGS: Settings = settingsSchema.parse({});
+
+/** What invoice sync needs before it can run; each entry names the missing setting. */
+export function missingForInvoices(s: Settings): Array<keyof Settings> {
+  const missing: Array<keyof Settings> = [];
+  if (!s.revenueAccountCode) missing.push('revenueAccountCode');
+  if (!s.defaultTaxType) missing.push('defaultTaxType');
+  if (s.syncPayments && !s.bankAccountCode) missing.push('bankAccountCode');
+  return missing;
+}

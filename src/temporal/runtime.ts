@@ -1,0 +1,24 @@
+import { Runtime } from '@temporalio/worker';
+import type { Logger } from '../log';
+
+let installed = false;
+
+/**
+ * Installs the Temporal runtime without its own signal handlers: the engine shuts its parts
+ * down in order itself (web, then worker, then connections, then the dev server).
+ */
+export function installTemporalRuntime(log: Logger): void {
+  if (installed) return;
+  installed = true;
+  Runtime.install({
+    shutdownSignals: [],
+    logger: {
+      log: (level, message, meta) => log[level === 'TRACE' ? 'trace' : (level.toLowerCase() as 'info')]({ ...meta }, message),
+      trace: (message, meta) => log.trace({ ...meta }, message),
+      debug: (message, meta) => log.debug({ ...meta }, message),
+      info: (message, meta) => log.info({ ...meta }, message),
+      warn: (message, meta) => log.warn({ ...meta }, message),
+      error: (message, meta) => log.error({ ...meta }, message),
+    },
+  });
+}

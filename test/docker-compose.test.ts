@@ -1,0 +1,82 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parse } from 'yaml';
+import { configSchema } from '../src/config';
+
+// Docker cannot run here, so the compose file is checked by reading it: services, ports, wiring.
+const root = path.join(__dirname, '..');
+const compose = parse(readFileSync(path.join(root, 'docker-compose.yml'), 'utf8'), { merge: true }) as {
+  services: Record<string, { image?: string; build?: unknown; command?: string[]; environment?: Record<string, string>; ports?: string[]; depends_on?: Record<string, { condition: string }> }>;
+};
+const svc = (name: string) => {
+  const s = compose.services[name];
+  assert.ok(s, `service ${name} missing`);
+  return s;
+};
+
+describe('docker-compose.yml', () => {
+  test('has postgres, temporal, temporal-ui, worker and web', () => {
+    assert.deepEqual(Object.keys(compose.services).sort(), ['migrate', 'postgres', 'temporal', 'temporal-ui', 'web', 'worker']);
+    assert.match(svc('postgres').image ?? '', /^postgres:\d+/);
+    assert.match(svc('temporal').image ?? '', /^temporalio\/auto-setup:/);
+    assert.match(svc('temporal-ui').image ?? '', /^temporalio\/ui:/);
+  });
+
+  test('temporal runs on the postgres service with the same credentials', () => {
+    const t = svc('temporal').environment ?? {};
+    const p = svc('postgres').environment ?? {};
+    assert.equal(t.DB, 'postgres12');
+    assert.equal(t.POSTGRES_SEEDS, 'postgres');
+    assert.equal(t.POSTGRES_USER, p.POSTGRES_USER);
+    assert.equal(t.POSTGRES_PWD, p.POSTGRES_PASSWORD);
+    assert.equal(svc('temporal-ui').environment?.TEMPORAL_ADDRESS, 'temporal:7233');
+  });
+
+  test('worker and web are built from the Dockerfile, wired to postgres and temporal', () => {
+    for (const name of ['worker', 'web', 'migrate']) {
+      const s = svc(name);
+      assert.ok(s.build, `${name} is not built`);
+      const env = s.environment ?? {};
+      assert.match(env.DATABASE_URL ?? '', /@postgres:5432\/xero_sync$/);
+      assert.equal(env.TEMPORAL_ADDRESS, 'temporal:7233');
+    }
+    // Start order: postgres healthy → migrations done → worker/web, which also wait for Temporal.
+    assert.equal(svc('migrate').depends_on?.postgres?.condition, 'service_healthy');
+    assert.equal(svc('temporal').depends_on?.postgres?.condition, 'service_healthy');
+    for (const name of ['worker', 'web']) {
+      assert.equal(svc(name).depends_on?.migrate?.condition, 'service_completed_successfully');
+      assert.equal(svc(name).depends_on?.temporal?.condition, 'service_healthy');
+    }
+    assert.deepEqual(svc('worker').command, ['npm', 'run', 'worker']);
+    assert.deepEqual(svc('web').command, ['npm', 'run', 'web']);
+    assert.deepEqual(svc('migrate').command, ['npm', 'run', 'migrate']);
+    assert.equal(svc('web').environment?.HOST, '0.0.0.0');
+    assert.equal(svc('web').environment?.PORT, '3000');
+  });
+
+  test('publishes the web (3000), Temporal gRPC (7233) and UI (8080) ports', () => {
+    assert.ok(svc('web').ports?.includes('3000:3000'));
+    assert.ok(svc('temporal').ports?.includes('7233:7233'));
+    assert.ok(svc('temporal-ui').ports?.includes('8080:8080'));
+  });
+
+  test('every engine variable it sets is one the config knows, and secrets come from .env', () => {
+    const known = new Set(Object.keys(configSchema.shape));
+    for (const name of ['worker', 'web', 'migrate']) {
+      for (const key of Object.keys(svc(name).environment ?? {})) assert.ok(known.has(key), `${name}: unknown variable ${key}`);
+    }
+    const raw = readFileSync(path.join(root, 'docker-compose.yml'), 'utf8');
+    for (const secret of ['XERO_CLIENT_SECRET', 'TOKEN_ENCRYPTION_KEY', 'SESSION_SECRET', 'POSTGRES_PASSWORD']) {
+      assert.match(raw, new RegExp(`\\$\\{${secret}:\\?`), `${secret} must be required from the environment`);
+    }
+  });
+
+  test('the npm scripts the services run exist, and the Dockerfile copies the code they need', () => {
+    const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+    for (const script of ['worker', 'web', 'migrate']) assert.ok(pkg.scripts[script], `npm script ${script} missing`);
+    const dockerfile = readFileSync(path.join(root, 'Dockerfile'), 'utf8');
+    for (const dir of ['src', 'workflows', 'activities', 'web']) assert.match(dockerfile, new RegExp(`COPY ${dir} `));
+  });
+});
