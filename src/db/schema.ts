@@ -100,6 +100,24 @@ export interface SyncLogTable {
   created_at: CreatedAt;
 }
 
+/** Host webhook outbox: see src/host-webhooks/. */
+export interface WebhookOutboxTable {
+  id: Generated<string>;
+  event_id: Generated<string>;
+  host_app_id: string;
+  account_id: string | null;
+  event_type: string;
+  ordering_key: string;
+  payload: Json<Record<string, unknown>>;
+  created_at: CreatedAt;
+  attempts: Generated<number>;
+  next_attempt_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  last_attempt_at: Date | null;
+  last_status: number | null;
+  last_error: string | null;
+  delivered_at: Date | null;
+}
+
 export interface Database {
   host_apps: HostAppsTable;
   api_keys: ApiKeysTable;
@@ -108,6 +126,7 @@ export interface Database {
   settings: SettingsTable;
   entity_links: EntityLinksTable;
   sync_log: SyncLogTable;
+  webhook_outbox: WebhookOutboxTable;
 }
 
 export type HostApp = Selectable<HostAppsTable>;

@@ -1,5 +1,6 @@
 import type { Migration } from 'kysely';
 import * as m0001 from './0001_initial';
+import * as m0004 from './0004_host_webhooks';
 
 /**
  * Every migration, in order. Kept in code (not read from a folder) so bundles and
@@ -7,4 +8,5 @@ import * as m0001 from './0001_initial';
  */
 export const migrations: Record<string, Migration> = {
   '0001_initial': m0001,
+  '0004_host_webhooks': m0004,
 };

@@ -1,0 +1,161 @@
+import { sql, type Kysely } from 'kysely';
+import type { Database } from '../db/schema';
+import type { Logger } from '../log';
+import { SIGNATURE_HEADER, signHostWebhook } from './signature';
+
+export interface WebhookTarget {
+  url: string;
+  secret: string;
+}
+
+export interface DeliveryOptions {
+  db: Kysely<Database>;
+  log: Logger;
+  /** The host app's webhook URL and secret in clear, or undefined when it has none. */
+  targetFor(hostAppId: string): Promise<WebhookTarget | undefined>;
+  timeoutMs?: number;
+  /** Backoff after the n-th failure: base * 2^(n-1), capped. */
+  backoffBaseMs?: number;
+  backoffMaxMs?: number;
+  /** Candidates per pass. */
+  batchSize?: number;
+}
+
+export interface PassResult {
+  delivered: number;
+  failed: number;
+}
+
+export function backoffMs(attempts: number, baseMs: number, maxMs: number): number {
+  return Math.min(maxMs, baseMs * 2 ** Math.max(0, attempts - 1));
+}
+
+/**
+ * One delivery pass: for each ordering key, only its oldest undelivered event is a candidate, so a
+ * failing event holds back the later ones of the same order (order is kept) but not other orders.
+ * Rows are locked while sent (SKIP LOCKED), so several workers can run passes side by side.
+ */
+export async function deliverPending(opts: DeliveryOptions): Promise<PassResult> {
+  const { db, log } = opts;
+  const timeoutMs = opts.timeoutMs ?? 10_000;
+  const baseMs = opts.backoffBaseMs ?? 1_000;
+  const maxMs = opts.backoffMaxMs ?? 10 * 60_000;
+  const heads = await db
+    .selectFrom('webhook_outbox as o')
+    .innerJoin('host_apps as h', 'h.id', 'o.host_app_id')
+    .where('o.delivered_at', 'is', null)
+    .where('h.webhook_url', 'is not', null)
+    .distinctOn('o.ordering_key')
+    .select(['o.id', 'o.next_attempt_at'])
+    .orderBy('o.ordering_key')
+    .orderBy('o.id')
+    .limit(opts.batchSize ?? 100)
+    .execute();
+  const now = Date.now();
+  const due = heads.filter((h) => h.next_attempt_at.getTime() <= now);
+
+  const result: PassResult = { delivered: 0, failed: 0 };
+  for (const head of due) {
+    await db.transaction().execute(async (trx) => {
+      const row = await trx
+        .selectFrom('webhook_outbox')
+        .selectAll()
+        .where('id', '=', head.id)
+        .where('delivered_at', 'is', null)
+        .forUpdate()
+        .skipLocked()
+        .executeTakeFirst();
+      if (!row) return; // another worker has it, or it was just delivered
+      const target = await opts.targetFor(row.host_app_id);
+      if (!target) return;
+      const body = JSON.stringify(row.payload);
+      const attempts = row.attempts + 1;
+      let status: number | null = null;
+      let error: string | null = null;
+      try {
+        const res = await fetch(target.url, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            'user-agent': 'xero-sync-webhooks',
+            [SIGNATURE_HEADER]: signHostWebhook(target.secret, body, Math.floor(Date.now() / 1000)),
+            'x-xero-sync-event-id': row.event_id,
+            'x-xero-sync-event-type': row.event_type,
+          },
+          body,
+          signal: AbortSignal.timeout(timeoutMs),
+          redirect: 'error',
+        });
+        status = res.status;
+        await res.body?.cancel();
+        if (!res.ok) error = `host answered HTTP ${res.status}`;
+      } catch (err) {
+        error = `delivery failed: ${(err as Error).message}`;
+      }
+      if (error === null) {
+        await trx
+          .updateTable('webhook_outbox')
+          .set({ attempts, delivered_at: sql<Date>`now()`, last_attempt_at: sql<Date>`now()`, last_status: status, last_error: null })
+          .where('id', '=', row.id)
+          .execute();
+        result.delivered += 1;
+        log.info({ eventId: row.event_id, type: row.event_type, attempts }, 'host webhook delivered');
+      } else {
+        const delay = backoffMs(attempts, baseMs, maxMs);
+        await trx
+          .updateTable('webhook_outbox')
+          .set({
+            attempts,
+            last_attempt_at: sql<Date>`now()`,
+            last_status: status,
+            last_error: error,
+            next_attempt_at: new Date(Date.now() + delay),
+          })
+          .where('id', '=', row.id)
+          .execute();
+        result.failed += 1;
+        log.warn({ eventId: row.event_id, type: row.event_type, attempts, status, error, retryInMs: delay }, 'host webhook delivery failed');
+      }
+    });
+  }
+  return result;
+}
+
+export interface DeliveryLoop {
+  /** Run a pass soon (after an event was enqueued) instead of waiting for the interval. */
+  kick(): void;
+  stop(): Promise<void>;
+}
+
+/** Runs passes forever, every `intervalMs` or sooner when kicked; stops cleanly between passes. */
+export function startDeliveryLoop(opts: DeliveryOptions & { intervalMs?: number }): DeliveryLoop {
+  const intervalMs = opts.intervalMs ?? 1_000;
+  let stopped = false;
+  let wake: (() => void) | undefined;
+  const sleep = () =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, intervalMs);
+      wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  const running = (async () => {
+    while (!stopped) {
+      try {
+        await deliverPending(opts);
+      } catch (err) {
+        opts.log.error({ err }, 'host webhook delivery pass failed');
+      }
+      if (!stopped) await sleep();
+    }
+  })();
+  return {
+    kick: () => wake?.(),
+    async stop() {
+      stopped = true;
+      wake?.();
+      await running;
+    },
+  };
+}

@@ -1,0 +1,26 @@
+import { z } from 'zod';
+
+/** Every event the engine tells a host about. The JSON body a host receives is a `HostEvent`. */
+export const HOST_EVENT_TYPES = [
+  'invoice.exported',
+  'invoice.updated',
+  'payment.synced',
+  'sync.failed',
+  'sync.resolved',
+  'connection.lost',
+  'contacts.pulled',
+] as const;
+
+export type HostEventType = (typeof HOST_EVENT_TYPES)[number];
+
+export const hostEventSchema = z.object({
+  /** Unique per event; hosts use it to ignore a redelivery. */
+  id: z.string(),
+  type: z.enum(HOST_EVENT_TYPES),
+  /** The host's own account id. */
+  accountId: z.string(),
+  occurredAt: z.string(),
+  data: z.record(z.string(), z.unknown()),
+});
+
+export type HostEvent = z.infer<typeof hostEventSchema>;
