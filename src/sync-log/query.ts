@@ -1,0 +1,57 @@
+import { z } from 'zod';
+import type { Kysely } from 'kysely';
+import type { Database, SyncLogEntry } from '../db/schema';
+
+/** Filters shared by the admin "Sync log" page and `GET /api/v1/accounts/{id}/sync-log`. */
+export const syncLogQuerySchema = z.object({
+  outcome: z.enum(['success', 'failure', 'skipped']).optional(),
+  kind: z.string().trim().min(1).max(50).optional(),
+  orderNumber: z.string().trim().min(1).max(100).optional(),
+  /** Cursor: entries older than this id (newest first). */
+  before: z.coerce.bigint().positive().optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+});
+
+export type SyncLogQuery = z.infer<typeof syncLogQuerySchema>;
+
+export interface SyncLogPage {
+  entries: SyncLogEntry[];
+  /** Pass as `before` for the next (older) page; absent on the last page. */
+  nextBefore?: string;
+}
+
+export async function listSyncLog(db: Kysely<Database>, accountId: string, query: SyncLogQuery): Promise<SyncLogPage> {
+  let q = db.selectFrom('sync_log').selectAll().where('account_id', '=', accountId);
+  if (query.outcome) q = q.where('outcome', '=', query.outcome);
+  if (query.kind) q = q.where('kind', '=', query.kind);
+  if (query.orderNumber) q = q.where('host_ref', '=', query.orderNumber);
+  if (query.before !== undefined) q = q.where('id', '<', query.before.toString());
+  const rows = await q.orderBy('id', 'desc').limit(query.limit + 1).execute();
+  const entries = rows.slice(0, query.limit);
+  const last = entries[entries.length - 1];
+  return rows.length > query.limit && last ? { entries, nextBefore: String(last.id) } : { entries };
+}
+
+export async function getSyncLogEntry(db: Kysely<Database>, accountId: string, id: string): Promise<SyncLogEntry | undefined> {
+  if (!/^\d{1,18}$/.test(id)) return undefined;
+  return db.selectFrom('sync_log').selectAll().where('account_id', '=', accountId).where('id', '=', id).executeTakeFirst();
+}
+
+/**
+ * Open failures: for each (document, step kind), the newest log entry, when it is a failure.
+ * Derived rather than stored, so a failure leaves the list the moment a later attempt of the
+ * same step succeeds, whoever retried it (page, Temporal UI, CLI or a revision).
+ */
+export async function listOpenFailures(db: Kysely<Database>, accountId: string): Promise<SyncLogEntry[]> {
+  const latest = db
+    .selectFrom('sync_log')
+    .selectAll()
+    .where('account_id', '=', accountId)
+    .where('outcome', '!=', 'skipped')
+    .distinctOn(['kind', 'host_ref'])
+    .orderBy('kind')
+    .orderBy('host_ref')
+    .orderBy('id', 'desc')
+    .as('latest');
+  return db.selectFrom(latest).selectAll().where('outcome', '=', 'failure').orderBy('id', 'desc').execute();
+}
