@@ -1,0 +1,111 @@
+import type { Settings } from './settings';
+
+/**
+ * Turns what went wrong (Xero's own words, or the engine's) into a sentence an admin can act on,
+ * naming the setting involved. Pure: the failures page and the host's `sync.failed` event use it.
+ */
+
+export interface FailureFacts {
+  /** Xero's validation messages, or the engine's own message. */
+  messages: string[];
+  /** Engine classification: validation, not_connected, needs_reconnect, missing_setup, … */
+  errorKind?: string;
+}
+
+export interface Explanation {
+  /** What is wrong, in plain words. */
+  problem: string;
+  /** What to do about it. */
+  action: string;
+}
+
+type Rule = (message: string, settings: Settings) => Explanation | undefined;
+
+function accountRole(code: string, s: Settings): string {
+  if (code === s.revenueAccountCode) return 'Revenue account';
+  if (code === s.expenseAccountCode) return 'Expense account';
+  if (code === s.bankAccountCode) return 'Bank account';
+  return 'Account';
+}
+
+const rules: Rule[] = [
+  (m, s) => {
+    const match = /account code '([^']+)'[^.]*(archived|deleted)/i.exec(m);
+    if (!match) return undefined;
+    const role = accountRole(match[1]!, s);
+    return {
+      problem: `${role} ${match[1]} is archived in Xero`,
+      action: role === 'Account' ? 'Restore it in Xero, or change the code on the order line' : `Choose another ${role.toLowerCase()} in Setup`,
+    };
+  },
+  (m, s) => {
+    const match = /account code '([^']+)'/i.exec(m);
+    if (!match) return undefined;
+    const role = accountRole(match[1]!, s);
+    return {
+      problem: `${role} ${match[1]} does not exist in Xero or cannot be used here`,
+      action: role === 'Account' ? 'Check the account code on the order line' : `Choose another ${role.toLowerCase()} in Setup`,
+    };
+  },
+  (m, s) => {
+    const match = /tax ?type(?: code)? '([^']+)'/i.exec(m);
+    if (!match) return undefined;
+    const isDefault = match[1] === s.defaultTaxType;
+    return {
+      problem: `Tax rate ${match[1]} does not exist in Xero or cannot be used on this document`,
+      action: isDefault ? 'Choose another default tax rate in Setup' : 'Fix the tax code on the order line, or choose another default tax rate in Setup',
+    };
+  },
+  (m) => {
+    const option = /option '([^']+)'/i.exec(m)?.[1];
+    const category = /category '([^']+)'/i.exec(m)?.[1];
+    if (!option || !/tracking/i.test(m)) return undefined;
+    return {
+      problem: `Tracking option '${option}' does not exist${category ? ` in category '${category}'` : ''}`,
+      action: 'Add the option in Xero, or map the cost centre to an existing option in Setup',
+    };
+  },
+  (m) =>
+    /must be unique/i.test(m) && /invoice/i.test(m)
+      ? { problem: 'Xero already has an invoice with this number that was not created by this sync', action: 'Rename or delete that invoice in Xero, or set an invoice number prefix in Setup, then retry' }
+      : undefined,
+  (m) =>
+    /lock ?date|locked period|period lock|end of year lock/i.test(m)
+      ? { problem: 'The document is dated inside a period that is locked in Xero', action: 'Ask your accountant to move the lock date in Xero, or change the document date' }
+      : undefined,
+  (m) =>
+    /only be made against authorised/i.test(m)
+      ? { problem: 'The invoice is not approved (authorised) in Xero, so it cannot take payments', action: "Approve it in Xero, or set 'Invoice status on creation' to Authorised in Setup, then retry" }
+      : undefined,
+  (m) =>
+    /exceeds the amount outstanding/i.test(m)
+      ? { problem: 'The payment is more than what is still owed on the invoice in Xero', action: 'Check for payments or credit notes entered directly in Xero' }
+      : undefined,
+  (m) =>
+    /payment or credit note allocated/i.test(m)
+      ? { problem: 'The invoice has payments in Xero, so its lines cannot be changed', action: 'Remove the payments in Xero or turn off "Sync edits of exported invoices", then retry' }
+      : undefined,
+  (m) => {
+    const name = /contact name '?([^']+?)'? (already|is already)/i.exec(m)?.[1];
+    return name ? { problem: `Another Xero contact is already called '${name}'`, action: 'Rename or archive one of them in Xero, then retry' } : undefined;
+  },
+];
+
+const byKind: Record<string, (f: FailureFacts) => Explanation> = {
+  not_connected: () => ({ problem: 'This account is not connected to Xero', action: 'Connect to Xero, then retry' }),
+  needs_reconnect: () => ({ problem: 'The Xero connection has expired or was revoked', action: 'Reconnect to Xero, then retry' }),
+  missing_setup: (f) => ({ problem: `Setup is incomplete${f.messages.length ? `: ${f.messages.join(', ')}` : ''}`, action: 'Complete Setup, then retry' }),
+};
+
+export function explainFailure(facts: FailureFacts, settings: Settings): Explanation {
+  const special = facts.errorKind ? byKind[facts.errorKind] : undefined;
+  if (special) return special(facts);
+  for (const message of facts.messages) {
+    for (const rule of rules) {
+      const explanation = rule(message, settings);
+      if (explanation) return explanation;
+    }
+  }
+  const said = facts.messages.join('; ') || 'Xero refused the document without saying why';
+  return { problem: `Xero said: ${said}`, action: 'Correct the document or Setup, then retry' };
+}

@@ -1,0 +1,31 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { explainFailure, type FailureFacts } from '../src/domain/failure-explanations';
+import { settingsSchema } from '../src/domain/settings';
+
+const settings = settingsSchema.parse({ revenueAccountCode: '200', expenseAccountCode: '310', bankAccountCode: '090', defaultTaxType: 'OUTPUT2' });
+
+const cases: Array<[string, FailureFacts, RegExp, RegExp]> = [
+  ['archived revenue account', { messages: ["Account code '200' has been archived, or has been deleted. Each line item must reference a valid account."] }, /^Revenue account 200 is archived in Xero$/, /Choose another revenue account in Setup/],
+  ['unknown line account', { messages: ["Account code '999' is not a valid code for this document."] }, /^Account 999 does not exist/, /order line/],
+  ['bad default tax', { messages: ["The TaxType code 'OUTPUT2' does not exist or cannot be used for this type of transaction."] }, /Tax rate OUTPUT2/, /default tax rate in Setup/],
+  ['bad line tax', { messages: ["The TaxType code 'ZZZ' does not exist or cannot be used for this type of transaction."] }, /Tax rate ZZZ/, /tax code on the order line/],
+  ['tracking option', { messages: ["The tracking option 'North' does not exist in the tracking category 'Region'."] }, /^Tracking option 'North' does not exist in category 'Region'$/, /map the cost centre/],
+  ['duplicate number', { messages: ['Invoice # must be unique.'] }, /already has an invoice with this number/, /prefix in Setup/],
+  ['lock date', { messages: ['The document date cannot be before the period lock date of 31 Mar 2026.'] }, /locked in Xero/, /lock date/],
+  ['draft payment', { messages: ['Payments can only be made against Authorised documents.'] }, /not approved/, /Authorised in Setup/],
+  ['overpayment', { messages: ['Payment amount exceeds the amount outstanding on this document'] }, /more than what is still owed/, /directly in Xero/],
+  ['edit with payment', { messages: ['This document cannot be edited as it has a payment or credit note allocated to it.'] }, /cannot be changed/, /Remove the payments/],
+  ['not connected', { messages: [], errorKind: 'not_connected' }, /not connected/, /Connect to Xero/],
+  ['needs reconnect', { messages: ['invalid_grant'], errorKind: 'needs_reconnect' }, /expired or was revoked/, /Reconnect/],
+  ['missing setup', { messages: ['revenue account', 'bank account'], errorKind: 'missing_setup' }, /Setup is incomplete: revenue account, bank account/, /Complete Setup/],
+  ['anything else keeps Xero words', { messages: ['Something odd happened.'] }, /^Xero said: Something odd happened\.$/, /retry/],
+];
+
+for (const [name, facts, problem, action] of cases) {
+  test(`explains: ${name}`, () => {
+    const e = explainFailure(facts, settings);
+    assert.match(e.problem, problem);
+    assert.match(e.action, action);
+  });
+}
