@@ -118,6 +118,58 @@ export interface WebhookOutboxTable {
   delivered_at: Date | null;
 }
 
+/** A signed admin link's redemption record (the link itself carries the signature). */
+export interface AdminLinksTable {
+  id: Generated<string>;
+  account_id: string;
+  expires_at: Date;
+  used_at: Date | null;
+  created_at: CreatedAt;
+}
+
+/** An admin's browser session: one account only; the cookie holds a random token, stored here hashed. */
+export interface AdminSessionsTable {
+  id: Generated<string>;
+  token_hash: string;
+  account_id: string;
+  created_at: CreatedAt;
+  expires_at: Date;
+  last_seen_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
+/** One OAuth authorize round trip: state (hashed), PKCE verifier (encrypted), bound to the session that started it. */
+export interface OAuthStatesTable {
+  id: Generated<string>;
+  state_hash: string;
+  account_id: string;
+  session_id: string;
+  code_verifier_enc: string;
+  redirect_uri: string;
+  created_at: CreatedAt;
+  expires_at: Date;
+  used_at: Date | null;
+}
+
+export interface PendingTenant {
+  connectionId: string;
+  tenantId: string;
+  tenantName: string;
+}
+
+/** Tokens waiting for the admin to choose one of several organisations. */
+export interface PendingConnectionsTable {
+  id: Generated<string>;
+  account_id: string;
+  session_id: string;
+  access_token_enc: string;
+  refresh_token_enc: string;
+  access_token_expires_at: Date;
+  scopes: string;
+  tenants: Json<PendingTenant[]>;
+  created_at: CreatedAt;
+  expires_at: Date;
+}
+
 export interface Database {
   host_apps: HostAppsTable;
   api_keys: ApiKeysTable;
@@ -127,6 +179,10 @@ export interface Database {
   entity_links: EntityLinksTable;
   sync_log: SyncLogTable;
   webhook_outbox: WebhookOutboxTable;
+  admin_links: AdminLinksTable;
+  admin_sessions: AdminSessionsTable;
+  oauth_states: OAuthStatesTable;
+  pending_connections: PendingConnectionsTable;
 }
 
 export type HostApp = Selectable<HostAppsTable>;
