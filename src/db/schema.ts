@@ -170,6 +170,38 @@ export interface PendingConnectionsTable {
   expires_at: Date;
 }
 
+/** Orders the engine has heard of (see migration 0003). */
+export type OrderSyncStatus = 'syncing' | 'skipped' | 'cancelled';
+export interface OrderSyncsTable {
+  account_id: string;
+  order_number: string;
+  status: OrderSyncStatus;
+  skip_reason: string | null;
+  converted_at: Date;
+  workflow_id: string;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
+}
+
+/** One Xero call, for the shared per-tenant rate limiter (src/xero/rate-limiter.ts). */
+export interface XeroApiCallsTable {
+  id: Generated<string>;
+  tenant_id: string;
+  started_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  lease_expires_at: ColumnType<Date, Date | string, Date | string>;
+  finished_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+}
+
+/** What Xero last said about a tenant's limits. */
+export interface XeroRateLimitsTable {
+  tenant_id: string;
+  blocked_until: Date | null;
+  block_reason: string | null;
+  min_remaining: number | null;
+  day_remaining: number | null;
+  observed_at: Date | null;
+}
+
 export interface Database {
   host_apps: HostAppsTable;
   api_keys: ApiKeysTable;
@@ -183,6 +215,9 @@ export interface Database {
   admin_sessions: AdminSessionsTable;
   oauth_states: OAuthStatesTable;
   pending_connections: PendingConnectionsTable;
+  order_syncs: OrderSyncsTable;
+  xero_api_calls: XeroApiCallsTable;
+  xero_rate_limits: XeroRateLimitsTable;
 }
 
 export type HostApp = Selectable<HostAppsTable>;

@@ -1,6 +1,7 @@
 import type { Migration } from 'kysely';
 import * as m0001 from './0001_initial';
 import * as m0002 from './0002_admin_access';
+import * as m0003 from './0003_orders';
 import * as m0004 from './0004_host_webhooks';
 
 /**
@@ -10,5 +11,6 @@ import * as m0004 from './0004_host_webhooks';
 export const migrations: Record<string, Migration> = {
   '0001_initial': m0001,
   '0002_admin_access': m0002,
+  '0003_orders': m0003,
   '0004_host_webhooks': m0004,
 };
