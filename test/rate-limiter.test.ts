@@ -1,0 +1,92 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import type { DatabaseHandle } from '../src/db/database';
+import { createRateLimiter, RateLimitWaitError, type RateLimiterOptions } from '../src/xero/rate-limiter';
+import { createTestDatabase, databaseKinds } from './support/database';
+
+for (const kind of databaseKinds()) {
+  describe(`Xero rate limiter on ${kind}`, () => {
+    let database: DatabaseHandle;
+    before(async () => {
+      database = await createTestDatabase(kind);
+    });
+    after(async () => {
+      await database.close();
+    });
+    const limiter = (opts: Omit<RateLimiterOptions, 'db'>) => createRateLimiter({ db: database.db, pollMs: 20, ...opts });
+
+    test('at most N calls in flight per tenant, across limiter instances (workers)', async () => {
+      const tenant = randomUUID();
+      const a = limiter({ limits: { concurrent: 2 } });
+      const b = limiter({ limits: { concurrent: 2 } });
+      const p1 = await a.acquire(tenant);
+      const p2 = await b.acquire(tenant);
+      // Another tenant is not affected.
+      await (await a.acquire(randomUUID())).release();
+      let third = false;
+      const waiting = b.acquire(tenant).then((p) => ((third = true), p));
+      await new Promise((r) => setTimeout(r, 150));
+      assert.equal(third, false, 'a third call must wait');
+      await p1.release();
+      const p3 = await waiting;
+      assert.equal(third, true);
+      await p2.release();
+      await p3.release();
+    });
+
+    test('the rolling minute: the call past the limit waits for the oldest to age out', async () => {
+      const tenant = randomUUID();
+      const l = limiter({ limits: { perMinute: 3 }, minuteMs: 600 });
+      const started = Date.now();
+      for (let i = 0; i < 3; i++) await (await l.acquire(tenant)).release();
+      await (await l.acquire(tenant)).release();
+      assert.ok(Date.now() - started >= 500, `waited only ${Date.now() - started} ms`);
+    });
+
+    test('a long wait is handed back to the caller instead of held (RateLimitWaitError)', async () => {
+      const tenant = randomUUID();
+      const l = limiter({ limits: { perMinute: 2, perDay: 1000 }, minuteMs: 60_000, maxWaitMs: 200 });
+      await (await l.acquire(tenant)).release();
+      await (await l.acquire(tenant)).release();
+      await assert.rejects(l.acquire(tenant), (err: unknown) => err instanceof RateLimitWaitError && err.reason === 'minute' && err.waitMs > 50_000);
+    });
+
+    test('the rolling day', async () => {
+      const tenant = randomUUID();
+      const l = limiter({ limits: { perDay: 2, perMinute: 100 }, maxWaitMs: 100 });
+      await (await l.acquire(tenant)).release();
+      await (await l.acquire(tenant)).release();
+      await assert.rejects(l.acquire(tenant), (err: unknown) => err instanceof RateLimitWaitError && err.reason === 'day');
+    });
+
+    test("Xero's Retry-After blocks every worker for that tenant", async () => {
+      const tenant = randomUUID();
+      const a = limiter({ maxWaitMs: 100 });
+      const b = limiter({ maxWaitMs: 5_000 });
+      const permit = await a.acquire(tenant);
+      await permit.release({ retryAfterSeconds: 1, problem: 'minute' });
+      await assert.rejects(a.acquire(tenant), (err: unknown) => err instanceof RateLimitWaitError && err.reason === 'blocked');
+      const started = Date.now();
+      await (await b.acquire(tenant)).release();
+      assert.ok(Date.now() - started >= 700, 'waited for Retry-After');
+    });
+
+    test('X-MinLimit-Remaining: 0 stops calls even when our own count is low', async () => {
+      const tenant = randomUUID();
+      const l = limiter({ maxWaitMs: 100, minuteMs: 60_000 });
+      const permit = await l.acquire(tenant);
+      await permit.release({ headers: { 'X-MinLimit-Remaining': '0', 'X-DayLimit-Remaining': '4000' } });
+      await assert.rejects(l.acquire(tenant), (err: unknown) => err instanceof RateLimitWaitError && err.reason === 'minute');
+    });
+
+    test('a permit never released (killed worker) frees its slot when the lease ends', async () => {
+      const tenant = randomUUID();
+      const l = limiter({ limits: { concurrent: 1 }, leaseMs: 300, maxWaitMs: 3_000 });
+      await l.acquire(tenant); // never released
+      const started = Date.now();
+      await (await l.acquire(tenant)).release();
+      assert.ok(Date.now() - started >= 200);
+    });
+  });
+}
