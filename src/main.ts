@@ -3,6 +3,9 @@
  * (unless TEMPORAL_ADDRESS), PGlite under ./data (unless DATABASE_URL), the worker and the web server.
  */
 import { publicUrl } from './config';
+import { buildAdminAccess } from './access/wiring';
+import { devSecrets } from './security/secrets';
+import { identityOptionsFromConfig } from './xero/identity';
 import { openConfiguredDatabase } from './db/from-config';
 import { openTemporal } from './temporal/connection';
 import { installTemporalRuntime } from './temporal/runtime';
@@ -30,7 +33,9 @@ async function main() {
     deps: { db: database.db, databaseKind: database.kind },
   });
   const workerRun = worker.run();
-  const web = await listen(createApp({ db: database.db, temporal: temporal.client, log }), cfg.PORT, cfg.HOST);
+  // Secrets not in the environment are generated once under DATA_DIR (development convenience).
+  const access = buildAdminAccess({ db: database.db, log, secrets: devSecrets(cfg, log), publicUrl: publicUrl(cfg), identity: identityOptionsFromConfig(cfg) });
+  const web = await listen(createApp({ db: database.db, temporal: temporal.client, log, access }), cfg.PORT, cfg.HOST);
 
   onShutdown(log, [
     { name: 'web', run: () => web.close() },

@@ -5,11 +5,19 @@ import type { Client } from '@temporalio/client';
 import type { Db } from '../src/db/database';
 import type { Logger } from '../src/log';
 import { healthRouter } from './routes/health';
+import type { AdminAccess } from '../src/access/wiring';
+import { requireApiKey } from './api/auth';
+import { redactedRequest } from './log-redaction';
+import { adminRouters } from './routes/admin';
+import { apiAccountsRouter } from './routes/api-accounts';
+import path from 'node:path';
 
 export interface WebDeps {
   db: Db;
   temporal: Client;
   log: Logger;
+  /** Host API, admin pages and the Xero connect flow; without it only /healthz answers (tests of other parts). */
+  access?: AdminAccess;
 }
 
 export function createApp(deps: WebDeps): express.Express {
@@ -17,9 +25,19 @@ export function createApp(deps: WebDeps): express.Express {
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback');
   app.use(helmet());
-  app.use(pinoHttp({ logger: deps.log, autoLogging: { ignore: (req) => req.url === '/healthz' } }));
+  app.use(pinoHttp({ logger: deps.log, autoLogging: { ignore: (req) => req.url === '/healthz' }, serializers: { req: redactedRequest } }));
 
   app.use(healthRouter(deps));
+  app.use('/assets', express.static(path.join(__dirname, 'public'), { maxAge: '1h', index: false }));
+
+  if (deps.access) {
+    // Everything under /api/v1 needs an API key, routes added later included.
+    app.use('/api/v1', requireApiKey(deps.db));
+    app.use('/api/v1', apiAccountsRouter({ db: deps.db, log: deps.log, access: deps.access }));
+    const { admin, connect } = adminRouters({ db: deps.db, log: deps.log, access: deps.access });
+    app.use('/admin', admin);
+    app.use('/connect', connect);
+  }
 
   app.get('/', (_req, res) => {
     res.type('text/plain').send('xero-sync is running. Admin pages are opened through signed links from the API; see README.md.\n');

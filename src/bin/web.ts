@@ -1,5 +1,9 @@
 /** `npm run web`: the REST API and admin pages alone (production). Needs TEMPORAL_ADDRESS and DATABASE_URL. */
+import { buildAdminAccess } from '../access/wiring';
+import { publicUrl } from '../config';
 import { openConfiguredDatabase } from '../db/from-config';
+import { requireSecrets } from '../security/secrets';
+import { identityOptionsFromConfig } from '../xero/identity';
 import { openTemporal } from '../temporal/connection';
 import { createApp } from '../../web/app';
 import { listen } from '../../web/server';
@@ -8,9 +12,11 @@ import { configOrExit, exitOnStartupError, onShutdown } from '../process/startup
 async function main() {
   const { cfg, log } = configOrExit();
   if (!cfg.TEMPORAL_ADDRESS) throw new Error('TEMPORAL_ADDRESS: required for a standalone web server (npm start runs everything in one process)');
+  const secrets = requireSecrets(cfg);
   const database = await openConfiguredDatabase(cfg);
   const temporal = await openTemporal(cfg, log, { devServerStore: 'memory' });
-  const web = await listen(createApp({ db: database.db, temporal: temporal.client, log }), cfg.PORT, cfg.HOST);
+  const access = buildAdminAccess({ db: database.db, log, secrets, publicUrl: publicUrl(cfg), identity: identityOptionsFromConfig(cfg) });
+  const web = await listen(createApp({ db: database.db, temporal: temporal.client, log, access }), cfg.PORT, cfg.HOST);
   onShutdown(log, [
     { name: 'web', run: () => web.close() },
     { name: 'temporal', run: () => temporal.close() },

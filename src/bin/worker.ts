@@ -4,10 +4,13 @@ import { openTemporal } from '../temporal/connection';
 import { installTemporalRuntime } from '../temporal/runtime';
 import { createWorker } from '../worker';
 import { configOrExit, exitOnStartupError, onShutdown } from '../process/startup';
+import { requireSecrets } from '../security/secrets';
 
 async function main() {
   const { cfg, log } = configOrExit();
   if (!cfg.TEMPORAL_ADDRESS) throw new Error('TEMPORAL_ADDRESS: required for a standalone worker (npm start runs everything in one process)');
+  // The worker decrypts Xero tokens: it must share the web server's TOKEN_ENCRYPTION_KEY, never invent one.
+  requireSecrets(cfg);
   installTemporalRuntime(log);
   const database = await openConfiguredDatabase(cfg);
   const temporal = await openTemporal(cfg, log, { devServerStore: 'memory' });

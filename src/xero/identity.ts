@@ -80,6 +80,8 @@ export function pkceChallenge(verifier: string): string {
 const trim = (url: string) => url.replace(/\/+$/, '');
 
 export interface XeroIdentity {
+  /** Where the admin's browser is sent to sign in (its origin is allowed as a form target). */
+  readonly loginUrl: string;
   readonly apiUrl: string;
   readonly scopes: string;
   authorizeUrl(p: { redirectUri: string; state: string; codeChallenge: string }): string;
@@ -87,7 +89,25 @@ export interface XeroIdentity {
   refresh(refreshToken: string): Promise<TokenSet>;
   /** Revokes the refresh token and every tenant connection made with it. */
   revoke(refreshToken: string): Promise<void>;
-  connections(accessToken: string): Promise<XeroTenantConnection[]>;
+  /** The tenants this token may use; with `authEventId`, only those authorised in that sign-in. */
+  connections(accessToken: string, authEventId?: string): Promise<XeroTenantConnection[]>;
+}
+
+/**
+ * The `authentication_event_id` claim of a Xero access token (a JWT), which Xero recommends using to
+ * list only the organisations just authorised. Read without verifying: the token came straight from
+ * Xero's token endpoint, and a wrong value only widens the list the admin chooses from.
+ */
+export function authEventIdOf(accessToken: string): string | undefined {
+  const payload = accessToken.split('.')[1];
+  if (!payload) return undefined;
+  try {
+    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as Record<string, unknown>;
+    const id = claims.authentication_event_id;
+    return typeof id === 'string' && id.length > 0 ? id : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 export function createXeroIdentity(options: XeroIdentityOptions): XeroIdentity {
@@ -139,6 +159,7 @@ export function createXeroIdentity(options: XeroIdentityOptions): XeroIdentity {
   }
 
   return {
+    loginUrl: options.loginUrl,
     apiUrl: options.apiUrl,
     scopes: options.scopes,
     authorizeUrl({ redirectUri, state, codeChallenge }) {
@@ -168,8 +189,9 @@ export function createXeroIdentity(options: XeroIdentityOptions): XeroIdentity {
       });
       if (!res.ok) throw await failure(res, 'token revocation');
     },
-    async connections(accessToken) {
-      const res = await send(`${trim(options.apiUrl)}/connections`, {
+    async connections(accessToken, authEventId) {
+      const query = authEventId ? `?authEventId=${encodeURIComponent(authEventId)}` : '';
+      const res = await send(`${trim(options.apiUrl)}/connections${query}`, {
         headers: { authorization: `Bearer ${accessToken}`, accept: 'application/json' },
       });
       if (!res.ok) throw await failure(res, 'listing connections');

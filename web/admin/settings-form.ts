@@ -1,0 +1,145 @@
+import type { z } from 'zod';
+import { settingsSchema, type Settings } from '../../src/domain/settings';
+import type { FieldErrors } from '../../src/domain/settings-checks';
+import { friendlyFieldErrors } from '../api/errors';
+
+/**
+ * The Setup form ↔ settings. The form is plain HTML: text comes as strings, unchecked boxes are
+ * absent, cost-centre rows arrive as parallel `cc_name` / `cc_option` lists. What the admin typed is
+ * kept as `SetupFormValues` so an invalid form re-renders exactly as it was sent.
+ */
+
+export interface CostCentreRow {
+  name: string;
+  option: string;
+}
+
+export interface SetupFormValues {
+  revenueAccountCode: string;
+  expenseAccountCode: string;
+  bankAccountCode: string;
+  defaultTaxType: string;
+  brandingThemeId: string;
+  trackingCategoryName: string;
+  costCentres: CostCentreRow[];
+  invoiceStatus: string;
+  lineAmountTypes: string;
+  invoiceNumberPrefix: string;
+  referenceFields: string[];
+  exportedJobStatus: string;
+  syncPayments: boolean;
+  updateXeroContacts: boolean;
+  syncInvoiceEdits: boolean;
+  personNameFormat: string;
+  accountNumberFromPayerReference: boolean;
+  contactSyncIntervalHours: string;
+  defaultDueDays: string;
+}
+
+type Body = Record<string, unknown>;
+
+const text = (v: unknown): string => (typeof v === 'string' ? v : Array.isArray(v) && typeof v[0] === 'string' ? v[0] : '');
+const list = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : typeof v === 'string' ? [v] : []);
+const checked = (v: unknown) => v !== undefined && v !== '';
+
+export function valuesFromBody(body: Body): SetupFormValues {
+  const names = list(body.cc_name);
+  const options = list(body.cc_option);
+  const rows = Array.from({ length: Math.max(names.length, options.length) }, (_, i) => ({ name: (names[i] ?? '').trim(), option: (options[i] ?? '').trim() }));
+  return {
+    revenueAccountCode: text(body.revenueAccountCode),
+    expenseAccountCode: text(body.expenseAccountCode),
+    bankAccountCode: text(body.bankAccountCode),
+    defaultTaxType: text(body.defaultTaxType),
+    brandingThemeId: text(body.brandingThemeId),
+    trackingCategoryName: text(body.trackingCategoryName),
+    costCentres: rows.filter((r) => r.name || r.option),
+    invoiceStatus: text(body.invoiceStatus),
+    lineAmountTypes: text(body.lineAmountTypes),
+    invoiceNumberPrefix: text(body.invoiceNumberPrefix),
+    referenceFields: list(body.referenceFields),
+    exportedJobStatus: text(body.exportedJobStatus),
+    syncPayments: checked(body.syncPayments),
+    updateXeroContacts: checked(body.updateXeroContacts),
+    syncInvoiceEdits: checked(body.syncInvoiceEdits),
+    personNameFormat: text(body.personNameFormat),
+    accountNumberFromPayerReference: checked(body.accountNumberFromPayerReference),
+    contactSyncIntervalHours: text(body.contactSyncIntervalHours).trim(),
+    defaultDueDays: text(body.defaultDueDays).trim(),
+  };
+}
+
+export function valuesFromSettings(s: Settings, extraCostCentres: string[] = []): SetupFormValues {
+  const mapped = Object.entries(s.costCentreOptions).map(([name, option]) => ({ name, option }));
+  const unmapped = extraCostCentres.filter((n) => !(n in s.costCentreOptions)).map((name) => ({ name, option: '' }));
+  return {
+    revenueAccountCode: s.revenueAccountCode ?? '',
+    expenseAccountCode: s.expenseAccountCode ?? '',
+    bankAccountCode: s.bankAccountCode ?? '',
+    defaultTaxType: s.defaultTaxType ?? '',
+    brandingThemeId: s.brandingThemeId ?? '',
+    trackingCategoryName: s.trackingCategoryName ?? '',
+    costCentres: [...mapped, ...unmapped],
+    invoiceStatus: s.invoiceStatus,
+    lineAmountTypes: s.lineAmountTypes,
+    invoiceNumberPrefix: s.invoiceNumberPrefix,
+    referenceFields: [...s.referenceFields],
+    exportedJobStatus: s.exportedJobStatus ?? '',
+    syncPayments: s.syncPayments,
+    updateXeroContacts: s.updateXeroContacts,
+    syncInvoiceEdits: s.syncInvoiceEdits,
+    personNameFormat: s.personNameFormat,
+    accountNumberFromPayerReference: s.accountNumberFromPayerReference,
+    contactSyncIntervalHours: String(s.contactSyncIntervalHours),
+    defaultDueDays: String(s.defaultDueDays),
+  };
+}
+
+/** The error key of a cost-centre row, as the form shows it. */
+export const costCentreKey = (name: string) => `costCentreOptions.${name}`;
+
+export type ParsedForm = { ok: true; settings: Settings } | { ok: false; errors: FieldErrors };
+
+export function settingsFromValues(v: SetupFormValues): ParsedForm {
+  const errors: FieldErrors = {};
+  const costCentreOptions: Record<string, string> = {};
+  v.costCentres.forEach((row, i) => {
+    if (!row.name) errors[`costCentres.${i}`] = 'enter the cost centre name exactly as your system shows it';
+    else if (!row.option) errors[costCentreKey(row.name)] = 'choose the Xero option for this cost centre';
+    else if (row.name in costCentreOptions) errors[costCentreKey(row.name)] = 'this cost centre is listed twice';
+    else costCentreOptions[row.name] = row.option;
+  });
+  const whole = (field: 'contactSyncIntervalHours' | 'defaultDueDays', raw: string): number | undefined => {
+    if (/^\d{1,6}$/.test(raw)) return Number(raw);
+    errors[field] = raw === '' ? 'required' : 'enter a whole number';
+    return undefined;
+  };
+  const blank = (s: string) => (s.trim() === '' ? undefined : s);
+  const input: z.input<typeof settingsSchema> = {
+    revenueAccountCode: blank(v.revenueAccountCode),
+    expenseAccountCode: blank(v.expenseAccountCode),
+    bankAccountCode: blank(v.bankAccountCode),
+    defaultTaxType: blank(v.defaultTaxType),
+    brandingThemeId: blank(v.brandingThemeId),
+    trackingCategoryName: blank(v.trackingCategoryName),
+    costCentreOptions,
+    invoiceStatus: v.invoiceStatus as Settings['invoiceStatus'],
+    lineAmountTypes: v.lineAmountTypes as Settings['lineAmountTypes'],
+    invoiceNumberPrefix: v.invoiceNumberPrefix,
+    referenceFields: v.referenceFields as Settings['referenceFields'],
+    exportedJobStatus: blank(v.exportedJobStatus),
+    syncPayments: v.syncPayments,
+    updateXeroContacts: v.updateXeroContacts,
+    syncInvoiceEdits: v.syncInvoiceEdits,
+    personNameFormat: v.personNameFormat as Settings['personNameFormat'],
+    accountNumberFromPayerReference: v.accountNumberFromPayerReference,
+    contactSyncIntervalHours: whole('contactSyncIntervalHours', v.contactSyncIntervalHours),
+    defaultDueDays: whole('defaultDueDays', v.defaultDueDays),
+  };
+  const parsed = settingsSchema.safeParse(input);
+  if (!parsed.success) {
+    for (const [key, message] of Object.entries(friendlyFieldErrors(parsed.error))) errors[key] ??= message;
+  }
+  if (Object.keys(errors).length > 0 || !parsed.success) return { ok: false, errors };
+  return { ok: true, settings: parsed.data };
+}

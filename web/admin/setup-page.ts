@@ -1,0 +1,102 @@
+import type { Account } from '../../src/db/schema';
+import { optionList } from '../../src/access/accounts';
+import type { FieldErrors } from '../../src/domain/settings-checks';
+import type { ReferenceData } from '../../src/xero/reference-data';
+import { costCentreKey, type SetupFormValues } from './settings-form';
+
+/** What the Setup template shows: choices from the live organisation, what was typed, errors by field. */
+
+type Option = { value: string; label: string };
+
+const FIELD_LABELS: Record<string, string> = {
+  revenueAccountCode: 'Sales account',
+  expenseAccountCode: 'Purchases account',
+  bankAccountCode: 'Bank account for payments',
+  defaultTaxType: 'Default tax rate',
+  brandingThemeId: 'Branding theme',
+  trackingCategoryName: 'Tracking category',
+  invoiceStatus: 'Status of new invoices',
+  lineAmountTypes: 'Line amounts are',
+  invoiceNumberPrefix: 'Invoice number prefix',
+  referenceFields: 'Xero reference',
+  exportedJobStatus: 'Job status after export',
+  defaultDueDays: 'Payment due after',
+  personNameFormat: 'Name of a person in Xero',
+  contactSyncIntervalHours: 'Send contact changes every',
+};
+
+/** Keeps a stored or typed value visible even when Xero no longer lists it, so the admin sees what is wrong. */
+function withCurrent(options: Option[], current: string): Option[] {
+  return current && !options.some((o) => o.value === current) ? [...options, { value: current, label: `${current} (not available in Xero)` }] : options;
+}
+
+const accountOption = (a: ReferenceData['accounts'][number]): Option => ({ value: a.code, label: `${a.code} — ${a.name}` });
+
+export function setupPageModel(account: Account, ref: ReferenceData, values: SetupFormValues, errors: FieldErrors) {
+  const active = ref.accounts.filter((a) => a.active);
+  const category = ref.trackingCategories.find((c) => c.name === values.trackingCategoryName);
+  const rows = [...values.costCentres, { name: '', option: '' }, { name: '', option: '' }];
+  const costCentreRows = rows.map((row, i) => ({
+    ...row,
+    nameError: errors[`costCentres.${i}`],
+    optionError: row.name ? errors[costCentreKey(row.name)] : undefined,
+  }));
+  const errorList = Object.entries(errors).map(([key, message]) => {
+    if (key.startsWith('costCentres.') || key.startsWith('costCentreOptions.')) {
+      const name = key.startsWith('costCentreOptions.') ? key.slice('costCentreOptions.'.length) : '';
+      return { anchor: 'costCentres', label: name ? `Cost centre "${name}"` : 'Cost centres', message };
+    }
+    return { anchor: key, label: FIELD_LABELS[key] ?? key, message };
+  });
+  return {
+    organisation: ref.organisation.name,
+    values,
+    errors,
+    errorList,
+    costCentreRows,
+    lists: {
+      revenueAccounts: withCurrent(active.filter((a) => a.accountClass === 'REVENUE').map(accountOption), values.revenueAccountCode),
+      expenseAccounts: withCurrent(
+        active.filter((a) => a.accountClass === 'EXPENSE').sort((a, b) => Number(b.type === 'DIRECTCOSTS') - Number(a.type === 'DIRECTCOSTS')).map(accountOption),
+        values.expenseAccountCode,
+      ),
+      bankAccounts: withCurrent(active.filter((a) => a.type === 'BANK' || a.enablePayments).map(accountOption), values.bankAccountCode),
+      taxRates: withCurrent(
+        ref.taxRates.filter((t) => t.active).map((t) => ({ value: t.taxType, label: t.rate === undefined ? t.name : `${t.name} (${t.rate}%)` })),
+        values.defaultTaxType,
+      ),
+      brandingThemes: withCurrent(ref.brandingThemes.map((b) => ({ value: b.id, label: b.name })), values.brandingThemeId),
+      trackingCategories: withCurrent(ref.trackingCategories.filter((c) => c.active).map((c) => ({ value: c.name, label: c.name })), values.trackingCategoryName),
+      trackingOptions: category?.options ?? [...new Set(ref.trackingCategories.flatMap((c) => c.options))],
+      jobStatuses: optionList(account, 'jobStatuses'),
+      invoiceStatuses: [
+        { value: 'DRAFT', label: 'Draft', example: 'you review and approve each invoice in Xero' },
+        { value: 'SUBMITTED', label: 'Awaiting approval', example: 'submitted for someone to approve in Xero' },
+        { value: 'AUTHORISED', label: 'Approved', example: 'ready to send; payments can be applied straight away' },
+      ],
+      lineAmountTypes: [
+        { value: 'Exclusive', label: 'Tax exclusive', example: 'tax is added on top of line amounts' },
+        { value: 'Inclusive', label: 'Tax inclusive', example: 'line amounts already include tax' },
+        { value: 'NoTax', label: 'No tax', example: 'no tax on these invoices' },
+      ],
+      referenceFields: [
+        { value: 'orderNumber', label: 'Order number' },
+        { value: 'jobDescription', label: 'Job description' },
+        { value: 'customerReference', label: 'Customer reference' },
+        { value: 'jobLocation', label: 'Job location' },
+      ],
+      personNameFormats: [
+        { value: 'first_last', label: 'First name, then last name', example: 'Jane Smith' },
+        { value: 'last_first', label: 'Last name, then first name', example: 'Smith Jane' },
+        { value: 'last_comma_first', label: 'Last name, comma, first name', example: 'Smith, Jane' },
+      ],
+    },
+  };
+}
+
+/** Names shown for the settings invoice sync still needs. */
+export const MISSING_LABELS: Record<string, string> = {
+  revenueAccountCode: 'the sales account',
+  defaultTaxType: 'the default tax rate',
+  bankAccountCode: 'the bank account for payments (or turn off payment sync)',
+};
