@@ -7,7 +7,7 @@ import type { Logger } from '../src/log';
 import { healthRouter } from './routes/health';
 import type { AdminAccess } from '../src/access/wiring';
 import { requireApiKey } from './api/auth';
-import { redactedRequest } from './log-redaction';
+import { redactedRequest, redactedResponse } from './log-redaction';
 import { adminRouters } from './routes/admin';
 import { apiAccountsRouter } from './routes/api-accounts';
 import path from 'node:path';
@@ -25,7 +25,7 @@ export function createApp(deps: WebDeps): express.Express {
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback');
   app.use(helmet());
-  app.use(pinoHttp({ logger: deps.log, autoLogging: { ignore: (req) => req.url === '/healthz' }, serializers: { req: redactedRequest } }));
+  app.use(pinoHttp({ logger: deps.log, autoLogging: { ignore: (req) => req.url === '/healthz' }, serializers: { req: redactedRequest, res: redactedResponse } }));
 
   app.use(healthRouter(deps));
   app.use('/assets', express.static(path.join(__dirname, 'public'), { maxAge: '1h', index: false }));
