@@ -1,4 +1,5 @@
 import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+import type { ContactSyncTables } from './schema-contact-sync';
 
 /** Row types of the engine's tables; the migrations in ./migrations are their source of truth. */
 
@@ -202,7 +203,8 @@ export interface XeroRateLimitsTable {
   observed_at: Date | null;
 }
 
-export interface Database {
+/** Contact-sync tables (migration 0005) live in ./schema-contact-sync. */
+export interface Database extends ContactSyncTables {
   host_apps: HostAppsTable;
   api_keys: ApiKeysTable;
   accounts: AccountsTable;

@@ -3,6 +3,7 @@ import * as m0001 from './0001_initial';
 import * as m0002 from './0002_admin_access';
 import * as m0003 from './0003_orders';
 import * as m0004 from './0004_host_webhooks';
+import * as m0005 from './0005_contact_sync';
 
 /**
  * Every migration, in order. Kept in code (not read from a folder) so bundles and
@@ -13,4 +14,5 @@ export const migrations: Record<string, Migration> = {
   '0002_admin_access': m0002,
   '0003_orders': m0003,
   '0004_host_webhooks': m0004,
+  '0005_contact_sync': m0005,
 };
