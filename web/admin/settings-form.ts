@@ -98,7 +98,11 @@ export function valuesFromSettings(s: Settings, extraCostCentres: string[] = [])
 /** The error key of a cost-centre row, as the form shows it. */
 export const costCentreKey = (name: string) => `costCentreOptions.${name}`;
 
-export type ParsedForm = { ok: true; settings: Settings } | { ok: false; errors: FieldErrors };
+/**
+ * On failure, `rest` is what the other fields amount to (the failing ones left at their defaults), so
+ * they can still be checked against Xero and every problem shown at once rather than one per save.
+ */
+export type ParsedForm = { ok: true; settings: Settings } | { ok: false; errors: FieldErrors; rest?: Settings };
 
 export function settingsFromValues(v: SetupFormValues): ParsedForm {
   const errors: FieldErrors = {};
@@ -140,6 +144,8 @@ export function settingsFromValues(v: SetupFormValues): ParsedForm {
   if (!parsed.success) {
     for (const [key, message] of Object.entries(friendlyFieldErrors(parsed.error))) errors[key] ??= message;
   }
-  if (Object.keys(errors).length > 0 || !parsed.success) return { ok: false, errors };
-  return { ok: true, settings: parsed.data };
+  if (Object.keys(errors).length === 0 && parsed.success) return { ok: true, settings: parsed.data };
+  const failing = new Set(Object.keys(errors).map((k) => k.split('.')[0]!));
+  const rest = settingsSchema.safeParse(Object.fromEntries(Object.entries(input).filter(([k]) => !failing.has(k) && !(k === 'costCentreOptions' && failing.has('costCentres')))));
+  return { ok: false, errors, rest: rest.success ? rest.data : undefined };
 }

@@ -183,7 +183,8 @@ export function adminRouters(deps: AdminRouterDeps): { admin: Router; connect: R
     if (!ref) return;
     const values = valuesFromBody(req.body as Record<string, unknown>);
     const parsed = settingsFromValues(values);
-    const errors = parsed.ok ? checkSettingsAgainstXero(parsed.settings, ref) : parsed.errors;
+    const checked = parsed.ok ? parsed.settings : parsed.rest;
+    const errors = { ...(checked ? checkSettingsAgainstXero(checked, ref) : {}), ...(parsed.ok ? {} : parsed.errors) };
     if (!parsed.ok || Object.keys(errors).length > 0) return renderSetup(req, res, ref, values, errors, 422);
     await saveSettings(db, account.id, parsed.settings);
     deps.log.info({ accountId: account.id }, 'settings saved');
