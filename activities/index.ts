@@ -1,12 +1,30 @@
 import { createDiagnosticsActivities, type DiagnosticsDeps } from './diagnostics';
+import { createOrderActivities, type OrderActivityDeps } from './orders';
 
-export type ActivityDeps = DiagnosticsDeps;
+/**
+ * What the activities need. `xero` is optional so a worker without Xero access (the smoke test)
+ * still registers everything; order activities then fail loudly instead of silently.
+ */
+export type ActivityDeps = DiagnosticsDeps & Partial<Omit<OrderActivityDeps, 'db'>>;
 
 /** All activities the worker registers, built from their dependencies (as in Temporal's samples). */
 export function createActivities(deps: ActivityDeps) {
+  const xero = deps.xero ?? unconfiguredXero();
   return {
     ...createDiagnosticsActivities(deps),
+    ...createOrderActivities({ ...deps, xero }),
   };
+}
+
+function unconfiguredXero(): OrderActivityDeps['xero'] {
+  return {
+    forAccount() {
+      throw new Error('this worker was started without Xero access (ActivityDeps.xero)');
+    },
+    call() {
+      throw new Error('this worker was started without Xero access (ActivityDeps.xero)');
+    },
+  } as unknown as OrderActivityDeps['xero'];
 }
 
 export type Activities = ReturnType<typeof createActivities>;

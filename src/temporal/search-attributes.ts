@@ -18,4 +18,6 @@ export const SyncStatus = {
   Synced: 'Synced',
   Failed: 'Failed',
   Closed: 'Closed',
+  /** Orders converted before the Xero connection: never synced. */
+  Skipped: 'Skipped',
 } as const;

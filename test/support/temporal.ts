@@ -12,8 +12,11 @@ export interface TestTemporal {
   namespace: string;
   client: Client;
   nativeConnection: NativeConnection;
-  /** A worker on a fresh task queue, so test files never steal each other's tasks. */
-  startWorker(deps: ActivityDeps): Promise<{ taskQueue: string; worker: Worker; stop(): Promise<void> }>;
+  /**
+   * A worker on a fresh task queue, so test files never steal each other's tasks; or on `taskQueue`
+   * (a second worker, or a replacement for one that was stopped mid-step).
+   */
+  startWorker(deps: ActivityDeps, taskQueue?: string): Promise<{ taskQueue: string; worker: Worker; stop(): Promise<void> }>;
   close(): Promise<void>;
 }
 
@@ -44,8 +47,8 @@ export async function testTemporal(): Promise<TestTemporal> {
     namespace,
     client,
     nativeConnection,
-    async startWorker(deps) {
-      const taskQueue = `test-${randomUUID()}`;
+    async startWorker(deps, queue) {
+      const taskQueue = queue ?? `test-${randomUUID()}`;
       const worker = await createWorker({
         connection: nativeConnection,
         namespace,

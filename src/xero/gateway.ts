@@ -1,0 +1,160 @@
+import type { AccountingApi, Contact, Invoice, Organisation, Payment } from 'xero-node';
+import type { XeroAccess, XeroAccessProvider } from './access';
+import { accountingApi } from './accounting-client';
+import { callXero, XeroApiError } from './errors';
+import type { RateLimiter } from './rate-limiter';
+
+/**
+ * The engine's door to Xero's accounting API for one account: every call goes through the access
+ * provider (a fresh token, one refresh after a 401), the shared rate limiter (a permit per call,
+ * released with Xero's rate headers) and callXero (typed errors, never the raw thrown string).
+ * Batch endpoints always send summarizeErrors=false, and an element that carries errors becomes a
+ * validation XeroApiError, so a half-created batch can never pass for a failed one.
+ */
+
+export interface XeroGatewayDeps {
+  access: XeroAccessProvider;
+  limiter: RateLimiter;
+  /** XERO_API_URL: Xero, or the simulator. */
+  apiUrl: string;
+}
+
+export interface WriteOptions {
+  /** Xero's Idempotency-Key (128 characters at most). */
+  idempotencyKey: string;
+}
+
+interface XeroResult<T> {
+  response: { headers?: unknown };
+  body: T;
+}
+
+type Element = { hasErrors?: boolean; statusAttributeString?: string; validationErrors?: Array<{ message?: string }> };
+
+/** A batch element with errors (summarizeErrors=false answers 200 with them) as a validation error. */
+function checkElement<T extends Element>(element: T | undefined, what: string): T {
+  if (!element) throw new XeroApiError('bad_request', 200, `Xero returned no ${what}`);
+  const messages = (element.validationErrors ?? []).map((v) => v.message ?? '').filter(Boolean);
+  if (element.hasErrors || element.statusAttributeString === 'ERROR' || messages.length > 0) {
+    throw new XeroApiError('validation', 400, messages.join('; ') || `Xero refused the ${what}`, messages);
+  }
+  return element;
+}
+
+/** Xero's `where` syntax: a string literal in double quotes. */
+export function whereString(value: string): string {
+  return `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+}
+
+export type XeroGateway = ReturnType<typeof createXeroGateway>;
+export type AccountGateway = ReturnType<XeroGateway['forAccount']>;
+
+export function createXeroGateway(deps: XeroGatewayDeps) {
+  async function call<T>(accountId: string, run: (api: AccountingApi, tenantId: string) => Promise<XeroResult<T>>): Promise<T> {
+    let access: XeroAccess = await deps.access.accessFor(accountId);
+    for (let attempt = 0; ; attempt++) {
+      const permit = await deps.limiter.acquire(access.tenantId);
+      try {
+        const result = await callXero(() => run(accountingApi(deps.apiUrl, access.accessToken), access.tenantId));
+        await permit.release({ headers: (result.response?.headers ?? undefined) as Record<string, unknown> | undefined });
+        return result.body;
+      } catch (err) {
+        const e = err instanceof XeroApiError ? err : new XeroApiError('network', 0, (err as Error).message);
+        await permit.release(e.kind === 'rate_limited' ? { retryAfterSeconds: e.retryAfterSeconds ?? 1, problem: e.rateLimitProblem } : {});
+        // An access token can be revoked or expire early: refresh once, then let the error stand.
+        if (e.kind === 'unauthorized' && attempt === 0) {
+          access = await deps.access.refreshAfterRejection(accountId, access.accessToken);
+          continue;
+        }
+        throw e;
+      }
+    }
+  }
+
+  return {
+    /**
+     * One raw call through the same door (token, limiter, typed errors), for callers that need what
+     * the typed methods hide: batch elements with their own errors, response headers (contact sync).
+     */
+    call,
+    forAccount(accountId: string) {
+      const c = <T>(run: (api: AccountingApi, tenantId: string) => Promise<XeroResult<T>>) => call(accountId, run);
+      return {
+        async organisation(): Promise<Organisation | undefined> {
+          const body = await c((api, t) => api.getOrganisations(t));
+          return body.organisations?.[0];
+        },
+
+        // ---- contacts ----
+        async contactByNumber(contactNumber: string): Promise<Contact | undefined> {
+          try {
+            const body = await c((api, t) => api.getContactByContactNumber(t, contactNumber));
+            return body.contacts?.[0];
+          } catch (err) {
+            if (err instanceof XeroApiError && err.kind === 'not_found') return undefined;
+            throw err;
+          }
+        },
+        async contactsNamed(name: string): Promise<Contact[]> {
+          const body = await c((api, t) => api.getContacts(t, undefined, `Name==${whereString(name)}`));
+          return body.contacts ?? [];
+        },
+        async createContact(contact: Contact, opts: WriteOptions): Promise<Contact> {
+          const body = await c((api, t) => api.createContacts(t, { contacts: [contact] }, false, opts.idempotencyKey));
+          return checkElement(body.contacts?.[0], 'contact');
+        },
+
+        // ---- invoices ----
+        async invoice(invoiceId: string): Promise<Invoice | undefined> {
+          try {
+            const body = await c((api, t) => api.getInvoice(t, invoiceId));
+            return body.invoices?.[0];
+          } catch (err) {
+            if (err instanceof XeroApiError && err.kind === 'not_found') return undefined;
+            throw err;
+          }
+        },
+        /** Every invoice with exactly this number (any status). */
+        async invoicesNumbered(invoiceNumber: string): Promise<Invoice[]> {
+          const body = await c((api, t) => api.getInvoices(t, undefined, undefined, undefined, undefined, [invoiceNumber]));
+          return (body.invoices ?? []).filter((i) => i.invoiceNumber === invoiceNumber);
+        },
+        async createInvoice(invoice: Invoice, opts: WriteOptions & { unitdp?: number }): Promise<Invoice> {
+          const body = await c((api, t) => api.createInvoices(t, { invoices: [invoice] }, false, opts.unitdp === 4 ? 4 : undefined, opts.idempotencyKey));
+          return checkElement(body.invoices?.[0], 'invoice');
+        },
+        async updateInvoice(invoiceId: string, invoice: Invoice, opts: WriteOptions & { unitdp?: number }): Promise<Invoice> {
+          const body = await c((api, t) => api.updateInvoice(t, invoiceId, { invoices: [invoice] }, opts.unitdp === 4 ? 4 : undefined, opts.idempotencyKey));
+          return checkElement(body.invoices?.[0], 'invoice');
+        },
+        async onlineInvoiceUrl(invoiceId: string): Promise<string | undefined> {
+          const body = await c((api, t) => api.getOnlineInvoice(t, invoiceId));
+          return body.onlineInvoices?.[0]?.onlineInvoiceUrl;
+        },
+        /**
+         * Uploads a file to the invoice. The same file name replaces the earlier file (Xero's rule),
+         * which is how a revision replaces the order PDF without piling up copies.
+         */
+        async attachToInvoice(invoiceId: string, file: { fileName: string; bytes: Buffer; contentType: string }, opts: WriteOptions & { includeOnline?: boolean }) {
+          const body = await c((api, t) =>
+            api.createInvoiceAttachmentByFileName(t, invoiceId, file.fileName, file.bytes, opts.includeOnline ?? true, opts.idempotencyKey, {
+              // xero-node sends no Content-Type of its own for raw bodies.
+              headers: { 'Content-Type': file.contentType },
+            }),
+          );
+          return body.attachments?.[0];
+        },
+
+        // ---- payments ----
+        async createPayment(payment: Payment, opts: WriteOptions): Promise<Payment> {
+          const body = await c((api, t) => api.createPayment(t, payment, opts.idempotencyKey));
+          return checkElement(body.payments?.[0], 'payment');
+        },
+        async deletePayment(paymentId: string, opts: WriteOptions): Promise<Payment | undefined> {
+          const body = await c((api, t) => api.deletePayment(t, paymentId, { status: 'DELETED' }, opts.idempotencyKey));
+          return body.payments?.[0];
+        },
+      };
+    },
+  };
+}
