@@ -102,7 +102,14 @@ export function toXeroApiError(thrown: unknown): XeroApiError {
     const isValidation = validationBody.safeParse(body).data?.Type === 'ValidationException';
     return new XeroApiError(isValidation ? 'validation' : 'bad_request', 400, messages.join('; ') || describe(body) || 'Xero refused the request', messages);
   }
-  if (status === 401) return new XeroApiError('unauthorized', 401, 'Xero refused the access token');
+  if (status === 401) {
+    // A missing scope is also a 401, but refreshing the token cannot cure it: the admin must reconnect
+    // granting the scope, so it is classed with 403 as an access problem, not a token problem.
+    if (/insufficient_scope/i.test(header(headers, 'www-authenticate') ?? '')) {
+      return new XeroApiError('forbidden', 401, 'the Xero connection lacks a permission (scope) this needs: reconnect to grant it');
+    }
+    return new XeroApiError('unauthorized', 401, 'Xero refused the access token');
+  }
   if (status === 403) return new XeroApiError('forbidden', 403, describe(body) || 'Xero refused access to this organisation');
   if (status === 404) return new XeroApiError('not_found', 404, describe(body) || 'not found in Xero');
   if (status >= 500) return new XeroApiError('server', status, `Xero answered ${status}`);
