@@ -193,17 +193,37 @@ describe('connect, choose the organisation, set up, disconnect', () => {
     assert.equal((await browser.get(`${accountUrl}/setup`)).location, `${accountUrl}?notice=not_connected`);
   });
 
-  test('one organisation allowed: connected straight away, landing on Setup', async () => {
-    const { apiKey } = await app.newHostApp();
-    await app.api(apiKey, 'PUT', '/accounts/solo', { name: 'Solo Ltd' });
-    const { browser, accountUrl } = await signIn(apiKey, 'solo');
-    const { callbackUrl } = await connectVia(browser, accountUrl, { decision: 'allow', tenants: ['Demo Company (NZ)'] });
-    const callback = await browser.get(callbackUrl);
-    assert.equal(callback.status, 303);
-    assert.equal(callback.location, `${accountUrl}/setup?notice=connected`);
-    const account = await app.api(apiKey, 'GET', '/accounts/solo');
-    assert.equal(account.body.connection.status, 'active');
-    assert.equal(account.body.connection.organisation, 'Demo Company (NZ)');
+  test('one organisation allowed: connected straight away, landing on Setup; the sync side hears of each change', async () => {
+    const events: string[] = [];
+    app.access.onConnected = async (id) => void events.push(`connected ${id}`);
+    app.access.onSettingsSaved = async (id, s) => void events.push(`settings ${id} ${s.contactSyncIntervalHours}h`);
+    app.access.onDisconnected = async () => {
+      throw new Error('schedule service down');
+    };
+    try {
+      const { apiKey } = await app.newHostApp();
+      await app.api(apiKey, 'PUT', '/accounts/solo', { name: 'Solo Ltd' });
+      const { browser, accountUrl } = await signIn(apiKey, 'solo');
+      const accountId = accountUrl.split('/').pop()!;
+      const { callbackUrl } = await connectVia(browser, accountUrl, { decision: 'allow', tenants: ['Demo Company (NZ)'] });
+      const callback = await browser.get(callbackUrl);
+      assert.equal(callback.status, 303);
+      assert.equal(callback.location, `${accountUrl}/setup?notice=connected`);
+      const account = await app.api(apiKey, 'GET', '/accounts/solo');
+      assert.equal(account.body.connection.status, 'active');
+      assert.equal(account.body.connection.organisation, 'Demo Company (NZ)');
+
+      assert.equal((await app.api(apiKey, 'PATCH', '/accounts/solo/settings', { contactSyncIntervalHours: 3 })).status, 200);
+      // A failing hook is logged; the admin's disconnect still happens.
+      const gone = await app.api(apiKey, 'DELETE', '/accounts/solo/connection');
+      assert.equal(gone.status, 200);
+      assert.deepEqual(gone.body, { disconnected: true, revokedAtXero: true });
+      assert.deepEqual(events, [`connected ${accountId}`, `settings ${accountId} 3h`]);
+      assert.ok(app.logLines.some((l) => l.includes('account hook failed') && l.includes('onDisconnected')));
+      assert.deepEqual((await app.api(apiKey, 'DELETE', '/accounts/solo/connection')).body, { disconnected: false, revokedAtXero: false });
+    } finally {
+      app.access.onConnected = app.access.onSettingsSaved = app.access.onDisconnected = undefined;
+    }
   });
 
   test('Deny, a tampered state, a replayed callback and a Xero error bring the admin back with the reason', async () => {

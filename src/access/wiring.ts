@@ -1,4 +1,5 @@
 import type { Db } from '../db/database';
+import type { Settings } from '../domain/settings';
 import type { Logger } from '../log';
 import type { EngineSecrets } from '../security/secrets';
 import { createTokenCipher, type TokenCipher } from '../security/token-cipher';
@@ -17,8 +18,23 @@ export interface AdminAccess {
   identity: XeroIdentity;
   xeroAccess: XeroAccessProvider;
   referenceData: ReferenceDataReader;
-  /** After a disconnect: stop the account's schedules (the sync side wires this). */
+  /**
+   * What the sync side does when an admin's action changes an account (e.g. create, retime or delete
+   * its contact-sync schedule). Failures are logged and do not undo the admin's action.
+   */
+  onConnected?: (accountId: string) => Promise<void>;
+  onSettingsSaved?: (accountId: string, settings: Settings) => Promise<void>;
   onDisconnected?: (accountId: string) => Promise<void>;
+}
+
+/** Runs one of the hooks above; a failing hook is logged, never thrown at the admin. */
+export async function runAccessHook(log: Logger, name: string, hook: (() => Promise<void>) | undefined): Promise<void> {
+  if (!hook) return;
+  try {
+    await hook();
+  } catch (err) {
+    log.error({ err, hook: name }, 'account hook failed');
+  }
 }
 
 export function buildAdminAccess(p: { db: Db; log: Logger; secrets: EngineSecrets; publicUrl: string; identity: XeroIdentityOptions }): AdminAccess {

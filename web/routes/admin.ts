@@ -4,7 +4,7 @@ import helmet from 'helmet';
 import { getAccount } from '../../src/access/accounts';
 import { redeemAdminLink } from '../../src/access/admin-links';
 import { createAdminSession, endAdminSession } from '../../src/access/admin-sessions';
-import type { AdminAccess } from '../../src/access/wiring';
+import { runAccessHook, type AdminAccess } from '../../src/access/wiring';
 import type { Db } from '../../src/db/database';
 import type { Account } from '../../src/db/schema';
 import { missingForInvoices } from '../../src/domain/settings';
@@ -142,7 +142,10 @@ export function adminRouters(deps: AdminRouterDeps): { admin: Router; connect: R
   admin.post('/accounts/:accountId/organisation', csrf.protect, async (req, res) => {
     const tenantId = typeof req.body.tenantId === 'string' ? req.body.tenantId : '';
     const result = await chooseOrganisation(flow, { accountId: req.params.accountId as string, sessionId: req.adminSession!.id, tenantId });
-    if (result.ok) return res.redirect(303, `${base(req)}/setup?notice=connected`);
+    if (result.ok) {
+      await runAccessHook(deps.log, 'onConnected', access.onConnected && (() => access.onConnected!(req.params.accountId as string)));
+      return res.redirect(303, `${base(req)}/setup?notice=connected`);
+    }
     if (result.reason === 'choice_expired') return res.redirect(303, `${base(req)}?notice=choice_expired`);
     const tenants = (await pendingChoice(db, req.params.accountId as string, req.adminSession!.id)) ?? [];
     renderPage(res, 'organisation', page(req, res, { title: 'Choose the organisation', nav: 'overview', tenants, error: 'Choose one of the organisations listed.' }), 422);
@@ -188,6 +191,7 @@ export function adminRouters(deps: AdminRouterDeps): { admin: Router; connect: R
     if (!parsed.ok || Object.keys(errors).length > 0) return renderSetup(req, res, ref, values, errors, 422);
     await saveSettings(db, account.id, parsed.settings);
     deps.log.info({ accountId: account.id }, 'settings saved');
+    await runAccessHook(deps.log, 'onSettingsSaved', access.onSettingsSaved && (() => access.onSettingsSaved!(account.id, parsed.settings)));
     res.redirect(303, `${base(req)}/setup?notice=saved`);
   });
 
@@ -200,7 +204,7 @@ export function adminRouters(deps: AdminRouterDeps): { admin: Router; connect: R
     const { account } = res.locals as PageLocals;
     const result = await disconnect({ db, cipher: access.cipher, identity: access.identity, log: deps.log }, account.id);
     access.referenceData.invalidate(account.id);
-    if (result.disconnected) await access.onDisconnected?.(account.id);
+    if (result.disconnected) await runAccessHook(deps.log, 'onDisconnected', access.onDisconnected && (() => access.onDisconnected!(account.id)));
     res.redirect(303, `${base(req)}?notice=${result.disconnected && !result.revokedAtXero ? 'disconnected_locally' : 'disconnected'}`);
   });
 
@@ -209,7 +213,10 @@ export function adminRouters(deps: AdminRouterDeps): { admin: Router; connect: R
   connect.get('/callback', async (req, res) => {
     const q = (name: string) => (typeof req.query[name] === 'string' ? (req.query[name] as string) : undefined);
     const result = await completeConnect(flow, req.adminSession?.id, { state: q('state'), code: q('code'), error: q('error') });
-    if (result.kind === 'connected') return res.redirect(303, `/admin/accounts/${result.accountId}/setup?notice=connected`);
+    if (result.kind === 'connected') {
+      await runAccessHook(deps.log, 'onConnected', access.onConnected && (() => access.onConnected!(result.accountId)));
+      return res.redirect(303, `/admin/accounts/${result.accountId}/setup?notice=connected`);
+    }
     if (result.kind === 'choose') return res.redirect(303, `/admin/accounts/${result.accountId}/organisation`);
     deps.log.info({ reason: result.reason, xeroError: result.xeroError }, 'Xero connect attempt failed');
     const accountId = result.accountId ?? req.adminSession?.accountId;

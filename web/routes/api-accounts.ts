@@ -1,7 +1,7 @@
 import express, { Router, type ErrorRequestHandler } from 'express';
 import { accountInput, externalAccountId, upsertAccount } from '../../src/access/accounts';
 import { createAdminLink } from '../../src/access/admin-links';
-import type { AdminAccess } from '../../src/access/wiring';
+import { runAccessHook, type AdminAccess } from '../../src/access/wiring';
 import type { Db } from '../../src/db/database';
 import type { Account } from '../../src/db/schema';
 import { checkSettingsAgainstXero } from '../../src/domain/settings-checks';
@@ -82,6 +82,7 @@ export function apiAccountsRouter(deps: { db: Db; log: Logger; access: AdminAcce
       else throw err;
     }
     await saveSettings(db, account.id, parsed.data);
+    await runAccessHook(deps.log, 'onSettingsSaved', deps.access.onSettingsSaved && (() => deps.access.onSettingsSaved!(account.id, parsed.data)));
     res.json({ ...settingsView(parsed.data), ...(warnings.length > 0 ? { warnings } : {}) });
   };
   router.put('/accounts/:accountId/settings', writeSettings(false));
@@ -90,7 +91,7 @@ export function apiAccountsRouter(deps: { db: Db; log: Logger; access: AdminAcce
   router.delete('/accounts/:accountId/connection', async (_req, res) => {
     const account = res.locals.account as Account;
     const result = await disconnect({ db, cipher: deps.access.cipher, identity: deps.access.identity, log: deps.log }, account.id);
-    if (result.disconnected) await deps.access.onDisconnected?.(account.id);
+    if (result.disconnected) await runAccessHook(deps.log, 'onDisconnected', deps.access.onDisconnected && (() => deps.access.onDisconnected!(account.id)));
     res.json(result);
   });
 
