@@ -39,9 +39,13 @@ export function openDatabase(target: DatabaseTarget): DatabaseHandle {
   return { db, kind: target.kind, close: () => db.destroy() };
 }
 
-/** Brings the schema up to date; safe to run from several processes at once (advisory lock). */
-export async function migrateToLatest(db: Db): Promise<string[]> {
-  const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations } });
+/**
+ * Brings the schema up to date; safe to run from several processes at once (advisory lock).
+ * `schema` names where the migration bookkeeping lives when the connection's search_path is not
+ * `public`: kysely otherwise finds another schema's bookkeeping tables and skips creating its own.
+ */
+export async function migrateToLatest(db: Db, opts: { schema?: string } = {}): Promise<string[]> {
+  const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations }, ...(opts.schema ? { migrationTableSchema: opts.schema } : {}) });
   const { error, results } = await migrator.migrateToLatest();
   const failed = results?.find((r) => r.status === 'Error');
   if (error || failed) {

@@ -31,7 +31,7 @@ export async function createTestDatabase(kind: TestDatabaseKind = preferredDatab
   await sql`create schema ${sql.id(schema)}`.execute(admin.db);
   await admin.close();
   const handle = openDatabase({ kind: 'postgres', url, poolSize: 5, searchPath: schema });
-  await migrateToLatest(handle.db);
+  await migrateToLatest(handle.db, { schema });
   return {
     ...handle,
     async close() {
