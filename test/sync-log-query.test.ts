@@ -66,6 +66,23 @@ describe('sync log queries', () => {
     );
   });
 
+  test("open failures of an order: the order's newest entry decides, whichever step wrote it", async () => {
+    const app = await database.db.insertInto('host_apps').values({ name: 'h2' }).returning('id').executeTakeFirstOrThrow();
+    const acct = (await database.db.insertInto('accounts').values({ host_app_id: app.id, external_id: 'c', name: 'c', options: '{}' }).returning('id').executeTakeFirstOrThrow()).id;
+    const log = (ref: string, kind: string, outcome: 'success' | 'failure' | 'skipped', message: string) =>
+      database.db.insertInto('sync_log').values({ account_id: acct, kind, action: 'x', host_ref: ref, outcome, message, workflow_id: `order:${acct}:${ref}` }).execute();
+    await log('SO-1', 'attachment', 'failure', 'attach failed');
+    await log('SO-1', 'invoice', 'success', 'cancelled: voided'); // another step settled the order
+    await log('SO-2', 'payment', 'failure', 'pay:1 failed');
+    await log('SO-2', 'payment', 'skipped', 'setup does not sync payments'); // a skip settles an order too
+    await log('SO-3', 'invoice', 'success', 'created');
+    await log('SO-3', 'payment', 'failure', 'Payments can only be made against Authorised documents.');
+    await database.db.insertInto('sync_log').values({ account_id: acct, kind: 'contact', action: 'create', host_ref: 'cust-1', outcome: 'failure', message: 'contact failed', workflow_id: 'contact-sync:x' }).execute();
+    await database.db.insertInto('sync_log').values({ account_id: acct, kind: 'contact', action: 'skip', host_ref: 'cust-1', outcome: 'skipped', message: 'archived', workflow_id: 'contact-sync:x' }).execute();
+    const open = await listOpenFailures(database.db, acct);
+    assert.deepEqual(open.map((f) => f.message), ['contact failed', 'Payments can only be made against Authorised documents.']);
+  });
+
   test('bad filters are refused with the field named', () => {
     const r = syncLogQuerySchema.safeParse({ outcome: 'maybe', limit: '0' });
     assert.equal(r.success, false);

@@ -65,6 +65,26 @@ const rules: Rule[] = [
       action: 'Add the option in Xero, or map the cost centre to an existing option in Setup',
     };
   },
+  (m) => {
+    const category = /tracking category '([^']+)' does not exist/i.exec(m)?.[1];
+    return category
+      ? { problem: `Tracking category '${category}' does not exist or is archived in Xero`, action: 'Restore it in Xero, or choose another tracking category in Setup' }
+      : undefined;
+  },
+  (m) => {
+    const code = /item code '([^']+)' is not valid/i.exec(m)?.[1];
+    return code ? { problem: `Item ${code} does not exist in Xero`, action: 'Add the item in Xero, or fix the item code on the order line, then retry' } : undefined;
+  },
+  (m) => {
+    const name = /the contact (.+?) has been archived/i.exec(m)?.[1];
+    return name ? { problem: `The Xero contact '${name}' is archived`, action: 'Restore the contact in Xero, then retry' } : undefined;
+  },
+  (m) => {
+    const currency = /not subscribed to currency (\w+)/i.exec(m)?.[1];
+    return currency
+      ? { problem: `The Xero organisation does not use currency ${currency}`, action: `Add ${currency} in Xero's currency settings, or send the order in the organisation's currency` }
+      : undefined;
+  },
   (m) =>
     /must be unique/i.test(m) && /invoice/i.test(m)
       ? { problem: 'Xero already has an invoice with this number that was not created by this sync', action: 'Rename or delete that invoice in Xero, or set an invoice number prefix in Setup, then retry' }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Database, SyncLogEntry } from '../db/schema';
 
 /** Filters shared by the admin "Sync log" page and `GET /api/v1/accounts/{id}/sync-log`. */
@@ -38,19 +38,23 @@ export async function getSyncLogEntry(db: Kysely<Database>, accountId: string, i
 }
 
 /**
- * Open failures: for each (document, step kind), the newest log entry, when it is a failure.
- * Derived rather than stored, so a failure leaves the list the moment a later attempt of the
- * same step succeeds, whoever retried it (page, Temporal UI, CLI or a revision).
+ * Open failures: for each document, the newest log entry, when it is a failure. An order's workflow
+ * holds one failure at a time and stops until it is retried, so for an order (workflow id
+ * `order:…`) the document is the order itself: whatever it logs next (the failed step succeeding,
+ * or a cancel that makes the step moot) closes the failure. Other entries (contact sync) are keyed
+ * by (step kind, host document). Derived rather than stored, so a failure leaves the list the moment
+ * a later attempt succeeds, whoever retried it (page, Temporal UI, CLI or a revision).
  */
 export async function listOpenFailures(db: Kysely<Database>, accountId: string): Promise<SyncLogEntry[]> {
+  const documentKey = sql<string>`case when workflow_id like 'order:%' then workflow_id else kind || ':' || coalesce(host_ref, '') end`;
   const latest = db
     .selectFrom('sync_log')
     .selectAll()
     .where('account_id', '=', accountId)
-    .where('outcome', '!=', 'skipped')
-    .distinctOn(['kind', 'host_ref'])
-    .orderBy('kind')
-    .orderBy('host_ref')
+    // For an order, a later skip (edits or payments not synced per setup, cancelled first) settles it too.
+    .where((eb) => eb.or([eb('outcome', '!=', 'skipped'), eb('workflow_id', 'like', 'order:%')]))
+    .distinctOn(documentKey)
+    .orderBy(documentKey)
     .orderBy('id', 'desc')
     .as('latest');
   return db.selectFrom(latest).selectAll().where('outcome', '=', 'failure').orderBy('id', 'desc').execute();

@@ -1,0 +1,115 @@
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import type { Db } from '../db/database';
+import type { SyncLogEntry } from '../db/schema';
+import { explainFailure, type FailureFacts } from '../domain/failure-explanations';
+import type { Settings } from '../domain/settings';
+import { retrySignal } from '../orders/messages';
+import { loadSettings } from '../settings/store';
+import { listOpenFailures } from './query';
+
+/**
+ * The failures dashboard's model (admin home page, API): each open failure with the reason in plain
+ * words, what to do, and where to see it in Temporal; and the retry that sends the order workflow its
+ * `retry` signal — the same signal ops send from the Temporal UI or `temporal workflow signal`.
+ */
+
+/** Where the Temporal Web UI shows workflows: TEMPORAL_UI_URL or the dev server's UI. */
+export interface TemporalUi {
+  url: string;
+  namespace: string;
+}
+
+export function temporalWorkflowUrl(ui: TemporalUi, workflowId: string): string {
+  return `${ui.url.replace(/\/+$/, '')}/namespaces/${encodeURIComponent(ui.namespace)}/workflows/${encodeURIComponent(workflowId)}`;
+}
+
+const SETUP_LABELS: Record<string, string> = {
+  revenueAccountCode: 'sales account',
+  defaultTaxType: 'default tax rate',
+  bankAccountCode: 'bank account for payments',
+};
+
+/** What a sync-log failure says, as `explainFailure` takes it (Xero's own messages when it gave some). */
+export function failureFactsOf(entry: Pick<SyncLogEntry, 'message' | 'error'>): FailureFacts {
+  const error = (entry.error ?? {}) as Record<string, unknown>;
+  const strings = (v: unknown) => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string' && x !== '') : []);
+  const kind = typeof error.kind === 'string' ? error.kind : undefined;
+  if (kind === 'missing_setup') {
+    const missing = strings(error.missing).map((m) => SETUP_LABELS[m] ?? m);
+    return { errorKind: kind, messages: missing };
+  }
+  // The not-connected failure says why: never connected, or Xero refused the refresh token.
+  const errorKind = kind === 'not_connected' && error.reason === 'needs_reconnect' ? 'needs_reconnect' : kind;
+  const messages = strings(error.messages);
+  return { ...(errorKind ? { errorKind } : {}), messages: messages.length > 0 ? messages : entry.message ? [entry.message] : [] };
+}
+
+export interface OpenFailure {
+  id: string;
+  orderNumber: string | null;
+  /** invoice, payment, attachment, contact, … */
+  kind: string;
+  action: string;
+  /** The engine's own words (Xero's messages, joined). */
+  message: string;
+  problem: string;
+  todo: string;
+  at: Date;
+  workflowId: string | null;
+  /** Only order workflows take the `retry` signal. */
+  retryable: boolean;
+  temporalUrl?: string;
+}
+
+export function describeFailure(entry: SyncLogEntry, settings: Settings, ui?: TemporalUi): OpenFailure {
+  const { problem, action } = explainFailure(failureFactsOf(entry), settings);
+  const retryable = !!entry.workflow_id?.startsWith('order:');
+  return {
+    id: String(entry.id),
+    orderNumber: entry.host_ref,
+    kind: entry.kind,
+    action: entry.action,
+    message: entry.message ?? '',
+    problem,
+    todo: action,
+    at: entry.created_at,
+    workflowId: entry.workflow_id,
+    retryable,
+    ...(ui && entry.workflow_id ? { temporalUrl: temporalWorkflowUrl(ui, entry.workflow_id) } : {}),
+  };
+}
+
+export async function openFailures(db: Db, accountId: string, ui?: TemporalUi): Promise<OpenFailure[]> {
+  const entries = await listOpenFailures(db, accountId);
+  if (entries.length === 0) return [];
+  const settings = await loadSettings(db, accountId);
+  return entries.map((e) => describeFailure(e, settings, ui));
+}
+
+export interface RetryResult {
+  /** Workflows that were sent the retry signal. */
+  sent: string[];
+  /** Open failures whose workflow is no longer running (nothing to signal). */
+  ended: string[];
+}
+
+/**
+ * Sends `retry` to the workflows of the account's open failures: all of them, or those named. A
+ * workflow id that is not an open, retryable failure of this account is ignored, so a forged form
+ * cannot signal another account's workflows.
+ */
+export async function retryOpenFailures(db: Db, temporal: Client, accountId: string, only?: string[]): Promise<RetryResult> {
+  const open = (await listOpenFailures(db, accountId)).filter((e) => e.workflow_id?.startsWith(`order:${accountId}:`));
+  const ids = [...new Set(open.map((e) => e.workflow_id!))].filter((id) => !only || only.includes(id));
+  const result: RetryResult = { sent: [], ended: [] };
+  for (const id of ids) {
+    try {
+      await temporal.workflow.getHandle(id).signal(retrySignal);
+      result.sent.push(id);
+    } catch (err) {
+      if (!(err instanceof WorkflowNotFoundError)) throw err;
+      result.ended.push(id);
+    }
+  }
+  return result;
+}
