@@ -8,6 +8,9 @@ import { contactFor, invoiceFor, invoiceNumberFor, orderPdfFileName, unitDecimal
 import type { Customer, Order, Payment } from '../src/domain/order';
 import { missingForInvoices, settingsSchema, type Settings } from '../src/domain/settings';
 import { enqueueHostEvent } from '../src/host-webhooks/outbox';
+import { explainFailure } from '../src/domain/failure-explanations';
+import { failureFactsOf } from '../src/sync-log/failures';
+import { loadSettings } from '../src/settings/store';
 import type { HostEventType } from '../src/host-webhooks/events';
 import { businessFailure, withFailureMapping } from '../src/orders/failures';
 import { idempotencyKey } from '../src/orders/idempotency';
@@ -276,7 +279,7 @@ export function createOrderActivities(deps: OrderActivityDeps) {
         action = 'match_name';
       }
       if (!contact) {
-        contact = await gw.createContact(wanted, { idempotencyKey: idempotencyKey(input.workflowId, 'contact', customer.id) });
+        contact = await gw.createContact(wanted, { idempotencyKey: writeKey(input.workflowId, 'contact', customer.id) });
         action = 'create';
       }
       const contactId = contact.contactID!;
@@ -303,7 +306,7 @@ export function createOrderActivities(deps: OrderActivityDeps) {
         invoice = existing;
         if ((activityInfo()?.attempt ?? 1) <= 1) syncedRevision = null;
       } else {
-        invoice = await gw.createInvoice(payload, { idempotencyKey: idempotencyKey(input.workflowId, 'invoice', input.revision), unitdp: unitDecimalsFor(input.order) });
+        invoice = await gw.createInvoice(payload, { idempotencyKey: writeKey(input.workflowId, 'invoice', input.revision), unitdp: unitDecimalsFor(input.order) });
       }
       const s = summary(invoice);
       await db.transaction().execute(async (trx) => {
@@ -346,7 +349,7 @@ export function createOrderActivities(deps: OrderActivityDeps) {
       requireInvoiceSetup(settings);
       const gw = deps.xero.forAccount(input.accountId);
       const payload = invoiceFor(input.order, settings, input.contactId, { forUpdate: true });
-      const invoice = await gw.updateInvoice(input.invoiceId, payload, { idempotencyKey: idempotencyKey(input.workflowId, 'revise', input.revision), unitdp: unitDecimalsFor(input.order) });
+      const invoice = await gw.updateInvoice(input.invoiceId, payload, { idempotencyKey: writeKey(input.workflowId, 'revise', input.revision), unitdp: unitDecimalsFor(input.order) });
       const s = summary(invoice);
       const data = await invoiceLinkData(input.accountId, input.orderNumber);
       await db.transaction().execute(async (trx) => {
@@ -369,7 +372,7 @@ export function createOrderActivities(deps: OrderActivityDeps) {
       const sha = createHash('sha256').update(pdf.bytes).digest('hex');
       const gw = deps.xero.forAccount(input.accountId);
       const attachment = await gw.attachToInvoice(input.invoiceId, { fileName, bytes: pdf.bytes, contentType: pdf.contentType }, {
-        idempotencyKey: idempotencyKey(input.workflowId, 'attach', input.revision, sha),
+        idempotencyKey: writeKey(input.workflowId, 'attach', input.revision, sha),
       });
       await db.transaction().execute(async (trx) => {
         await upsertLink(trx, input.accountId, 'attachment', input.orderNumber, attachment?.attachmentID ?? fileName, fileName, { revision: input.revision, sha256: sha, bytes: pdf.bytes.length, invoiceId: input.invoiceId });
@@ -408,7 +411,7 @@ export function createOrderActivities(deps: OrderActivityDeps) {
       }
       xeroPayment ??= await gw.createPayment(
         { invoice: { invoiceID: input.invoiceId }, account: { code: settings.bankAccountCode }, date: p.date, amount: p.amount, ...(p.reference ? { reference: p.reference } : {}) },
-        { idempotencyKey: idempotencyKey(input.workflowId, 'payment', p.id, input.generation) },
+        { idempotencyKey: writeKey(input.workflowId, 'payment', p.id, input.generation) },
       );
       const xeroPaymentId = xeroPayment.paymentID!;
       await db.transaction().execute(async (trx) => {
@@ -423,7 +426,7 @@ export function createOrderActivities(deps: OrderActivityDeps) {
     async deletePayment(input: Base & { paymentId: string; xeroPaymentId: string; generation: number; reason: 'removed' | 'revision' }): Promise<void> {
       const gw = deps.xero.forAccount(input.accountId);
       try {
-        await gw.deletePayment(input.xeroPaymentId, { idempotencyKey: idempotencyKey(input.workflowId, 'unpay', input.paymentId, input.generation) });
+        await gw.deletePayment(input.xeroPaymentId, { idempotencyKey: writeKey(input.workflowId, 'unpay', input.paymentId, input.generation) });
       } catch (err) {
         // Already gone (deleted in Xero, or by our earlier attempt): the goal is reached.
         if (!(err instanceof XeroApiError && err.kind === 'not_found')) {
@@ -455,7 +458,7 @@ export function createOrderActivities(deps: OrderActivityDeps) {
         if (status === 'AUTHORISED' && ((invoice?.payments ?? []).some((p) => String(p.status ?? '') !== 'DELETED') || Number(invoice?.amountPaid ?? 0) > 0)) {
           throw businessFailure('payments_allocated', 'the invoice has payments in Xero: remove the payments (in the host) before the order can be cancelled, then retry');
         }
-        const updated = await gw.updateInvoice(input.invoiceId, { status: target }, { idempotencyKey: idempotencyKey(input.workflowId, 'cancel', input.invoiceId) });
+        const updated = await gw.updateInvoice(input.invoiceId, { status: target }, { idempotencyKey: writeKey(input.workflowId, 'cancel', input.invoiceId) });
         status = String(updated.status ?? target);
         action = target === Invoice.StatusEnum.VOIDED ? 'void' : 'delete';
       } else if (status === 'PAID') {
@@ -480,7 +483,9 @@ export function createOrderActivities(deps: OrderActivityDeps) {
         if (input.orderCancelled) {
           await trx.updateTable('order_syncs').set({ status: 'cancelled', updated_at: new Date() }).where('account_id', '=', input.accountId).where('order_number', '=', input.orderNumber).execute();
         }
-        if (input.hostEvent) await tellHost(trx, input, input.hostEvent, { kind: input.kind, action: input.action, message: input.message, ...(input.error ? { error: input.error } : {}) });
+        // A failure reaches the host with the same plain-words reason and remedy as the admin's failures list.
+        const explanation = input.hostEvent === 'sync.failed' ? explainFailure(failureFactsOf({ message: input.message, error: input.error ?? null }), await loadSettings(trx as Db, input.accountId)) : undefined;
+        if (input.hostEvent) await tellHost(trx, input, input.hostEvent, { kind: input.kind, action: input.action, message: input.message, ...(input.error ? { error: input.error } : {}), ...(explanation ? { explanation } : {}) });
       });
     },
   };
@@ -491,6 +496,18 @@ export function createOrderActivities(deps: OrderActivityDeps) {
   }
 
   return withFailureMapping(activities);
+}
+
+/**
+ * The Idempotency-Key of a write, scoped to this scheduling of the activity: Temporal's retries of
+ * it (a lost answer, a killed worker) repeat the key; a retry after a business failure is a new
+ * scheduling and so a new request. Otherwise Xero would answer a retry within its key window with
+ * the stored refusal (same body) or refuse the corrected body (same key, different request).
+ * Creations stay exactly-once because each looks for its own earlier write first.
+ */
+function writeKey(workflowId: string, step: string, ...qualifiers: Array<string | number>): string {
+  const info = activityInfo();
+  return idempotencyKey(workflowId, step, ...qualifiers, ...(info ? [`${info.workflowExecution?.runId ?? ''}/${info.activityId}`] : []));
 }
 
 function activityInfo() {

@@ -72,6 +72,13 @@ export const configSchema = z.object({
       .optional(),
   ),
   SESSION_SECRET: z.preprocess((v) => (v === '' ? undefined : v), z.string().min(32, 'expected at least 32 characters').optional()),
+
+  /** A closed order (paid in full or cancelled) completes its workflow after this long without events. */
+  ORDER_QUIET_PERIOD_SECONDS: z.coerce.number().int().min(0).max(30 * 86_400).default(3_600),
+  /** Xero's per-tenant limits; lower them for an organisation on Xero's smallest tier (1,000 a day). */
+  XERO_RATE_PER_MINUTE: z.coerce.number().int().min(1).max(60).default(60),
+  XERO_RATE_PER_DAY: z.coerce.number().int().min(1).max(5_000).default(5_000),
+  XERO_RATE_CONCURRENT: z.coerce.number().int().min(1).max(5).default(5),
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -10,6 +10,7 @@ import { openConfiguredDatabase } from './db/from-config';
 import { openTemporal } from './temporal/connection';
 import { installTemporalRuntime } from './temporal/runtime';
 import { createWorker } from './worker';
+import { orderWorkerDeps } from './orders/worker-deps';
 import { createApp } from '../web/app';
 import { listen } from '../web/server';
 import { configOrExit, exitOnStartupError, onShutdown } from './process/startup';
@@ -26,16 +27,16 @@ async function main() {
     await database.close();
     throw err;
   }
+  // Secrets not in the environment are generated once under DATA_DIR (development convenience).
+  const access = buildAdminAccess({ db: database.db, log, secrets: devSecrets(cfg, log), publicUrl: publicUrl(cfg), identity: identityOptionsFromConfig(cfg) });
   const worker = await createWorker({
     connection: temporal.nativeConnection,
     namespace: temporal.namespace,
     taskQueue: cfg.TEMPORAL_TASK_QUEUE,
-    deps: { db: database.db, databaseKind: database.kind },
+    deps: { db: database.db, databaseKind: database.kind, ...orderWorkerDeps({ db: database.db, cfg, access: access.xeroAccess, apiUrl: identityOptionsFromConfig(cfg).apiUrl }) },
   });
   const workerRun = worker.run();
-  // Secrets not in the environment are generated once under DATA_DIR (development convenience).
-  const access = buildAdminAccess({ db: database.db, log, secrets: devSecrets(cfg, log), publicUrl: publicUrl(cfg), identity: identityOptionsFromConfig(cfg) });
-  const web = await listen(createApp({ db: database.db, temporal: temporal.client, log, access }), cfg.PORT, cfg.HOST);
+  const web = await listen(createApp({ db: database.db, temporal: temporal.client, log, access, taskQueue: cfg.TEMPORAL_TASK_QUEUE }), cfg.PORT, cfg.HOST);
 
   onShutdown(log, [
     { name: 'web', run: () => web.close() },

@@ -10,6 +10,8 @@ import { requireApiKey } from './api/auth';
 import { redactedRequest, redactedResponse } from './log-redaction';
 import { adminRouters } from './routes/admin';
 import { apiAccountsRouter } from './routes/api-accounts';
+import { ordersRouter } from './routes/orders';
+import { loadHostAccount } from './api/auth';
 import path from 'node:path';
 
 export interface WebDeps {
@@ -18,6 +20,8 @@ export interface WebDeps {
   log: Logger;
   /** Host API, admin pages and the Xero connect flow; without it only /healthz answers (tests of other parts). */
   access?: AdminAccess;
+  /** The worker's task queue, for order events (TEMPORAL_TASK_QUEUE; default `xero-sync`). */
+  taskQueue?: string;
 }
 
 export function createApp(deps: WebDeps): express.Express {
@@ -34,6 +38,7 @@ export function createApp(deps: WebDeps): express.Express {
     // Everything under /api/v1 needs an API key, routes added later included.
     app.use('/api/v1', requireApiKey(deps.db));
     app.use('/api/v1', apiAccountsRouter({ db: deps.db, log: deps.log, access: deps.access }));
+    app.use('/api/v1', ordersRouter({ db: deps.db, temporal: deps.temporal, taskQueue: deps.taskQueue ?? 'xero-sync', loadAccount: loadHostAccount(deps.db) }));
     const { admin, connect } = adminRouters({ db: deps.db, log: deps.log, access: deps.access });
     app.use('/admin', admin);
     app.use('/connect', connect);

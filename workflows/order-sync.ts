@@ -123,6 +123,14 @@ export async function orderSyncWorkflow(input: OrderWorkflowInput): Promise<Orde
   const base = { accountId: state.accountId, workflowId, orderNumber: state.orderNumber };
 
   // ---- the host's events: they only change what is wanted; the loop below does the work ----
+  // Until the stored links are loaded (a restarted order), events wait in this queue: a removal
+  // must find the payment a previous run synced.
+  let ready = !!input.carried;
+  const queued: Array<() => void> = [];
+  const onEvent = (apply: () => void): void => {
+    if (ready) apply();
+    else queued.push(apply);
+  };
   const touched = () => {
     state.eventSeq++;
     state.failure = undefined;
@@ -140,37 +148,45 @@ export async function orderSyncWorkflow(input: OrderWorkflowInput): Promise<Orde
     state.revision++;
     touched();
   };
-  setHandler(orderConvertedSignal, ({ order, convertedAt }) => {
-    state.convertedAt ??= convertedAt;
-    applyOrder(order);
-    touched();
-  });
-  setHandler(orderRevisedSignal, ({ order, revision }) => applyOrder(order, revision));
-  setHandler(paymentAddedSignal, (payment) => {
-    const existing = state.payments.find((p) => p.id === payment.id);
-    if (!existing) {
-      state.payments.push({ id: payment.id, payment, removed: false, generation: 0, tries: 0, reapply: false });
-    } else {
-      if (!existing.removed && samePayment(existing.payment, payment)) return;
-      existing.removed = false;
-      if (existing.synced && !samePayment(existing.payment, payment)) existing.reapply = true;
-      existing.payment = payment;
-      existing.skipped = undefined;
-    }
-    touched();
-  });
-  setHandler(paymentRemovedSignal, ({ paymentId }) => {
-    const existing = state.payments.find((p) => p.id === paymentId);
-    if (!existing || existing.removed) return;
-    existing.removed = true;
-    touched();
-  });
-  setHandler(orderCancelledSignal, () => {
-    if (state.cancelRequested) return;
-    state.cancelRequested = true;
-    touched();
-  });
-  setHandler(retrySignal, () => touched());
+  setHandler(orderConvertedSignal, ({ order, convertedAt }) =>
+    onEvent(() => {
+      state.convertedAt ??= convertedAt;
+      applyOrder(order);
+      touched();
+    }),
+  );
+  setHandler(orderRevisedSignal, ({ order, revision }) => onEvent(() => applyOrder(order, revision)));
+  setHandler(paymentAddedSignal, (payment) =>
+    onEvent(() => {
+      const existing = state.payments.find((p) => p.id === payment.id);
+      if (!existing) {
+        state.payments.push({ id: payment.id, payment, removed: false, generation: 0, tries: 0, reapply: false });
+      } else {
+        if (!existing.removed && samePayment(existing.payment, payment)) return;
+        existing.removed = false;
+        if (existing.synced && !samePayment(existing.payment, payment)) existing.reapply = true;
+        existing.payment = payment;
+        existing.skipped = undefined;
+      }
+      touched();
+    }),
+  );
+  setHandler(paymentRemovedSignal, ({ paymentId }) =>
+    onEvent(() => {
+      const existing = state.payments.find((p) => p.id === paymentId);
+      if (!existing || existing.removed) return;
+      existing.removed = true;
+      touched();
+    }),
+  );
+  setHandler(orderCancelledSignal, () =>
+    onEvent(() => {
+      if (state.cancelRequested) return;
+      state.cancelRequested = true;
+      touched();
+    }),
+  );
+  setHandler(retrySignal, () => onEvent(() => touched()));
   setHandler(orderSyncStateQuery, () => view());
 
   // ---- search attributes: what ops filter on in the Temporal UI ----
@@ -192,15 +208,21 @@ export async function orderSyncWorkflow(input: OrderWorkflowInput): Promise<Orde
   const bootstrap = proxyActivities<OrderActivities>({ startToCloseTimeout: '1 minute', retry: { initialInterval: '1 second', maximumInterval: '1 minute' } });
   const ctx = await bootstrap.loadOrderContext({ accountId: state.accountId, orderNumber: state.orderNumber });
   if (!input.carried) restore(state, ctx);
+  ready = true;
+  for (const apply of queued.splice(0)) apply();
   const config: OrderSyncConfig = ctx.config;
   const acts = proxyActivities<OrderActivities>({
     startToCloseTimeout: config.activityTimeoutMs,
     retry: { initialInterval: config.retryInitialMs, maximumInterval: config.retryMaxMs, backoffCoefficient: 2 },
   });
 
-  const paidTotal = () => state.payments.reduce((s, p) => s + (p.synced?.amount ?? 0), 0);
-  const isClosed = () =>
-    state.cancelled || (!!state.invoice && state.invoice.total > 0 && paidTotal() >= state.invoice.total - 0.005 && !state.payments.some((p) => p.removed && p.synced));
+  // Function declarations (hoisted): the state query may arrive before the context has loaded.
+  function paidTotal() {
+    return state.payments.reduce((s, p) => s + (p.synced?.amount ?? 0), 0);
+  }
+  function isClosed() {
+    return state.cancelled || (!!state.invoice && state.invoice.total > 0 && paidTotal() >= state.invoice.total - 0.005 && !state.payments.some((p) => p.removed && p.synced));
+  }
 
   function view(): OrderSyncView {
     const status: OrderSyncView['status'] =

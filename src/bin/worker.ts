@@ -3,6 +3,10 @@ import { openConfiguredDatabase } from '../db/from-config';
 import { openTemporal } from '../temporal/connection';
 import { installTemporalRuntime } from '../temporal/runtime';
 import { createWorker } from '../worker';
+import { orderWorkerDeps } from '../orders/worker-deps';
+import { createTokenCipher } from '../security/token-cipher';
+import { createXeroIdentity, identityOptionsFromConfig } from '../xero/identity';
+import { createXeroAccessProvider } from '../xero/token-provider';
 import { configOrExit, exitOnStartupError, onShutdown } from '../process/startup';
 import { requireSecrets } from '../security/secrets';
 
@@ -14,11 +18,14 @@ async function main() {
   installTemporalRuntime(log);
   const database = await openConfiguredDatabase(cfg);
   const temporal = await openTemporal(cfg, log, { devServerStore: 'memory' });
+  // The worker refreshes tokens itself (serialized with the web process through the connection row lock).
+  const identity = identityOptionsFromConfig(cfg);
+  const access = createXeroAccessProvider({ db: database.db, cipher: createTokenCipher(requireSecrets(cfg).tokenEncryptionKey), identity: createXeroIdentity(identity), log });
   const worker = await createWorker({
     connection: temporal.nativeConnection,
     namespace: temporal.namespace,
     taskQueue: cfg.TEMPORAL_TASK_QUEUE,
-    deps: { db: database.db, databaseKind: database.kind },
+    deps: { db: database.db, databaseKind: database.kind, ...orderWorkerDeps({ db: database.db, cfg, access, apiUrl: identity.apiUrl }) },
   });
   const run = worker.run();
   onShutdown(log, [

@@ -9,7 +9,7 @@ import { createLogger } from '../../src/log';
 import { createTokenCipher } from '../../src/security/token-cipher';
 import { startXeroSimulator, type RunningXeroSimulator, type XeroSimulatorOptions } from '../../src/xero-sim/server';
 import { createXeroGateway, type XeroGateway } from '../../src/xero/gateway';
-import { createRateLimiter } from '../../src/xero/rate-limiter';
+import { createRateLimiter, type RateLimits } from '../../src/xero/rate-limiter';
 import { createXeroAccessProvider } from '../../src/xero/token-provider';
 import { createTestDatabase } from './database';
 import type { TestTemporal } from './temporal';
@@ -56,10 +56,13 @@ export interface OrderTestEnv {
 
 export async function orderTestEnv(
   temporal: TestTemporal,
-  opts: { settings?: SettingsInput; sim?: XeroSimulatorOptions; orders?: Partial<OrderSyncConfig>; connect?: boolean } = {},
+  opts: { settings?: SettingsInput; sim?: XeroSimulatorOptions; orders?: Partial<OrderSyncConfig>; connect?: boolean; limits?: Partial<RateLimits> } = {},
 ): Promise<OrderTestEnv> {
   const database = await createTestDatabase();
-  const sim = await startXeroSimulator(opts.sim);
+  // Xero's 60 calls a minute would make a test file wait on itself: raised here on both sides
+  // (the limiter has tests of its own, and test/order-exactly-once.test.ts lowers them again).
+  const limits = { perMinute: 5_000, perDay: 100_000, concurrent: 5, ...opts.limits };
+  const sim = await startXeroSimulator({ ...opts.sim, limits: { ...limits, ...opts.sim?.limits } });
   const { db } = database;
   const cipher = createTokenCipher(randomBytes(32));
   const hostApp = await db.insertInto('host_apps').values({ name: 'Quotes Co' }).returning('id').executeTakeFirstOrThrow();
@@ -78,7 +81,7 @@ export async function orderTestEnv(
     tenantId = sim.sim.organisations()[0]!.tenantId;
   }
   const access = createXeroAccessProvider({ db, cipher, identity: simulatorIdentity(sim.url), log: createLogger('silent') });
-  const xero = createXeroGateway({ access, limiter: createRateLimiter({ db }), apiUrl: sim.url });
+  const xero = createXeroGateway({ access, limiter: createRateLimiter({ db, limits }), apiUrl: sim.url });
   const deps = { db, databaseKind: database.kind, xero, orders: { ...FAST_ORDER_CONFIG, ...opts.orders } };
   let current = await temporal.startWorker(deps);
   const taskQueue = current.taskQueue;
