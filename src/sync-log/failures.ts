@@ -40,7 +40,7 @@ export function failureFactsOf(entry: Pick<SyncLogEntry, 'message' | 'error'>): 
   }
   // The not-connected failure says why: never connected, or Xero refused the refresh token.
   const errorKind = kind === 'not_connected' && error.reason === 'needs_reconnect' ? 'needs_reconnect' : kind;
-  const messages = strings(error.messages);
+  const messages = [...new Set(strings(error.messages))];
   return { ...(errorKind ? { errorKind } : {}), messages: messages.length > 0 ? messages : entry.message ? [entry.message] : [] };
 }
 
@@ -61,8 +61,15 @@ export interface OpenFailure {
   temporalUrl?: string;
 }
 
+/** The explanation stored with the failure (as setup stood then), else one made now. */
+function explanationOf(entry: SyncLogEntry, settings: Settings): { problem: string; action: string } {
+  const stored = (entry.error as { explanation?: { problem?: unknown; action?: unknown } } | null)?.explanation;
+  if (stored && typeof stored.problem === 'string' && typeof stored.action === 'string') return { problem: stored.problem, action: stored.action };
+  return explainFailure(failureFactsOf(entry), settings);
+}
+
 export function describeFailure(entry: SyncLogEntry, settings: Settings, ui?: TemporalUi): OpenFailure {
-  const { problem, action } = explainFailure(failureFactsOf(entry), settings);
+  const { problem, action } = explanationOf(entry, settings);
   const retryable = !!entry.workflow_id?.startsWith('order:');
   return {
     id: String(entry.id),
