@@ -479,13 +479,14 @@ export function createOrderActivities(deps: OrderActivityDeps) {
       input: Base & { kind: string; action: string; outcome: 'success' | 'failure' | 'skipped'; message: string; error?: Record<string, unknown>; hostEvent?: HostEventType; orderCancelled?: boolean },
     ): Promise<void> {
       await db.transaction().execute(async (trx) => {
-        await log(trx, input, { kind: input.kind, action: input.action, outcome: input.outcome, message: input.message, error: input.error ?? null });
+        // A failure is stored (and reaches the host) with its reason and remedy in plain words, as the setup stood when it failed.
+        const explanation = input.outcome === 'failure' ? explainFailure(failureFactsOf({ message: input.message, error: input.error ?? null }), await loadSettings(trx as Db, input.accountId)) : undefined;
+        const error = input.error ? { ...input.error, ...(explanation ? { explanation } : {}) } : null;
+        await log(trx, input, { kind: input.kind, action: input.action, outcome: input.outcome, message: input.message, error });
         if (input.orderCancelled) {
           await trx.updateTable('order_syncs').set({ status: 'cancelled', updated_at: new Date() }).where('account_id', '=', input.accountId).where('order_number', '=', input.orderNumber).execute();
         }
-        // A failure reaches the host with the same plain-words reason and remedy as the admin's failures list.
-        const explanation = input.hostEvent === 'sync.failed' ? explainFailure(failureFactsOf({ message: input.message, error: input.error ?? null }), await loadSettings(trx as Db, input.accountId)) : undefined;
-        if (input.hostEvent) await tellHost(trx, input, input.hostEvent, { kind: input.kind, action: input.action, message: input.message, ...(input.error ? { error: input.error } : {}), ...(explanation ? { explanation } : {}) });
+        if (input.hostEvent) await tellHost(trx, input, input.hostEvent, { kind: input.kind, action: input.action, message: input.message, ...(error ? { error } : {}), ...(explanation ? { explanation } : {}) });
       });
     },
   };

@@ -11,6 +11,7 @@ import { openTemporal } from './temporal/connection';
 import { installTemporalRuntime } from './temporal/runtime';
 import { createWorker } from './worker';
 import { orderWorkerDeps } from './orders/worker-deps';
+import { startHostWebhookDelivery } from './host-webhooks/host-config';
 import { createApp } from '../web/app';
 import { listen } from '../web/server';
 import { configOrExit, exitOnStartupError, onShutdown } from './process/startup';
@@ -36,11 +37,14 @@ async function main() {
     deps: { db: database.db, databaseKind: database.kind, ...orderWorkerDeps({ db: database.db, cfg, access: access.xeroAccess, apiUrl: identityOptionsFromConfig(cfg).apiUrl }) },
   });
   const workerRun = worker.run();
-  const web = await listen(createApp({ db: database.db, temporal: temporal.client, log, access, taskQueue: cfg.TEMPORAL_TASK_QUEUE }), cfg.PORT, cfg.HOST);
+  const webhooks = startHostWebhookDelivery({ db: database.db, cipher: access.cipher, log });
+  const temporalUi = temporal.uiUrl ? { temporalUi: { url: temporal.uiUrl, namespace: temporal.namespace } } : {};
+  const web = await listen(createApp({ db: database.db, temporal: temporal.client, log, access, taskQueue: cfg.TEMPORAL_TASK_QUEUE, ...temporalUi }), cfg.PORT, cfg.HOST);
 
   onShutdown(log, [
     { name: 'web', run: () => web.close() },
     { name: 'worker', run: async () => { worker.shutdown(); await workerRun; } },
+    { name: 'host webhooks', run: () => webhooks.stop() },
     { name: 'temporal', run: () => temporal.close() },
     { name: 'database', run: () => database.close() },
   ]);

@@ -12,6 +12,8 @@ import { adminRouters } from './routes/admin';
 import { apiAccountsRouter } from './routes/api-accounts';
 import { ordersRouter } from './routes/orders';
 import { loadHostAccount } from './api/auth';
+import { apiSyncRouter } from './routes/api-sync';
+import type { TemporalUi } from '../src/sync-log/failures';
 import path from 'node:path';
 
 export interface WebDeps {
@@ -22,6 +24,8 @@ export interface WebDeps {
   access?: AdminAccess;
   /** The worker's task queue, for order events (TEMPORAL_TASK_QUEUE; default `xero-sync`). */
   taskQueue?: string;
+  /** The Temporal Web UI (TEMPORAL_UI_URL or the dev server's), for "Open in Temporal" links. */
+  temporalUi?: TemporalUi;
 }
 
 export function createApp(deps: WebDeps): express.Express {
@@ -39,7 +43,9 @@ export function createApp(deps: WebDeps): express.Express {
     app.use('/api/v1', requireApiKey(deps.db));
     app.use('/api/v1', apiAccountsRouter({ db: deps.db, log: deps.log, access: deps.access }));
     app.use('/api/v1', ordersRouter({ db: deps.db, temporal: deps.temporal, taskQueue: deps.taskQueue ?? 'xero-sync', loadAccount: loadHostAccount(deps.db) }));
-    const { admin, connect } = adminRouters({ db: deps.db, log: deps.log, access: deps.access });
+    app.use('/api/v1', apiSyncRouter({ db: deps.db, cipher: deps.access.cipher, loadAccount: loadHostAccount(deps.db), ...(deps.temporalUi ? { temporalUi: deps.temporalUi } : {}) }));
+    const sync = { temporal: deps.temporal, ...(deps.temporalUi ? { temporalUi: deps.temporalUi } : {}) };
+    const { admin, connect } = adminRouters({ db: deps.db, log: deps.log, access: deps.access, sync });
     app.use('/admin', admin);
     app.use('/connect', connect);
   }

@@ -16,7 +16,8 @@ async function main() {
   const database = await openConfiguredDatabase(cfg);
   const temporal = await openTemporal(cfg, log, { devServerStore: 'memory' });
   const access = buildAdminAccess({ db: database.db, log, secrets, publicUrl: publicUrl(cfg), identity: identityOptionsFromConfig(cfg) });
-  const web = await listen(createApp({ db: database.db, temporal: temporal.client, log, access, taskQueue: cfg.TEMPORAL_TASK_QUEUE }), cfg.PORT, cfg.HOST);
+  const temporalUi = temporal.uiUrl ? { temporalUi: { url: temporal.uiUrl, namespace: temporal.namespace } } : {};
+  const web = await listen(createApp({ db: database.db, temporal: temporal.client, log, access, taskQueue: cfg.TEMPORAL_TASK_QUEUE, ...temporalUi }), cfg.PORT, cfg.HOST);
   onShutdown(log, [
     { name: 'web', run: () => web.close() },
     { name: 'temporal', run: () => temporal.close() },

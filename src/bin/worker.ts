@@ -9,6 +9,7 @@ import { createXeroIdentity, identityOptionsFromConfig } from '../xero/identity'
 import { createXeroAccessProvider } from '../xero/token-provider';
 import { configOrExit, exitOnStartupError, onShutdown } from '../process/startup';
 import { requireSecrets } from '../security/secrets';
+import { startHostWebhookDelivery } from '../host-webhooks/host-config';
 
 async function main() {
   const { cfg, log } = configOrExit();
@@ -28,8 +29,11 @@ async function main() {
     deps: { db: database.db, databaseKind: database.kind, ...orderWorkerDeps({ db: database.db, cfg, access, apiUrl: identity.apiUrl }) },
   });
   const run = worker.run();
+  // Host webhooks: the outbox written by the activities is delivered from the worker process.
+  const webhooks = startHostWebhookDelivery({ db: database.db, cipher: createTokenCipher(requireSecrets(cfg).tokenEncryptionKey), log });
   onShutdown(log, [
     { name: 'worker', run: async () => { worker.shutdown(); await run; } },
+    { name: 'host webhooks', run: () => webhooks.stop() },
     { name: 'temporal', run: () => temporal.close() },
     { name: 'database', run: () => database.close() },
   ]);

@@ -34,7 +34,8 @@ type Element = { hasErrors?: boolean; statusAttributeString?: string; validation
 /** A batch element with errors (summarizeErrors=false answers 200 with them) as a validation error. */
 function checkElement<T extends Element>(element: T | undefined, what: string): T {
   if (!element) throw new XeroApiError('bad_request', 200, `Xero returned no ${what}`);
-  const messages = (element.validationErrors ?? []).map((v) => v.message ?? '').filter(Boolean);
+  // De-duplicated: Xero repeats a message per line (two lines on an archived account: the same words twice).
+  const messages = [...new Set((element.validationErrors ?? []).map((v) => v.message ?? '').filter(Boolean))];
   if (element.hasErrors || element.statusAttributeString === 'ERROR' || messages.length > 0) {
     throw new XeroApiError('validation', 400, messages.join('; ') || `Xero refused the ${what}`, messages);
   }

@@ -2,6 +2,7 @@ import type { Db } from '../db/database';
 import type { Connection } from '../db/schema';
 import type { Logger } from '../log';
 import type { TokenCipher } from '../security/token-cipher';
+import { enqueueHostEvent } from '../host-webhooks/outbox';
 import { NotConnectedError, type XeroAccess, type XeroAccessProvider } from './access';
 import { InvalidGrantError, type XeroIdentity } from './identity';
 
@@ -77,6 +78,18 @@ export function createXeroAccessProvider(deps: XeroAccessProviderDeps): XeroAcce
             .set({ status: 'needs_reconnect', status_reason: NEEDS_RECONNECT_REASON, updated_at: new Date() })
             .where('id', '=', row.id)
             .execute();
+          // The host hears of it in the same transaction (delivered by the worker's outbox loop).
+          const account = await trx.selectFrom('accounts').select(['host_app_id', 'external_id']).where('id', '=', accountId).executeTakeFirst();
+          if (account) {
+            await enqueueHostEvent(trx, {
+              hostAppId: account.host_app_id,
+              accountId,
+              hostAccountId: account.external_id,
+              type: 'connection.lost',
+              orderingKey: `connection:${accountId}`,
+              data: { organisation: row.tenant_name, tenantId: row.tenant_id, reason: NEEDS_RECONNECT_REASON },
+            });
+          }
           return { kind: 'needs_reconnect', connectionId: row.id };
         }
         await trx

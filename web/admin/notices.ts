@@ -22,6 +22,10 @@ const NOTICES: Record<string, (p: { code?: string; organisation?: string }) => N
   no_organisation: () => ({ tone: 'error', text: 'No organisation was chosen on Xero\'s page, so nothing was connected. Connect again and tick an organisation.' }),
   choice_expired: () => ({ tone: 'error', text: 'Choosing the organisation took too long, so nothing was connected. Please connect again.' }),
   not_connected: () => ({ tone: 'warning', text: 'Connect to Xero first: the setup lists come from your Xero organisation.' }),
+  retry_sent: () => ({ tone: 'ok', text: 'Retry started. The failure leaves the list as soon as it goes through; if it comes back, its reason is shown again.' }),
+  retry_all_sent: () => ({ tone: 'ok', text: 'Retry started for every failure listed. Each leaves the list as soon as it goes through.' }),
+  retry_nothing: () => ({ tone: 'ok', text: 'Nothing to retry: that failure is no longer open.' }),
+  retry_ended: () => ({ tone: 'warning', text: 'This sync has ended and cannot be retried here. Send the order again from your system.' }),
 };
 
 export function noticeFor(query: Record<string, unknown>, organisation?: string): Notice | undefined {

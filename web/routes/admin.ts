@@ -23,6 +23,7 @@ import { settingsFromValues, valuesFromBody, valuesFromSettings, type SetupFormV
 import { MISSING_LABELS, setupPageModel } from '../admin/setup-page';
 import { renderPage } from '../views/render';
 import { optionList } from '../../src/access/accounts';
+import { failuresSection, registerSyncPages, type AdminSyncDeps } from '../admin/sync-pages';
 
 /**
  * The admin's pages (/admin) and Xero's redirect back (/connect/callback). Only two routes answer
@@ -35,6 +36,8 @@ export interface AdminRouterDeps {
   db: Db;
   log: Logger;
   access: AdminAccess;
+  /** Failures (with Retry) on the home page and the Sync log page; absent in tests of the connect flow alone. */
+  sync?: AdminSyncDeps;
 }
 
 export const CALLBACK_PATH = '/connect/callback';
@@ -125,7 +128,8 @@ export function adminRouters(deps: AdminRouterDeps): { admin: Router; connect: R
     const { account, connection } = res.locals as PageLocals;
     const missing = connection.status === 'active' ? missingForInvoices(await loadSettings(db, account.id)).map((m) => MISSING_LABELS[m] ?? m) : [];
     const connectedSince = connection.status === 'not_connected' ? '' : `${new Intl.DateTimeFormat('en-GB', { dateStyle: 'medium', timeStyle: 'short', timeZone: 'UTC' }).format(connection.connectedAt)} UTC`;
-    renderPage(res, 'account', page(req, res, { title: 'Xero connection', nav: 'overview', missing, connectedSince }));
+    const failures = deps.sync ? await failuresSection(db, account.id, deps.sync.temporalUi) : undefined;
+    renderPage(res, 'account', page(req, res, { title: 'Xero connection', nav: 'overview', missing, connectedSince, failures }));
   });
 
   admin.post('/accounts/:accountId/connect', csrf.protect, async (req, res) => {
@@ -207,6 +211,8 @@ export function adminRouters(deps: AdminRouterDeps): { admin: Router; connect: R
     if (result.disconnected) await runAccessHook(deps.log, 'onDisconnected', access.onDisconnected && (() => access.onDisconnected!(account.id)));
     res.redirect(303, `${base(req)}?notice=${result.disconnected && !result.revokedAtXero ? 'disconnected_locally' : 'disconnected'}`);
   });
+
+  if (deps.sync) registerSyncPages(admin, { ...deps.sync, db, log: deps.log, protect: csrf.protect, page, accountId: (res) => (res.locals as PageLocals).account.id });
 
   const connect = Router();
   connect.use(common);
