@@ -1,5 +1,6 @@
 import { createDiagnosticsActivities, type DiagnosticsDeps } from './diagnostics';
 import { createOrderActivities, type OrderActivityDeps } from './orders';
+import { createContactSyncActivities } from './contact-sync';
 
 /**
  * What the activities need. `xero` is optional so a worker without Xero access (the smoke test)
@@ -13,6 +14,7 @@ export function createActivities(deps: ActivityDeps) {
   return {
     ...createDiagnosticsActivities(deps),
     ...createOrderActivities({ ...deps, xero }),
+    ...createContactSyncActivities({ db: deps.db, xero }),
   };
 }
 

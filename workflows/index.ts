@@ -1,3 +1,4 @@
 // The worker's workflow bundle entry point: every workflow type is exported from here.
 export { diagnosticsWorkflow } from './diagnostics';
 export { orderSyncWorkflow } from './order-sync';
+export { contactSyncWorkflow } from './contact-sync';
