@@ -43,6 +43,10 @@ export interface OrderTestEnv {
   hostAppId: string;
   externalId: string;
   tenantId: string;
+  /** For a worker in another process: the key that decrypts the stored tokens, and the limits. */
+  cipherKeyHex: string;
+  limits: Partial<RateLimits>;
+  orderConfig: Partial<OrderSyncConfig>;
   xero: XeroGateway;
   client: OrderSyncClient;
   taskQueue: string;
@@ -56,7 +60,7 @@ export interface OrderTestEnv {
 
 export async function orderTestEnv(
   temporal: TestTemporal,
-  opts: { settings?: SettingsInput; sim?: XeroSimulatorOptions; orders?: Partial<OrderSyncConfig>; connect?: boolean; limits?: Partial<RateLimits> } = {},
+  opts: { settings?: SettingsInput; sim?: XeroSimulatorOptions; orders?: Partial<OrderSyncConfig>; connect?: boolean; limits?: Partial<RateLimits>; limiterMinuteMs?: number } = {},
 ): Promise<OrderTestEnv> {
   const database = await createTestDatabase();
   // Xero's 60 calls a minute would make a test file wait on itself: raised here on both sides
@@ -64,7 +68,8 @@ export async function orderTestEnv(
   const limits = { perMinute: 5_000, perDay: 100_000, concurrent: 5, ...opts.limits };
   const sim = await startXeroSimulator({ ...opts.sim, limits: { ...limits, ...opts.sim?.limits } });
   const { db } = database;
-  const cipher = createTokenCipher(randomBytes(32));
+  const cipherKey = randomBytes(32);
+  const cipher = createTokenCipher(cipherKey);
   const hostApp = await db.insertInto('host_apps').values({ name: 'Quotes Co' }).returning('id').executeTakeFirstOrThrow();
   const externalId = `acct-${randomUUID().slice(0, 8)}`;
   const account = await db.insertInto('accounts').values({ host_app_id: hostApp.id, external_id: externalId, name: 'Acme Plumbing', options: '{}' }).returning('id').executeTakeFirstOrThrow();
@@ -81,7 +86,7 @@ export async function orderTestEnv(
     tenantId = sim.sim.organisations()[0]!.tenantId;
   }
   const access = createXeroAccessProvider({ db, cipher, identity: simulatorIdentity(sim.url), log: createLogger('silent') });
-  const xero = createXeroGateway({ access, limiter: createRateLimiter({ db, limits }), apiUrl: sim.url });
+  const xero = createXeroGateway({ access, limiter: createRateLimiter({ db, limits, ...(opts.limiterMinuteMs ? { minuteMs: opts.limiterMinuteMs } : {}) }), apiUrl: sim.url });
   const deps = { db, databaseKind: database.kind, xero, orders: { ...FAST_ORDER_CONFIG, ...opts.orders } };
   let current = await temporal.startWorker(deps);
   const taskQueue = current.taskQueue;
@@ -92,6 +97,9 @@ export async function orderTestEnv(
     hostAppId: hostApp.id,
     externalId,
     tenantId,
+    cipherKeyHex: cipherKey.toString('hex'),
+    limits,
+    orderConfig: deps.orders,
     xero,
     client: createOrderSyncClient(temporal.client, { taskQueue }),
     taskQueue,

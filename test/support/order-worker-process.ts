@@ -1,0 +1,49 @@
+/**
+ * A worker in a process of its own, so a test can kill it with SIGKILL in the middle of a step
+ * (test/order-exactly-once.test.ts). Configured by one JSON env var; prints "ready" when polling.
+ */
+import { NativeConnection, Runtime, DefaultLogger } from '@temporalio/worker';
+import { openDatabase } from '../../src/db/database';
+import { createLogger } from '../../src/log';
+import { createTokenCipher } from '../../src/security/token-cipher';
+import { createWorker } from '../../src/worker';
+import { createXeroGateway } from '../../src/xero/gateway';
+import { createRateLimiter } from '../../src/xero/rate-limiter';
+import { createXeroAccessProvider } from '../../src/xero/token-provider';
+import { simulatorIdentity } from './xero-connect';
+
+interface ChildConfig {
+  databaseUrl: string;
+  searchPath: string;
+  simUrl: string;
+  cipherKeyHex: string;
+  temporalAddress: string;
+  taskQueue: string;
+  bundlePath?: string;
+  orders: Record<string, number>;
+  limits: Record<string, number>;
+}
+
+async function main() {
+  const cfg = JSON.parse(process.env.ORDER_WORKER_CONFIG ?? '{}') as ChildConfig;
+  Runtime.install({ logger: new DefaultLogger('ERROR') });
+  const database = openDatabase({ kind: 'postgres', url: cfg.databaseUrl, poolSize: 3, searchPath: cfg.searchPath });
+  const access = createXeroAccessProvider({ db: database.db, cipher: createTokenCipher(Buffer.from(cfg.cipherKeyHex, 'hex')), identity: simulatorIdentity(cfg.simUrl), log: createLogger('silent') });
+  const xero = createXeroGateway({ access, limiter: createRateLimiter({ db: database.db, limits: cfg.limits }), apiUrl: cfg.simUrl });
+  const connection = await NativeConnection.connect({ address: cfg.temporalAddress });
+  const worker = await createWorker({
+    connection,
+    namespace: 'default',
+    taskQueue: cfg.taskQueue,
+    deps: { db: database.db, databaseKind: 'postgres', xero, orders: cfg.orders },
+    ...(cfg.bundlePath ? { workflowBundlePath: cfg.bundlePath } : {}),
+  });
+  const run = worker.run();
+  process.stdout.write('ready\n');
+  await run;
+}
+
+main().catch((err) => {
+  process.stderr.write(`order worker failed: ${(err as Error).stack}\n`);
+  process.exit(1);
+});
