@@ -4,6 +4,7 @@
  */
 import { publicUrl } from './config';
 import { buildAdminAccess } from './access/wiring';
+import { contactSyncHooks, reconcileContactSyncSchedules } from './contact-sync/lifecycle';
 import { devSecrets } from './security/secrets';
 import { identityOptionsFromConfig } from './xero/identity';
 import { openConfiguredDatabase } from './db/from-config';
@@ -37,6 +38,9 @@ async function main() {
     deps: { db: database.db, databaseKind: database.kind, ...orderWorkerDeps({ db: database.db, cfg, access: access.xeroAccess, apiUrl: identityOptionsFromConfig(cfg).apiUrl }) },
   });
   const workerRun = worker.run();
+  // Contact-sync schedules follow connect/setup/disconnect, and are brought in line with the database at start.
+  Object.assign(access, contactSyncHooks({ db: database.db, temporal: temporal.client, taskQueue: cfg.TEMPORAL_TASK_QUEUE }));
+  await reconcileContactSyncSchedules({ db: database.db, temporal: temporal.client, taskQueue: cfg.TEMPORAL_TASK_QUEUE, log }).catch((err) => log.error({ err }, 'contact-sync schedules not reconciled'));
   const webhooks = startHostWebhookDelivery({ db: database.db, cipher: access.cipher, log });
   const temporalUi = temporal.uiUrl ? { temporalUi: { url: temporal.uiUrl, namespace: temporal.namespace } } : {};
   const web = await listen(createApp({ db: database.db, temporal: temporal.client, log, access, taskQueue: cfg.TEMPORAL_TASK_QUEUE, ...temporalUi }), cfg.PORT, cfg.HOST);

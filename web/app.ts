@@ -11,6 +11,7 @@ import { redactedRequest, redactedResponse } from './log-redaction';
 import { adminRouters } from './routes/admin';
 import { apiAccountsRouter } from './routes/api-accounts';
 import { ordersRouter } from './routes/orders';
+import { contactsRouter } from './routes/contacts';
 import { loadHostAccount } from './api/auth';
 import { apiSyncRouter } from './routes/api-sync';
 import type { TemporalUi } from '../src/sync-log/failures';
@@ -43,9 +44,11 @@ export function createApp(deps: WebDeps): express.Express {
     app.use('/api/v1', requireApiKey(deps.db));
     app.use('/api/v1', apiAccountsRouter({ db: deps.db, log: deps.log, access: deps.access }));
     app.use('/api/v1', ordersRouter({ db: deps.db, temporal: deps.temporal, taskQueue: deps.taskQueue ?? 'xero-sync', loadAccount: loadHostAccount(deps.db) }));
+    app.use('/api/v1', contactsRouter({ db: deps.db, temporal: deps.temporal, taskQueue: deps.taskQueue ?? 'xero-sync', loadAccount: loadHostAccount(deps.db) }));
     app.use('/api/v1', apiSyncRouter({ db: deps.db, cipher: deps.access.cipher, loadAccount: loadHostAccount(deps.db), ...(deps.temporalUi ? { temporalUi: deps.temporalUi } : {}) }));
     const sync = { temporal: deps.temporal, ...(deps.temporalUi ? { temporalUi: deps.temporalUi } : {}) };
-    const { admin, connect } = adminRouters({ db: deps.db, log: deps.log, access: deps.access, sync });
+    const contacts = { temporal: deps.temporal, taskQueue: deps.taskQueue ?? 'xero-sync' };
+    const { admin, connect } = adminRouters({ db: deps.db, log: deps.log, access: deps.access, sync, contacts });
     app.use('/admin', admin);
     app.use('/connect', connect);
   }

@@ -3,6 +3,7 @@ import { openConfiguredDatabase } from '../db/from-config';
 import { openTemporal } from '../temporal/connection';
 import { installTemporalRuntime } from '../temporal/runtime';
 import { createWorker } from '../worker';
+import { reconcileContactSyncSchedules } from '../contact-sync/lifecycle';
 import { orderWorkerDeps } from '../orders/worker-deps';
 import { createTokenCipher } from '../security/token-cipher';
 import { createXeroIdentity, identityOptionsFromConfig } from '../xero/identity';
@@ -29,6 +30,8 @@ async function main() {
     deps: { db: database.db, databaseKind: database.kind, ...orderWorkerDeps({ db: database.db, cfg, access, apiUrl: identity.apiUrl }) },
   });
   const run = worker.run();
+  // One contact-sync schedule per connected account, none for the others (repairs a failed hook).
+  await reconcileContactSyncSchedules({ db: database.db, temporal: temporal.client, taskQueue: cfg.TEMPORAL_TASK_QUEUE, log }).catch((err) => log.error({ err }, 'contact-sync schedules not reconciled'));
   // Host webhooks: the outbox written by the activities is delivered from the worker process.
   const webhooks = startHostWebhookDelivery({ db: database.db, cipher: createTokenCipher(requireSecrets(cfg).tokenEncryptionKey), log });
   onShutdown(log, [

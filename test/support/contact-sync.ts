@@ -15,7 +15,16 @@ import { createRateLimiter } from '../../src/xero/rate-limiter';
 import { createXeroAccessProvider } from '../../src/xero/token-provider';
 import { createTestDatabase } from './database';
 import type { TestTemporal } from './temporal';
-import { connectAccountForTest, simulatorIdentity } from './xero-connect';
+import { connectAccountForTest, parseAuthorizePage, simulatorIdentity } from './xero-connect';
+import { buildAdminAccess } from '../../src/access/wiring';
+import { createApiKey, createHostApp } from '../../src/access/api-keys';
+import { DEFAULT_XERO_SCOPES } from '../../src/config';
+import { contactSyncHooks } from '../../src/contact-sync/lifecycle';
+import { SIMULATOR_CLIENT } from '../../src/xero/identity';
+import { createApp } from '../../web/app';
+import { listen } from '../../web/server';
+import { freePort } from './free-port';
+import { csrfTokenOf, WebClient } from './web-client';
 
 /**
  * A connected account ready for contact sync: its own database, a Xero simulator, the account
@@ -126,4 +135,82 @@ export function person(first: string, last: string, patch: Partial<Record<string
 
 export function organisation(name: string, patch: Partial<Record<string, unknown>> = {}): HostContactInput {
   return { id: `o-${randomUUID().slice(0, 8)}`, type: 'organisation', name, ...patch } as HostContactInput;
+}
+
+/**
+ * The whole web app (host API, admin pages, connect flow) wired as `npm start` wires it — contact
+ * sync hooks on AdminAccess, a worker with the gateway — against the simulator.
+ */
+export interface ContactSyncWebEnv {
+  url: string;
+  database: DatabaseHandle;
+  sim: RunningXeroSimulator;
+  taskQueue: string;
+  newHostApp(): Promise<{ hostAppId: string; apiKey: string }>;
+  api(apiKey: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: any }>;
+  /** Signs in through an admin link and connects the account to the simulator's first organisation over HTTP. */
+  connect(apiKey: string, externalId: string): Promise<{ browser: WebClient; accountUrl: string; accountId: string }>;
+  close(): Promise<void>;
+}
+
+export async function contactSyncWebEnv(temporal: TestTemporal): Promise<ContactSyncWebEnv> {
+  const database = await createTestDatabase();
+  const sim = await startXeroSimulator({ limits: { perMinute: 10_000 } });
+  const { db } = database;
+  const log = createLogger('silent');
+  const port = await freePort();
+  const access = buildAdminAccess({
+    db,
+    log,
+    secrets: { tokenEncryptionKey: randomBytes(32), sessionSecret: randomBytes(32).toString('base64url') },
+    publicUrl: `http://127.0.0.1:${port}`,
+    identity: { loginUrl: sim.url, identityUrl: sim.url, apiUrl: sim.url, ...SIMULATOR_CLIENT, scopes: DEFAULT_XERO_SCOPES },
+  });
+  const xero = createXeroGateway({ access: access.xeroAccess, limiter: createRateLimiter({ db, limits: { perMinute: 10_000 } }), apiUrl: sim.url });
+  const worker = await temporal.startWorker({ db, databaseKind: database.kind, xero });
+  Object.assign(access, contactSyncHooks({ db, temporal: temporal.client, taskQueue: worker.taskQueue }));
+  const web = await listen(createApp({ db, temporal: temporal.client, log, access, taskQueue: worker.taskQueue }), port, '127.0.0.1');
+  const api: ContactSyncWebEnv['api'] = async (apiKey, method, path, body) => {
+    const res = await fetch(`${web.url}/api/v1${path}`, {
+      method,
+      headers: { authorization: `Bearer ${apiKey}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    return { status: res.status, body: text ? JSON.parse(text) : undefined };
+  };
+  return {
+    url: web.url,
+    database,
+    sim,
+    taskQueue: worker.taskQueue,
+    async newHostApp() {
+      const app = await createHostApp(db, { name: 'Jobs Co' });
+      const key = await createApiKey(db, app.id);
+      return { hostAppId: app.id, apiKey: key.key };
+    },
+    api,
+    async connect(apiKey, externalId) {
+      const link = await api(apiKey, 'POST', `/accounts/${externalId}/admin-link`);
+      const browser = new WebClient();
+      const accountUrl = (await browser.get(link.body.url)).location!;
+      const page = await browser.get(accountUrl);
+      const toXero = await browser.post(`${accountUrl}/connect`, { _csrf: csrfTokenOf(page.text) });
+      const consent = await browser.get(toXero.location!);
+      const parsed = parseAuthorizePage(consent.text);
+      const form = new URLSearchParams(parsed.hidden);
+      form.append('tenant', parsed.organisations[0]!.tenantId);
+      form.set('decision', 'allow');
+      const back = await browser.post(new URL(parsed.action, toXero.location!).toString(), form);
+      const callback = await browser.get(back.location!);
+      if (callback.status !== 303 || !callback.location?.includes('notice=connected')) throw new Error(`connect failed: ${callback.status} ${callback.location}`);
+      return { browser, accountUrl, accountId: accountUrl.split('/').pop()! };
+    },
+    async close() {
+      await web.close();
+      await worker.stop();
+      await sim.close();
+      await database.close();
+    },
+  };
 }

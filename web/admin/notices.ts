@@ -25,6 +25,8 @@ const NOTICES: Record<string, (p: { code?: string; organisation?: string }) => N
   retry_sent: () => ({ tone: 'ok', text: 'Retry started. The failure leaves the list as soon as it goes through; if it comes back, its reason is shown again.' }),
   retry_all_sent: () => ({ tone: 'ok', text: 'Retry started for every failure listed. Each leaves the list as soon as it goes through.' }),
   retry_nothing: () => ({ tone: 'ok', text: 'Nothing to retry: that failure is no longer open.' }),
+  import_started: () => ({ tone: 'ok', text: 'Import of your Xero contacts started. Its progress shows below; you can leave this page.' }),
+  contact_sync_started: () => ({ tone: 'ok', text: 'Contact sync started. The result shows below when it has finished (reload the page).' }),
   retry_ended: () => ({ tone: 'warning', text: 'This sync has ended and cannot be retried here. Send the order again from your system.' }),
 };
 

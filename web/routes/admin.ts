@@ -24,6 +24,7 @@ import { MISSING_LABELS, setupPageModel } from '../admin/setup-page';
 import { renderPage } from '../views/render';
 import { optionList } from '../../src/access/accounts';
 import { failuresSection, registerSyncPages, type AdminSyncDeps } from '../admin/sync-pages';
+import { contactsSection, registerContactPages, type AdminContactsDeps } from '../admin/contacts-pages';
 
 /**
  * The admin's pages (/admin) and Xero's redirect back (/connect/callback). Only two routes answer
@@ -38,6 +39,8 @@ export interface AdminRouterDeps {
   access: AdminAccess;
   /** Failures (with Retry) on the home page and the Sync log page; absent in tests of the connect flow alone. */
   sync?: AdminSyncDeps;
+  /** The "Xero contacts" card (import, sync now, last run); absent in tests of the connect flow alone. */
+  contacts?: AdminContactsDeps;
 }
 
 export const CALLBACK_PATH = '/connect/callback';
@@ -129,7 +132,8 @@ export function adminRouters(deps: AdminRouterDeps): { admin: Router; connect: R
     const missing = connection.status === 'active' ? missingForInvoices(await loadSettings(db, account.id)).map((m) => MISSING_LABELS[m] ?? m) : [];
     const connectedSince = connection.status === 'not_connected' ? '' : `${new Intl.DateTimeFormat('en-GB', { dateStyle: 'medium', timeStyle: 'short', timeZone: 'UTC' }).format(connection.connectedAt)} UTC`;
     const failures = deps.sync ? await failuresSection(db, account.id, deps.sync.temporalUi) : undefined;
-    renderPage(res, 'account', page(req, res, { title: 'Xero connection', nav: 'overview', missing, connectedSince, failures }));
+    const contacts = deps.contacts && connection.status !== 'not_connected' ? await contactsSection(db, deps.contacts.temporal, account.id) : undefined;
+    renderPage(res, 'account', page(req, res, { title: 'Xero connection', nav: 'overview', missing, connectedSince, failures, contacts }));
   });
 
   admin.post('/accounts/:accountId/connect', csrf.protect, async (req, res) => {
@@ -212,6 +216,7 @@ export function adminRouters(deps: AdminRouterDeps): { admin: Router; connect: R
     res.redirect(303, `${base(req)}?notice=${result.disconnected && !result.revokedAtXero ? 'disconnected_locally' : 'disconnected'}`);
   });
 
+  if (deps.contacts) registerContactPages(admin, { ...deps.contacts, db, log: deps.log, protect: csrf.protect, accountId: (res) => (res.locals as PageLocals).account.id });
   if (deps.sync) registerSyncPages(admin, { ...deps.sync, db, log: deps.log, protect: csrf.protect, page, accountId: (res) => (res.locals as PageLocals).account.id });
 
   const connect = Router();
