@@ -46,7 +46,7 @@ export async function deliverPending(opts: DeliveryOptions): Promise<PassResult>
     .where('o.delivered_at', 'is', null)
     .where('h.webhook_url', 'is not', null)
     .distinctOn('o.ordering_key')
-    .select(['o.id', 'o.next_attempt_at'])
+    .select(['o.id', 'o.host_app_id', 'o.next_attempt_at'])
     .orderBy('o.ordering_key')
     .orderBy('o.id')
     .limit(opts.batchSize ?? 100)
@@ -55,7 +55,12 @@ export async function deliverPending(opts: DeliveryOptions): Promise<PassResult>
   const due = heads.filter((h) => h.next_attempt_at.getTime() <= now);
 
   const result: PassResult = { delivered: 0, failed: 0 };
+  const targets = new Map<string, WebhookTarget | undefined>();
   for (const head of due) {
+    // Looked up before the transaction: on PGlite (one connection) a query outside it would wait forever.
+    if (!targets.has(head.host_app_id)) targets.set(head.host_app_id, await opts.targetFor(head.host_app_id));
+    const target = targets.get(head.host_app_id);
+    if (!target) continue;
     await db.transaction().execute(async (trx) => {
       const row = await trx
         .selectFrom('webhook_outbox')
@@ -66,8 +71,6 @@ export async function deliverPending(opts: DeliveryOptions): Promise<PassResult>
         .skipLocked()
         .executeTakeFirst();
       if (!row) return; // another worker has it, or it was just delivered
-      const target = await opts.targetFor(row.host_app_id);
-      if (!target) return;
       const body = JSON.stringify(row.payload);
       const attempts = row.attempts + 1;
       let status: number | null = null;
