@@ -16,17 +16,23 @@ import { startHostWebhookDelivery } from './host-webhooks/host-config';
 import { createApp } from '../web/app';
 import { listen } from '../web/server';
 import { configOrExit, exitOnStartupError, onShutdown } from './process/startup';
+import { embeddedXero } from './process/embedded-xero';
+import { prepareDemo } from './process/demo';
 
 async function main() {
-  const { cfg, log } = configOrExit();
+  const loaded = configOrExit();
+  const { log } = loaded;
   installTemporalRuntime(log);
 
+  // Without real Xero credentials the simulator runs in-process and the engine is pointed at it.
+  const { cfg, simulator } = await embeddedXero(loaded.cfg, log);
   const database = await openConfiguredDatabase(cfg);
   let temporal;
   try {
     temporal = await openTemporal(cfg, log, { devServerStore: 'file' });
   } catch (err) {
     await database.close();
+    await simulator?.close();
     throw err;
   }
   // Secrets not in the environment are generated once under DATA_DIR (development convenience).
@@ -51,18 +57,25 @@ async function main() {
     { name: 'host webhooks', run: () => webhooks.stop() },
     { name: 'temporal', run: () => temporal.close() },
     { name: 'database', run: () => database.close() },
+    { name: 'xero simulator', run: async () => simulator?.close() },
   ]);
 
   const url = publicUrl(cfg);
+  const demo = await prepareDemo(database.db, { sessionSecret: access.sessionSecret, publicUrl: url, dataDir: cfg.DATA_DIR });
   process.stdout.write(
     [
       '',
       'xero-sync is running',
-      `  Admin URL:        ${url}/  (admin pages open through signed links: see README.md)`,
+      `  Admin URL:        ${demo.adminLink}`,
+      '                    (the demo account\'s admin link: single use, valid 15 minutes; connect Xero and save Setup there)',
       `  Health:           ${url}/healthz`,
       `  Temporal UI URL:  ${temporal.uiUrl ?? '(not known: set TEMPORAL_UI_URL)'}`,
       `  Temporal gRPC:    ${temporal.address} (namespace ${temporal.namespace}, task queue ${cfg.TEMPORAL_TASK_QUEUE})`,
       `  Database:         ${database.kind === 'pglite' ? `PGlite in ${cfg.DATA_DIR}/pglite` : 'PostgreSQL (DATABASE_URL)'}`,
+      `  Xero:             ${simulator ? `the Xero simulator at ${simulator.url} (no XERO_CLIENT_ID set)` : cfg.XERO_API_URL}`,
+      `  Demo API key:     ${demo.apiKey}  (host app "Demo host app", account "demo"; shown once)`,
+      '  Send a sample order once connected:',
+      `    ${demo.sampleOrderCurl}`,
       'Press Ctrl-C to stop.',
       '',
     ].join('\n'),
