@@ -218,7 +218,8 @@ export async function orderSyncWorkflow(input: OrderWorkflowInput): Promise<Orde
 
   // Function declarations (hoisted): the state query may arrive before the context has loaded.
   function paidTotal() {
-    return state.payments.reduce((s, p) => s + (p.synced?.amount ?? 0), 0);
+    // Payments setup chose not to sync still count as paid by the host: the order is closed all the same.
+    return state.payments.reduce((s, p) => s + (p.synced?.amount ?? (p.skipped && !p.removed ? p.payment.amount : 0)), 0);
   }
   function isClosed() {
     return state.cancelled || (!!state.invoice && state.invoice.total > 0 && paidTotal() >= state.invoice.total - 0.005 && !state.payments.some((p) => p.removed && p.synced));
