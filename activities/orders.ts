@@ -279,8 +279,17 @@ export function createOrderActivities(deps: OrderActivityDeps) {
         action = 'match_name';
       }
       if (!contact) {
-        contact = await gw.createContact(wanted, { idempotencyKey: writeKey(input.workflowId, 'contact', customer.id) });
-        action = 'create';
+        try {
+          contact = await gw.createContact(wanted, { idempotencyKey: writeKey(input.workflowId, 'contact', customer.id) });
+          action = 'create';
+        } catch (err) {
+          // Two orders of one new customer race: both searched, found nothing and created; Xero
+          // refuses the loser (name and ContactNumber are unique). The winner's contact is the one.
+          if (!(err instanceof XeroApiError) || err.kind !== 'validation') throw err;
+          contact = (await gw.contactByNumber(customer.id)) ?? (await gw.contactsNamed(wanted.name ?? '')).find((c) => String(c.contactStatus ?? 'ACTIVE') === 'ACTIVE');
+          if (!contact) throw err;
+          action = 'match_after_race';
+        }
       }
       const contactId = contact.contactID!;
       await db.transaction().execute(async (trx) => {
