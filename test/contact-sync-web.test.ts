@@ -162,4 +162,21 @@ describe('contact sync through the API and the admin pages', () => {
     assert.equal(imports.length, 2);
     assert.ok(imports.every((p) => p.data.contacts.length === total));
   });
+
+  test('the bulk form takes 500 contacts in one request (well over 100 kB)', async () => {
+    const contacts = Array.from({ length: 500 }, (_, i) => ({
+      id: `bulk-${i}`,
+      type: 'organisation',
+      name: `Bulk Customer ${i} Limited`,
+      email: `accounts${i}@bulk-customer.example`,
+      phones: [{ type: 'default', number: `09 555 ${String(i).padStart(4, '0')}` }],
+      addresses: [{ type: 'street', lines: [`${i} Long Street Name Road`, 'Unit 4'], city: 'Auckland', postalCode: '1010', country: 'New Zealand' }],
+      roles: ['customer', 'supplier'],
+    }));
+    assert.ok(JSON.stringify({ contacts }).length > 150_000);
+    const r = await env.api(apiKey, 'POST', '/accounts/jobs-1/contacts/bulk', { contacts });
+    assert.equal(r.status, 200, JSON.stringify(r.body).slice(0, 200));
+    assert.equal(r.body.contacts.length, 500);
+    assert.equal((await env.api(apiKey, 'POST', '/accounts/jobs-1/contacts/bulk', { contacts: [...contacts, { ...contacts[0], id: 'bulk-500' }] })).status, 400, 'more than 500 accepted');
+  });
 });

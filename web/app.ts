@@ -42,9 +42,10 @@ export function createApp(deps: WebDeps): express.Express {
   if (deps.access) {
     // Everything under /api/v1 needs an API key, routes added later included.
     app.use('/api/v1', requireApiKey(deps.db));
+    // Before apiAccountsRouter: its 100 kB JSON parser would otherwise take the bulk contacts form first.
+    app.use('/api/v1', contactsRouter({ db: deps.db, temporal: deps.temporal, taskQueue: deps.taskQueue ?? 'xero-sync', loadAccount: loadHostAccount(deps.db) }));
     app.use('/api/v1', apiAccountsRouter({ db: deps.db, log: deps.log, access: deps.access }));
     app.use('/api/v1', ordersRouter({ db: deps.db, temporal: deps.temporal, taskQueue: deps.taskQueue ?? 'xero-sync', loadAccount: loadHostAccount(deps.db) }));
-    app.use('/api/v1', contactsRouter({ db: deps.db, temporal: deps.temporal, taskQueue: deps.taskQueue ?? 'xero-sync', loadAccount: loadHostAccount(deps.db) }));
     app.use('/api/v1', apiSyncRouter({ db: deps.db, cipher: deps.access.cipher, loadAccount: loadHostAccount(deps.db), ...(deps.temporalUi ? { temporalUi: deps.temporalUi } : {}) }));
     const sync = { temporal: deps.temporal, ...(deps.temporalUi ? { temporalUi: deps.temporalUi } : {}) };
     const contacts = { temporal: deps.temporal, taskQueue: deps.taskQueue ?? 'xero-sync' };
