@@ -9,6 +9,7 @@ import { readReferenceData } from '../src/contact-sync/reference-data';
 import { importProgress } from '../src/contact-sync/runs';
 import { testTemporal, type TestTemporal } from './support/temporal';
 import { contactSyncEnv, organisation, person, type ContactSyncEnv } from './support/contact-sync';
+import { saveHistoryFixture } from './support/histories';
 
 let temporal: TestTemporal;
 before(async () => {
@@ -44,6 +45,8 @@ describe('contact sync against the simulator', () => {
     const result = await env.syncNow();
     assert.equal(result.status, 'done');
     assert.deepEqual(counts(result), { pushed: 53, linked: 1, pulled: 5, failed: 0, skipped: 1 });
+    // Kept for test/order-replay.test.ts: a change that breaks running contact-sync workflows fails the suite.
+    await saveHistoryFixture(temporal.client, 'contact-sync-first-run', result.workflowId);
 
     const puts = env.sim.sim.requestLog({ method: 'PUT', pathContains: '/Contacts' });
     assert.equal(puts.length, 2, '53 new contacts take two PUTs of at most 50');
@@ -172,6 +175,7 @@ describe('contact sync against the simulator', () => {
       const result = (await handle.result()) as ContactSyncResult;
       assert.equal(result.status, 'done');
       assert.equal(result.pulled, total);
+      if (round === 0) await saveHistoryFixture(temporal.client, 'contact-import', workflowId);
       const progress = await importProgress(env.database.db, env.accountId);
       assert.deepEqual({ status: progress.status, done: progress.done, total: progress.total }, { status: 'done', done: total, total });
       const q = await handle.query(contactSyncProgressQuery);
@@ -211,6 +215,7 @@ describe('contact sync against the simulator', () => {
 
     const result = (await handle.result()) as ContactSyncResult;
     await dead;
+    await saveHistoryFixture(temporal.client, 'contact-sync-killed-worker', handle.workflowId);
     assert.equal(result.status, 'done');
     assert.equal(result.failed, failingBefore);
     assert.equal(result.pushed, 60);
