@@ -8,7 +8,7 @@ import { parseArgs } from 'node:util';
 import { createAdminLink } from '../access/admin-links';
 import { publicUrl } from '../config';
 import { openConfiguredDatabase } from '../db/from-config';
-import { configOrExit } from '../process/startup';
+import { configOrExit, runCommand } from '../process/startup';
 import { devSecrets } from '../security/secrets';
 
 async function main(): Promise<number> {
@@ -43,10 +43,4 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err) => {
-    process.stderr.write(`admin-link: ${(err as Error).message}\n`);
-    process.exit(1);
-  },
-);
+runCommand('admin-link', main);

@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util';
 import { createApiKey, createHostApp, listApiKeys, revokeApiKey } from '../access/api-keys';
 import { openConfiguredDatabase } from '../db/from-config';
 import type { Db } from '../db/database';
-import { configOrExit } from '../process/startup';
+import { configOrExit, runCommand } from '../process/startup';
 
 const USAGE = `usage:
   npm run api-key -- create --host-app <name or id> [--webhook-url <url>]
@@ -67,10 +67,4 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err) => {
-    process.stderr.write(`api-key: ${(err as Error).message}\n`);
-    process.exit(1);
-  },
-);
+runCommand('api-key', main);

@@ -22,6 +22,17 @@ export function exitOnStartupError(log: Logger, err: unknown): never {
   process.exit(1);
 }
 
+/** Runs a one-shot command: exits with its code, or 1 with `<name>: <message>` when it throws. */
+export function runCommand(name: string, main: () => Promise<number>): void {
+  main().then(
+    (code) => process.exit(code),
+    (err) => {
+      process.stderr.write(`${name}: ${(err as Error).message}\n`);
+      process.exit(1);
+    },
+  );
+}
+
 type Step = { name: string; run: () => Promise<unknown> };
 
 /**
