@@ -4,7 +4,8 @@
  */
 import { publicUrl } from './config';
 import { buildAdminAccess } from './access/wiring';
-import { contactSyncHooks, reconcileContactSyncSchedules } from './contact-sync/lifecycle';
+import { reconcileContactSyncSchedules } from './contact-sync/lifecycle';
+import { accountHooks } from './process/account-hooks';
 import { devSecrets } from './security/secrets';
 import { identityOptionsFromConfig } from './xero/identity';
 import { openConfiguredDatabase } from './db/from-config';
@@ -45,7 +46,7 @@ async function main() {
   });
   const workerRun = worker.run();
   // Contact-sync schedules follow connect/setup/disconnect, and are brought in line with the database at start.
-  Object.assign(access, contactSyncHooks({ db: database.db, temporal: temporal.client, taskQueue: cfg.TEMPORAL_TASK_QUEUE }));
+  Object.assign(access, accountHooks({ db: database.db, temporal: temporal.client, taskQueue: cfg.TEMPORAL_TASK_QUEUE }));
   await reconcileContactSyncSchedules({ db: database.db, temporal: temporal.client, taskQueue: cfg.TEMPORAL_TASK_QUEUE, log }).catch((err) => log.error({ err }, 'contact-sync schedules not reconciled'));
   const webhooks = startHostWebhookDelivery({ db: database.db, cipher: access.cipher, log });
   const temporalUi = temporal.uiUrl ? { temporalUi: { url: temporal.uiUrl, namespace: temporal.namespace } } : {};

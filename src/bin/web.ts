@@ -1,6 +1,6 @@
 /** `npm run web`: the REST API and admin pages alone (production). Needs TEMPORAL_ADDRESS and DATABASE_URL. */
 import { buildAdminAccess } from '../access/wiring';
-import { contactSyncHooks } from '../contact-sync/lifecycle';
+import { accountHooks } from '../process/account-hooks';
 import { publicUrl } from '../config';
 import { openConfiguredDatabase } from '../db/from-config';
 import { requireSecrets } from '../security/secrets';
@@ -18,7 +18,7 @@ async function main() {
   const temporal = await openTemporal(cfg, log, { devServerStore: 'memory' });
   const access = buildAdminAccess({ db: database.db, log, secrets, publicUrl: publicUrl(cfg), identity: identityOptionsFromConfig(cfg) });
   // Contact-sync schedules follow connect/setup/disconnect.
-  Object.assign(access, contactSyncHooks({ db: database.db, temporal: temporal.client, taskQueue: cfg.TEMPORAL_TASK_QUEUE }));
+  Object.assign(access, accountHooks({ db: database.db, temporal: temporal.client, taskQueue: cfg.TEMPORAL_TASK_QUEUE }));
   const temporalUi = temporal.uiUrl ? { temporalUi: { url: temporal.uiUrl, namespace: temporal.namespace } } : {};
   const web = await listen(createApp({ db: database.db, temporal: temporal.client, log, access, taskQueue: cfg.TEMPORAL_TASK_QUEUE, ...temporalUi }), cfg.PORT, cfg.HOST);
   onShutdown(log, [

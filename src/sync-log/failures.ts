@@ -120,3 +120,17 @@ export async function retryOpenFailures(db: Db, temporal: Client, accountId: str
   }
   return result;
 }
+
+/** Failure kinds that a (re)connection cures: no usable connection, or Xero refusing this one. */
+const CURED_BY_RECONNECT = new Set(['not_connected', 'forbidden']);
+
+/**
+ * After the admin (re)connects Xero, the orders that failed for want of a connection are retried at
+ * once, rather than waiting for someone to press Retry; other failures still wait for a fix.
+ */
+export async function retryFailuresCuredByReconnect(db: Db, temporal: Client, accountId: string): Promise<RetryResult> {
+  const open = await listOpenFailures(db, accountId);
+  const ids = open.filter((e) => CURED_BY_RECONNECT.has(String((e.error as { kind?: unknown } | null)?.kind))).map((e) => e.workflow_id!).filter(Boolean);
+  if (ids.length === 0) return { sent: [], ended: [] };
+  return retryOpenFailures(db, temporal, accountId, ids);
+}
