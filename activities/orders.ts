@@ -188,6 +188,43 @@ export function createOrderActivities(deps: OrderActivityDeps) {
     });
   }
 
+  const contactsInFlight = new Map<string, Promise<{ contactId: string }>>();
+
+  async function resolveContactOnce(input: Base & { customer: Customer }): Promise<{ contactId: string }> {
+    const { customer } = input;
+    const known = await db.selectFrom('entity_links').select('xero_id').where('account_id', '=', input.accountId).where('kind', '=', 'contact').where('host_id', '=', customer.id).executeTakeFirst();
+    if (known) return { contactId: known.xero_id };
+    const settings = await settingsOf(input.accountId);
+    const gw = deps.xero.forAccount(input.accountId);
+    const wanted = contactFor(customer, settings);
+    let contact = await gw.contactByNumber(customer.id);
+    let action = 'match_number';
+    if (!contact) {
+      const named = await gw.contactsNamed(wanted.name ?? '');
+      contact = named.find((c) => String(c.contactStatus ?? 'ACTIVE') === 'ACTIVE') ?? undefined;
+      action = 'match_name';
+    }
+    if (!contact) {
+      try {
+        contact = await gw.createContact(wanted, { idempotencyKey: writeKey(input.workflowId, 'contact', customer.id) });
+        action = 'create';
+      } catch (err) {
+        // Two orders of one new customer race: both searched, found nothing and created; Xero
+        // refuses the loser (name and ContactNumber are unique). The winner's contact is the one.
+        if (!(err instanceof XeroApiError) || err.kind !== 'validation') throw err;
+        contact = (await gw.contactByNumber(customer.id)) ?? (await gw.contactsNamed(wanted.name ?? '')).find((c) => String(c.contactStatus ?? 'ACTIVE') === 'ACTIVE');
+        if (!contact) throw err;
+        action = 'match_after_race';
+      }
+    }
+    const contactId = contact.contactID!;
+    await db.transaction().execute(async (trx) => {
+      await upsertLink(trx, input.accountId, 'contact', customer.id, contactId, contact.contactNumber ?? null, { name: contact.name });
+      await log(trx, input, { kind: 'contact', action, outcome: 'success', xeroId: contactId, message: `${action === 'create' ? 'created' : 'linked'} contact "${contact.name}"` });
+    });
+    return { contactId };
+  }
+
   const activities = {
     /** What a (re)started workflow needs: timings, whether the order syncs at all, and the stored links. */
     async loadOrderContext(input: { accountId: string; orderNumber: string }): Promise<OrderContext> {
@@ -265,38 +302,14 @@ export function createOrderActivities(deps: OrderActivityDeps) {
 
     /** The Xero contact for the order's customer: the stored link, else by ContactNumber, else by exact name, else a new one. */
     async resolveContact(input: Base & { customer: Customer }): Promise<{ contactId: string }> {
-      const { customer } = input;
-      const known = await db.selectFrom('entity_links').select('xero_id').where('account_id', '=', input.accountId).where('kind', '=', 'contact').where('host_id', '=', customer.id).executeTakeFirst();
-      if (known) return { contactId: known.xero_id };
-      const settings = await settingsOf(input.accountId);
-      const gw = deps.xero.forAccount(input.accountId);
-      const wanted = contactFor(customer, settings);
-      let contact = await gw.contactByNumber(customer.id);
-      let action = 'match_number';
-      if (!contact) {
-        const named = await gw.contactsNamed(wanted.name ?? '');
-        contact = named.find((c) => String(c.contactStatus ?? 'ACTIVE') === 'ACTIVE') ?? undefined;
-        action = 'match_name';
-      }
-      if (!contact) {
-        try {
-          contact = await gw.createContact(wanted, { idempotencyKey: writeKey(input.workflowId, 'contact', customer.id) });
-          action = 'create';
-        } catch (err) {
-          // Two orders of one new customer race: both searched, found nothing and created; Xero
-          // refuses the loser (name and ContactNumber are unique). The winner's contact is the one.
-          if (!(err instanceof XeroApiError) || err.kind !== 'validation') throw err;
-          contact = (await gw.contactByNumber(customer.id)) ?? (await gw.contactsNamed(wanted.name ?? '')).find((c) => String(c.contactStatus ?? 'ACTIVE') === 'ACTIVE');
-          if (!contact) throw err;
-          action = 'match_after_race';
-        }
-      }
-      const contactId = contact.contactID!;
-      await db.transaction().execute(async (trx) => {
-        await upsertLink(trx, input.accountId, 'contact', customer.id, contactId, contact.contactNumber ?? null, { name: contact.name });
-        await log(trx, input, { kind: 'contact', action, outcome: 'success', xeroId: contactId, message: `${action === 'create' ? 'created' : 'linked'} contact "${contact.name}"` });
-      });
-      return { contactId };
+      // Orders of one new customer often arrive together: within this worker they share one lookup
+      // (and one create); across workers the loser of the race links to the winner's contact.
+      const key = `${input.accountId}\u0000${input.customer.id}`;
+      const running = contactsInFlight.get(key);
+      if (running) return running;
+      const resolving = resolveContactOnce(input).finally(() => contactsInFlight.delete(key));
+      contactsInFlight.set(key, resolving);
+      return resolving;
     },
 
     /** Creates the invoice, or adopts the one an earlier attempt already created (same number). */

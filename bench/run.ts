@@ -59,7 +59,8 @@ async function main() {
     accounts.push(account.id);
   }
   const access = createXeroAccessProvider({ db, cipher, identity: simulatorIdentity(sim.url), log });
-  const xero = createXeroGateway({ access, limiter: createRateLimiter({ db }), apiUrl: sim.url });
+  // The engine's limiter keeps Xero's limits on the same compressed minute as the simulator.
+  const xero = createXeroGateway({ access, limiter: createRateLimiter({ db, minuteMs: params.minuteMs, dayMs: params.minuteMs * 60 * 24 }), apiUrl: sim.url });
   const worker = await temporal.startWorker({ db, databaseKind: database.kind, xero, orders: { ...FAST_ORDER_CONFIG, quietPeriodMs: 60_000 } });
   const client = createOrderSyncClient(temporal.client, { taskQueue: worker.taskQueue });
   if (params.faultRate > 0) sim.sim.addFault({ method: 'PUT', path: '/api.xro/2.0/Invoices', status: 503, rate: params.faultRate });
@@ -134,6 +135,9 @@ async function main() {
   await sim.close();
   await database.close();
 
+  if (process.env.BENCH_DUMP_REQUESTS) {
+    writeFileSync(process.env.BENCH_DUMP_REQUESTS, apiCalls.map((r) => `${r.at} ${r.method} ${r.status} ${r.path}`).join('\n'));
+  }
   const dir = path.join(__dirname, 'results');
   mkdirSync(dir, { recursive: true });
   writeFileSync(path.join(dir, 'latest.json'), `${JSON.stringify(result, null, 2)}\n`);
