@@ -63,7 +63,7 @@ async function main() {
   const xero = createXeroGateway({ access, limiter: createRateLimiter({ db, minuteMs: params.minuteMs, dayMs: params.minuteMs * 60 * 24 }), apiUrl: sim.url });
   const worker = await temporal.startWorker({ db, databaseKind: database.kind, xero, orders: { ...FAST_ORDER_CONFIG, quietPeriodMs: 60_000 } });
   const client = createOrderSyncClient(temporal.client, { taskQueue: worker.taskQueue });
-  if (params.faultRate > 0) sim.sim.addFault({ method: 'PUT', path: '/api.xro/2.0/Invoices', status: 503, rate: params.faultRate });
+  if (params.faultRate > 0) sim.sim.addFault({ method: 'PUT', path: '/Invoices', status: 503, rate: params.faultRate });
 
   const callsBefore = sim.sim.requestLog().filter((r) => r.path.startsWith('/api.xro/')).length;
   const submittedAt = new Map<string, number>();
