@@ -1,6 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
+import { sql } from 'kysely';
 import type { AddressInfo } from 'node:net';
 import { createLogger } from '../src/log';
 import { signHostWebhook, verifyHostWebhook, SIGNATURE_HEADER } from '../src/host-webhooks/signature';
@@ -42,6 +43,8 @@ interface Receiver {
   url: string;
   received: Array<{ event: HostEvent; verified: boolean }>;
   setDown(down: boolean): void;
+  /** Answer only after this many ms (a slow host). */
+  setDelay(ms: number): void;
   close(): Promise<void>;
 }
 
@@ -49,10 +52,12 @@ interface Receiver {
 async function startReceiver(): Promise<Receiver> {
   const received: Receiver['received'] = [];
   let down = false;
+  let delayMs = 0;
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
+    req.on('end', async () => {
+      if (delayMs > 0) await new Promise((r) => setTimeout(r, delayMs));
       if (down) {
         res.writeHead(503).end();
         return;
@@ -69,6 +74,7 @@ async function startReceiver(): Promise<Receiver> {
     url: `http://127.0.0.1:${port}/hooks`,
     received,
     setDown: (d) => { down = d; },
+    setDelay: (ms) => { delayMs = ms; },
     close: () => new Promise((r) => { server.closeAllConnections(); server.close(() => r()); }),
   };
 }
@@ -148,6 +154,23 @@ for (const kind of databaseKinds()) {
       assert.deepEqual(receiver.received.map((r) => r.event.id), ids);
       assert.deepEqual(receiver.received.map((r) => r.event.data.seq), [1, 2, 3, 4, 5, 6]);
       assert.ok(receiver.received.every((r) => r.verified));
+    });
+
+    test('a slow host does not hold the database while its event is being sent', async () => {
+      receiver.received.length = 0;
+      receiver.setDelay(1_500);
+      try {
+        await enqueue('order:S', 1);
+        const pass = deliverPending({ db: database.db, log, targetFor });
+        await new Promise((r) => setTimeout(r, 300));
+        const started = performance.now();
+        await sql`select 1`.execute(database.db);
+        assert.ok(performance.now() - started < 700, 'a query waited for the webhook POST (the connection was held)');
+        assert.equal((await pass).delivered, 1);
+        assert.equal(receiver.received.length, 1);
+      } finally {
+        receiver.setDelay(0);
+      }
     });
 
     if (kind === 'postgres') {

@@ -33,7 +33,8 @@ export function backoffMs(attempts: number, baseMs: number, maxMs: number): numb
 /**
  * One delivery pass: for each ordering key, only its oldest undelivered event is a candidate, so a
  * failing event holds back the later ones of the same order (order is kept) but not other orders.
- * Rows are locked while sent (SKIP LOCKED), so several workers can run passes side by side.
+ * Each row is claimed (SKIP LOCKED, then a lease) before it is sent, so several workers can run
+ * passes side by side.
  */
 export async function deliverPending(opts: DeliveryOptions): Promise<PassResult> {
   const { db, log } = opts;
@@ -61,65 +62,65 @@ export async function deliverPending(opts: DeliveryOptions): Promise<PassResult>
     if (!targets.has(head.host_app_id)) targets.set(head.host_app_id, await opts.targetFor(head.host_app_id));
     const target = targets.get(head.host_app_id);
     if (!target) continue;
-    await db.transaction().execute(async (trx) => {
-      const row = await trx
+    // Claim the row in a short transaction by moving its next attempt past the send's timeout (a
+    // lease): no other worker takes it while it is in flight, and no connection is held during the
+    // POST (PGlite has only one). A worker that dies mid-send lets the lease run out: at least once.
+    const row = await db.transaction().execute(async (trx) => {
+      const claimed = await trx
         .selectFrom('webhook_outbox')
         .selectAll()
         .where('id', '=', head.id)
         .where('delivered_at', 'is', null)
+        .where('next_attempt_at', '<=', new Date())
         .forUpdate()
         .skipLocked()
         .executeTakeFirst();
-      if (!row) return; // another worker has it, or it was just delivered
-      const body = JSON.stringify(row.payload);
-      const attempts = row.attempts + 1;
-      let status: number | null = null;
-      let error: string | null = null;
-      try {
-        const res = await fetch(target.url, {
-          method: 'POST',
-          headers: {
-            'content-type': 'application/json',
-            'user-agent': 'xero-sync-webhooks',
-            [SIGNATURE_HEADER]: signHostWebhook(target.secret, body, Math.floor(Date.now() / 1000)),
-            'x-xero-sync-event-id': row.event_id,
-            'x-xero-sync-event-type': row.event_type,
-          },
-          body,
-          signal: AbortSignal.timeout(timeoutMs),
-          redirect: 'error',
-        });
-        status = res.status;
-        await res.body?.cancel();
-        if (!res.ok) error = `host answered HTTP ${res.status}`;
-      } catch (err) {
-        error = `delivery failed: ${(err as Error).message}`;
-      }
-      if (error === null) {
-        await trx
-          .updateTable('webhook_outbox')
-          .set({ attempts, delivered_at: sql<Date>`now()`, last_attempt_at: sql<Date>`now()`, last_status: status, last_error: null })
-          .where('id', '=', row.id)
-          .execute();
-        result.delivered += 1;
-        log.info({ eventId: row.event_id, type: row.event_type, attempts }, 'host webhook delivered');
-      } else {
-        const delay = backoffMs(attempts, baseMs, maxMs);
-        await trx
-          .updateTable('webhook_outbox')
-          .set({
-            attempts,
-            last_attempt_at: sql<Date>`now()`,
-            last_status: status,
-            last_error: error,
-            next_attempt_at: new Date(Date.now() + delay),
-          })
-          .where('id', '=', row.id)
-          .execute();
-        result.failed += 1;
-        log.warn({ eventId: row.event_id, type: row.event_type, attempts, status, error, retryInMs: delay }, 'host webhook delivery failed');
-      }
+      if (claimed) await trx.updateTable('webhook_outbox').set({ next_attempt_at: new Date(Date.now() + timeoutMs + 5_000) }).where('id', '=', claimed.id).execute();
+      return claimed;
     });
+    if (!row) continue; // another worker has it, or it was just delivered
+    const body = JSON.stringify(row.payload);
+    const attempts = row.attempts + 1;
+    let status: number | null = null;
+    let error: string | null = null;
+    try {
+      const res = await fetch(target.url, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'user-agent': 'xero-sync-webhooks',
+          [SIGNATURE_HEADER]: signHostWebhook(target.secret, body, Math.floor(Date.now() / 1000)),
+          'x-xero-sync-event-id': row.event_id,
+          'x-xero-sync-event-type': row.event_type,
+        },
+        body,
+        signal: AbortSignal.timeout(timeoutMs),
+        redirect: 'error',
+      });
+      status = res.status;
+      await res.body?.cancel();
+      if (!res.ok) error = `host answered HTTP ${res.status}`;
+    } catch (err) {
+      error = `delivery failed: ${(err as Error).message}`;
+    }
+    if (error === null) {
+      await db
+        .updateTable('webhook_outbox')
+        .set({ attempts, delivered_at: sql<Date>`now()`, last_attempt_at: sql<Date>`now()`, last_status: status, last_error: null })
+        .where('id', '=', row.id)
+        .execute();
+      result.delivered += 1;
+      log.info({ eventId: row.event_id, type: row.event_type, attempts }, 'host webhook delivered');
+    } else {
+      const delay = backoffMs(attempts, baseMs, maxMs);
+      await db
+        .updateTable('webhook_outbox')
+        .set({ attempts, last_attempt_at: sql<Date>`now()`, last_status: status, last_error: error, next_attempt_at: new Date(Date.now() + delay) })
+        .where('id', '=', row.id)
+        .execute();
+      result.failed += 1;
+      log.warn({ eventId: row.event_id, type: row.event_type, attempts, status, error, retryInMs: delay }, 'host webhook delivery failed');
+    }
   }
   return result;
 }
