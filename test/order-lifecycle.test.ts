@@ -150,9 +150,16 @@ describe('order lifecycle', () => {
     const again = payments.find((p) => p.Status === 'AUTHORISED')!;
     assert.notEqual(again.PaymentID, first.PaymentID);
     assert.deepEqual([again.Amount, again.Reference, again.Account?.Code], [50, 'Deposit', '090']);
-    const s = await stateOf(workflowId);
+    // Xero shows the payment a moment before the activity's own record of it commits.
+    const s = await eventually(async () => {
+      const st = await stateOf(workflowId);
+      return st.payments[0]?.xeroPaymentId === again.PaymentID ? st : undefined;
+    }, 10_000, 'the workflow to record the re-applied payment');
     assert.equal(s.payments[0]?.xeroPaymentId, again.PaymentID);
-    const log = await env.database.db.selectFrom('sync_log').select(['kind', 'action']).where('host_ref', '=', order.number).orderBy('id').execute();
+    const log = await eventually(async () => {
+      const rows = await env.database.db.selectFrom('sync_log').select(['kind', 'action']).where('host_ref', '=', order.number).orderBy('id').execute();
+      return rows.length >= 8 ? rows : undefined;
+    }, 10_000, 'the sync log of the revision');
     assert.deepEqual(log.slice(3).map((l) => `${l.kind}:${l.action}`), ['payment:create', 'payment:delete', 'invoice:update', 'attachment:upload', 'payment:create']);
   });
 
