@@ -1,9 +1,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { chromium, type BrowserContext } from 'playwright-core';
+import type { BrowserContext } from 'playwright-core';
+import { chromiumSkipReason, launchChromium } from './support/chromium';
 import { loadSettings } from '../src/settings/store';
 import { startAdminApp, type AdminApp } from './support/admin-app';
 
@@ -13,28 +12,23 @@ import { startAdminApp, type AdminApp } from './support/admin-app';
  * save. Set SCREENSHOT_DIR to keep screenshots of each page.
  */
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const skip = chromiumSkipReason();
 let app: AdminApp;
 let context: BrowserContext;
-let userDataDir: string;
+let browser: Awaited<ReturnType<typeof launchChromium>> | undefined;
 
 before(async () => {
+  if (skip) return;
   app = await startAdminApp();
-  userDataDir = mkdtempSync(path.join(os.tmpdir(), 'xero-sync-chromium-'));
-  context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    viewport: { width: 1100, height: 900 },
-  });
+  browser = await launchChromium();
+  context = browser.context;
 });
 after(async () => {
-  await context?.close();
-  rmSync(userDataDir, { recursive: true, force: true });
-  await app.close();
+  await browser?.close();
+  await app?.close();
 });
 
-describe('in a real browser', () => {
+describe('in a real browser', { skip }, () => {
   test('connect to Xero and complete setup by clicking', async () => {
     const { apiKey } = await app.newHostApp();
     await app.api(apiKey, 'PUT', '/accounts/browser-1', { name: 'Harbour Electrical', options: { costCentres: ['Installs'] } });

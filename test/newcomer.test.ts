@@ -1,23 +1,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { chromium } from 'playwright-core';
+import { readFileSync } from 'node:fs';
 import { startEngineProcess } from './support/engine-process';
+import { chromiumSkipReason, launchChromium } from './support/chromium';
 
 /**
  * The brief's promise: from clone to a synced sample invoice in the simulated Xero with `npm start`
  * and what it prints — the admin link (connect, Setup) and the sample-order command.
  */
-test('newcomer: npm start, follow the admin link, connect and set up, send the sample order, see the invoice in Xero', { timeout: 180_000 }, async () => {
+test('newcomer: npm start, follow the admin link, connect and set up, send the sample order, see the invoice in Xero', { timeout: 180_000, skip: chromiumSkipReason() }, async () => {
   const engine = await startEngineProcess();
-  const userDataDir = mkdtempSync(path.join(os.tmpdir(), 'xero-sync-chromium-'));
-  const browser = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
+  const chromium = await launchChromium();
+  const browser = chromium.context;
   try {
     await engine.waitFor(/Press Ctrl-C/);
     const adminLink = (await engine.waitFor(/Admin URL:\s+(\S+)/))[1]!;
@@ -71,8 +65,7 @@ test('newcomer: npm start, follow the admin link, connect and set up, send the s
     assert.equal(attachments.length, 1, 'the order PDF is attached');
     assert.equal(await engine.interrupt(), 0);
   } finally {
-    await browser.close();
-    rmSync(userDataDir, { recursive: true, force: true });
+    await chromium.close();
     engine.cleanup();
   }
 });
