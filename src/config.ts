@@ -79,6 +79,8 @@ export const configSchema = z.object({
   XERO_RATE_PER_MINUTE: z.coerce.number().int().min(1).max(60).default(60),
   XERO_RATE_PER_DAY: z.coerce.number().int().min(1).max(5_000).default(5_000),
   XERO_RATE_CONCURRENT: z.coerce.number().int().min(1).max(5).default(5),
+  /** Invoice creations/look-ups for one organisation within this many ms share one Xero request; 0 = off. */
+  XERO_BATCH_WINDOW_MS: z.coerce.number().int().min(0).max(2_000).default(20),
 });
 
 export type Config = z.infer<typeof configSchema>;

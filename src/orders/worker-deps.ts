@@ -12,7 +12,7 @@ export function orderWorkerDeps(p: { db: Db; cfg: Config; access: XeroAccessProv
     limits: { perMinute: p.cfg.XERO_RATE_PER_MINUTE, perDay: p.cfg.XERO_RATE_PER_DAY, concurrent: p.cfg.XERO_RATE_CONCURRENT },
   });
   return {
-    xero: createXeroGateway({ access: p.access, limiter, apiUrl: p.apiUrl }),
+    xero: createXeroGateway({ access: p.access, limiter, apiUrl: p.apiUrl, batchWindowMs: p.cfg.XERO_BATCH_WINDOW_MS }),
     orders: { quietPeriodMs: p.cfg.ORDER_QUIET_PERIOD_SECONDS * 1000 },
   };
 }
