@@ -5,7 +5,15 @@ import { withFailureMapping } from '../src/orders/failures';
 import { pullContactsPage, type PullPageInput, type PullPageResult } from '../src/contact-sync/pull';
 import { pushContactBatch, type PushBatchResult } from '../src/contact-sync/push';
 import { refreshReferenceData } from '../src/contact-sync/reference-data';
-import { accountInfo, advanceWatermark, connectionState, finishRun, startRun, type ConnectionState, type RunRef } from '../src/contact-sync/runs';
+import {
+  accountInfo,
+  advanceWatermark,
+  connectionState,
+  finishRun,
+  startRun,
+  type ConnectionState,
+  type RunRef,
+} from '../src/contact-sync/runs';
 import { deleteContactSync, pauseContactSync } from '../src/contact-sync/schedules';
 import type { ContactSyncCounts, ContactSyncMode } from '../src/contact-sync/shared';
 import type { XeroDeps } from '../src/contact-sync/xero-contacts';
@@ -31,16 +39,21 @@ export function createContactSyncActivities(deps: ContactSyncDeps) {
     },
   };
   return withFailureMapping({
-    async beginContactSync(input: { run: RunRef; mode: ContactSyncMode }): Promise<{ connection: ConnectionState; since: string | null }> {
+    async beginContactSync(input: {
+      run: RunRef;
+      mode: ContactSyncMode;
+    }): Promise<{ connection: ConnectionState; since: string | null }> {
       // An account removed: nothing to sync or record, and its schedule goes with it.
       if (!(await accountInfo(db, input.run.accountId))) {
-        if (input.mode === 'sync') await deleteContactSync(Context.current().client, input.run.accountId).catch(() => undefined);
+        if (input.mode === 'sync')
+          await deleteContactSync(Context.current().client, input.run.accountId).catch(() => undefined);
         return { connection: 'not_connected', since: null };
       }
       const connection = await connectionState(db, input.run.accountId);
       const { since } = await startRun(db, input.run, input.mode);
       // The token lifecycle pauses the schedule when Xero refuses the connection; this is the safety net.
-      if (connection === 'needs_reconnect' && input.mode === 'sync') await pauseContactSync(Context.current().client, input.run.accountId).catch(() => undefined);
+      if (connection === 'needs_reconnect' && input.mode === 'sync')
+        await pauseContactSync(Context.current().client, input.run.accountId).catch(() => undefined);
       return { connection, since: since?.toISOString() ?? null };
     },
 
@@ -60,7 +73,13 @@ export function createContactSyncActivities(deps: ContactSyncDeps) {
       return refreshReferenceData(db, xero, input.accountId, input.kind);
     },
 
-    async finishContactSync(input: { run: RunRef; mode: ContactSyncMode; status: 'done' | 'failed' | 'not-connected'; counts: ContactSyncCounts; error?: string }): Promise<void> {
+    async finishContactSync(input: {
+      run: RunRef;
+      mode: ContactSyncMode;
+      status: 'done' | 'failed' | 'not-connected';
+      counts: ContactSyncCounts;
+      error?: string;
+    }): Promise<void> {
       await finishRun(db, input.run, input.mode, { status: input.status, counts: input.counts, error: input.error });
       // Xero refused the refresh token during this run: no more runs until the admin reconnects.
       if (input.status === 'not-connected' && (await connectionState(db, input.run.accountId)) === 'needs_reconnect') {

@@ -45,23 +45,52 @@ async function main() {
   const temporal = await testTemporal();
   const database = await createTestDatabase();
   const organisations = Array.from({ length: params.tenants }, (_, i) => ({ name: `Bench Org ${i + 1}` }));
-  const sim = await startXeroSimulator({ minuteMs: params.minuteMs, seed: { organisations }, requestLogLimit: 1_000_000 });
+  const sim = await startXeroSimulator({
+    minuteMs: params.minuteMs,
+    seed: { organisations },
+    requestLogLimit: 1_000_000,
+  });
   const { db } = database;
   const cipher = createTokenCipher(randomBytes(32));
-  const hostApp = await db.insertInto('host_apps').values({ name: 'Bench host' }).returning('id').executeTakeFirstOrThrow();
-  const settings = JSON.stringify(settingsSchema.parse({ revenueAccountCode: '200', defaultTaxType: 'OUTPUT2', bankAccountCode: '090', trackingCategoryName: 'Region', costCentreOptions: { N: 'North' } }));
+  const hostApp = await db
+    .insertInto('host_apps')
+    .values({ name: 'Bench host' })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  const settings = JSON.stringify(
+    settingsSchema.parse({
+      revenueAccountCode: '200',
+      defaultTaxType: 'OUTPUT2',
+      bankAccountCode: '090',
+      trackingCategoryName: 'Region',
+      costCentreOptions: { N: 'North' },
+    }),
+  );
 
   const accounts: string[] = [];
   for (const org of organisations) {
-    const account = await db.insertInto('accounts').values({ host_app_id: hostApp.id, external_id: org.name, name: org.name, options: '{}' }).returning('id').executeTakeFirstOrThrow();
+    const account = await db
+      .insertInto('accounts')
+      .values({ host_app_id: hostApp.id, external_id: org.name, name: org.name, options: '{}' })
+      .returning('id')
+      .executeTakeFirstOrThrow();
     await db.insertInto('settings').values({ account_id: account.id, settings }).execute();
     await connectAccountForTest({ db, cipher, simUrl: sim.url, accountId: account.id, tenantName: org.name });
     accounts.push(account.id);
   }
   const access = createXeroAccessProvider({ db, cipher, identity: simulatorIdentity(sim.url), log });
   // The engine's limiter keeps Xero's limits on the same compressed minute as the simulator.
-  const xero = createXeroGateway({ access, limiter: createRateLimiter({ db, minuteMs: params.minuteMs, dayMs: params.minuteMs * 60 * 24 }), apiUrl: sim.url });
-  const worker = await temporal.startWorker({ db, databaseKind: database.kind, xero, orders: { ...FAST_ORDER_CONFIG, quietPeriodMs: 60_000 } });
+  const xero = createXeroGateway({
+    access,
+    limiter: createRateLimiter({ db, minuteMs: params.minuteMs, dayMs: params.minuteMs * 60 * 24 }),
+    apiUrl: sim.url,
+  });
+  const worker = await temporal.startWorker({
+    db,
+    databaseKind: database.kind,
+    xero,
+    orders: { ...FAST_ORDER_CONFIG, quietPeriodMs: 60_000 },
+  });
   const client = createOrderSyncClient(temporal.client, { taskQueue: worker.taskQueue });
   if (params.faultRate > 0) sim.sim.addFault({ method: 'PUT', path: '/Invoices', status: 503, rate: params.faultRate });
 
@@ -75,7 +104,12 @@ async function main() {
         const c = i % params.customersPerTenant;
         const order = sampleOrder({
           number: `B${t}-${String(i).padStart(5, '0')}`,
-          customer: { type: 'organisation', id: `cust-${t}-${c}`, name: `Bench Customer ${t}-${c}`, email: `c${c}@example.com` },
+          customer: {
+            type: 'organisation',
+            id: `cust-${t}-${c}`,
+            name: `Bench Customer ${t}-${c}`,
+            email: `c${c}@example.com`,
+          },
         });
         submittedAt.set(`${accountId}/${order.number}`, performance.now());
         orders.push({ accountId, number: order.number });
@@ -90,14 +124,24 @@ async function main() {
   const deadline = Date.now() + params.timeoutMs;
   let shown = -1;
   while (done.size < orders.length && Date.now() < deadline) {
-    const rows = await db.selectFrom('sync_log').select(['account_id', 'host_ref', 'created_at']).where('kind', '=', 'attachment').where('outcome', '=', 'success').execute();
+    const rows = await db
+      .selectFrom('sync_log')
+      .select(['account_id', 'host_ref', 'created_at'])
+      .where('kind', '=', 'attachment')
+      .where('outcome', '=', 'success')
+      .execute();
     for (const r of rows) {
       const key = `${r.account_id}/${r.host_ref}`;
       if (!done.has(key)) done.set(key, performance.now());
     }
     if (done.size !== shown) process.stdout.write(`${(shown = done.size)} of ${orders.length} orders in Xero\n`);
     // A business failure waits for a retry that will not come in a benchmark: stop waiting for it.
-    const failed = await db.selectFrom('sync_log').select(['account_id', 'host_ref']).distinct().where('outcome', '=', 'failure').execute();
+    const failed = await db
+      .selectFrom('sync_log')
+      .select(['account_id', 'host_ref'])
+      .distinct()
+      .where('outcome', '=', 'failure')
+      .execute();
     const stuck = failed.filter((f) => !done.has(`${f.account_id}/${f.host_ref}`)).length;
     if (done.size + stuck >= orders.length) break;
     if (done.size < orders.length) await new Promise((r) => setTimeout(r, 200));
@@ -105,9 +149,16 @@ async function main() {
   const wallSeconds = (performance.now() - started) / 1000;
 
   const latencies = [...done.entries()].map(([k, at]) => at - submittedAt.get(k)!).sort((a, b) => a - b);
-  const apiCalls = sim.sim.requestLog().filter((r) => r.path.startsWith('/api.xro/')).slice(callsBefore);
+  const apiCalls = sim.sim
+    .requestLog()
+    .filter((r) => r.path.startsWith('/api.xro/'))
+    .slice(callsBefore);
   const invoices = accounts.flatMap((_, i) => sim.sim.invoices(sim.sim.organisations()[i]!.tenantId));
-  const failures = await db.selectFrom('sync_log').select(({ fn }) => fn.countAll<string>().as('n')).where('outcome', '=', 'failure').executeTakeFirstOrThrow();
+  const failures = await db
+    .selectFrom('sync_log')
+    .select(({ fn }) => fn.countAll<string>().as('n'))
+    .where('outcome', '=', 'failure')
+    .executeTakeFirstOrThrow();
   const naiveCallsPerOrder = 4; // search contact + create contact + create invoice + upload PDF, per order
 
   const result = {
@@ -119,7 +170,9 @@ async function main() {
     invoicesInXero: invoices.length,
     duplicateInvoices: invoices.length - new Set(invoices.map((i) => `${i.InvoiceNumber}`)).size,
     ordersPerSecond: Number((done.size / wallSeconds).toFixed(2)),
-    ordersPerXeroMinutePerTenant: Number(((done.size / params.tenants) / (wallSeconds / (params.minuteMs / 1000))).toFixed(1)),
+    ordersPerXeroMinutePerTenant: Number(
+      (done.size / params.tenants / (wallSeconds / (params.minuteMs / 1000))).toFixed(1),
+    ),
     submitSeconds: Number(submitSeconds.toFixed(2)),
     wallSeconds: Number(wallSeconds.toFixed(2)),
     xeroCalls: apiCalls.length,
@@ -128,7 +181,12 @@ async function main() {
     rateLimited429: apiCalls.filter((r) => r.status === 429).length,
     injected503: apiCalls.filter((r) => r.status === 503).length,
     syncFailures: Number(failures.n),
-    latencyMs: { p50: Math.round(percentile(latencies, 50)), p90: Math.round(percentile(latencies, 90)), p99: Math.round(percentile(latencies, 99)), max: Math.round(latencies[latencies.length - 1] ?? NaN) },
+    latencyMs: {
+      p50: Math.round(percentile(latencies, 50)),
+      p90: Math.round(percentile(latencies, 90)),
+      p99: Math.round(percentile(latencies, 99)),
+      max: Math.round(latencies[latencies.length - 1] ?? NaN),
+    },
   };
 
   await temporal.close(); // stops the worker too
@@ -136,7 +194,10 @@ async function main() {
   await database.close();
 
   if (process.env.BENCH_DUMP_REQUESTS) {
-    writeFileSync(process.env.BENCH_DUMP_REQUESTS, apiCalls.map((r) => `${r.at} ${r.method} ${r.status} ${r.path}`).join('\n'));
+    writeFileSync(
+      process.env.BENCH_DUMP_REQUESTS,
+      apiCalls.map((r) => `${r.at} ${r.method} ${r.status} ${r.path}`).join('\n'),
+    );
   }
   const dir = path.join(__dirname, 'results');
   mkdirSync(dir, { recursive: true });

@@ -15,7 +15,10 @@ interface Ready {
 }
 
 async function serve(): Promise<void> {
-  const sim = await startXeroSimulator({ limits: { perMinute: 1e9, perDay: 1e9, concurrent: 1e6, appPerMinute: 1e9 }, requestLogLimit: 1000 });
+  const sim = await startXeroSimulator({
+    limits: { perMinute: 1e9, perDay: 1e9, concurrent: 1e6, appPerMinute: 1e9 },
+    requestLogLimit: 1000,
+  });
   const tokens = sim.sim.issueTokens();
   process.send?.({ url: sim.url, token: tokens.access_token, tenantId: tokens.tenantIds[0]! } satisfies Ready);
   process.on('message', (m) => {
@@ -33,7 +36,12 @@ function request(agent: http.Agent, ready: Ready, method: string, path: string, 
         port: u.port,
         path: u.pathname + u.search,
         method,
-        headers: { authorization: `Bearer ${ready.token}`, 'xero-tenant-id': ready.tenantId, accept: 'application/json', ...(body ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } : {}) },
+        headers: {
+          authorization: `Bearer ${ready.token}`,
+          'xero-tenant-id': ready.tenantId,
+          accept: 'application/json',
+          ...(body ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } : {}),
+        },
       },
       (res) => {
         res.resume();
@@ -45,7 +53,12 @@ function request(agent: http.Agent, ready: Ready, method: string, path: string, 
   });
 }
 
-async function load(ready: Ready, seconds: number, connections: number, next: (i: number) => [string, string, string?]) {
+async function load(
+  ready: Ready,
+  seconds: number,
+  connections: number,
+  next: (i: number) => [string, string, string?],
+) {
   const agent = new http.Agent({ keepAlive: true, maxSockets: connections });
   const deadline = Date.now() + seconds * 1000;
   let done = 0;
@@ -75,16 +88,40 @@ async function main(): Promise<void> {
   if (process.argv[2] === 'serve') return serve();
   const seconds = Number(process.env.BENCH_SECONDS ?? 5);
   const connections = Number(process.env.BENCH_CONNECTIONS ?? 32);
-  const child = fork(__filename, ['serve'], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(__filename, ['serve'], {
+    execArgv: ['--import', 'tsx'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   const ready = await new Promise<Ready>((resolve) => child.once('message', (m) => resolve(m as Ready)));
   try {
     await load(ready, 1, connections, () => ['GET', '/Organisation']); // warm-up
     const simple = await load(ready, seconds, connections, () => ['GET', '/Organisation']);
-    process.stdout.write(`GET /Organisation, ${connections} keep-alive connections, ${seconds} s: ${simple.rps} req/s (p50 ${simple.p50} ms, p99 ${simple.p99} ms, ${simple.errors} errors)\n`);
+    process.stdout.write(
+      `GET /Organisation, ${connections} keep-alive connections, ${seconds} s: ${simple.rps} req/s (p50 ${simple.p50} ms, p99 ${simple.p99} ms, ${simple.errors} errors)\n`,
+    );
     const invoice = (i: number) =>
-      JSON.stringify({ Invoices: [{ Type: 'ACCREC', Contact: { Name: 'Boom FM' }, Date: '2025-01-01', DueDate: '2025-01-31', InvoiceNumber: `B-${process.pid}-${i}`, LineItems: [{ Description: 'x', Quantity: 1, UnitAmount: 10, AccountCode: '200' }] }] });
-    const mixed = await load(ready, seconds, connections, (i) => (i % 4 === 0 ? ['PUT', '/Invoices?summarizeErrors=false', invoice(i)] : i % 4 === 1 ? ['GET', '/Contacts?where=Name%3D%3D%22Boom%20FM%22'] : ['GET', '/Organisation']));
-    process.stdout.write(`mixed (1/4 invoice creates, 1/4 contact searches, 1/2 organisation): ${mixed.rps} req/s (p50 ${mixed.p50} ms, p99 ${mixed.p99} ms, ${mixed.errors} errors)\n`);
+      JSON.stringify({
+        Invoices: [
+          {
+            Type: 'ACCREC',
+            Contact: { Name: 'Boom FM' },
+            Date: '2025-01-01',
+            DueDate: '2025-01-31',
+            InvoiceNumber: `B-${process.pid}-${i}`,
+            LineItems: [{ Description: 'x', Quantity: 1, UnitAmount: 10, AccountCode: '200' }],
+          },
+        ],
+      });
+    const mixed = await load(ready, seconds, connections, (i) =>
+      i % 4 === 0
+        ? ['PUT', '/Invoices?summarizeErrors=false', invoice(i)]
+        : i % 4 === 1
+          ? ['GET', '/Contacts?where=Name%3D%3D%22Boom%20FM%22']
+          : ['GET', '/Organisation'],
+    );
+    process.stdout.write(
+      `mixed (1/4 invoice creates, 1/4 contact searches, 1/2 organisation): ${mixed.rps} req/s (p50 ${mixed.p50} ms, p99 ${mixed.p99} ms, ${mixed.errors} errors)\n`,
+    );
   } finally {
     child.send('stop');
   }

@@ -56,21 +56,29 @@ export type OrderSyncClient = ReturnType<typeof createOrderSyncClient>;
 export function createOrderSyncClient(client: Client, opts: OrderSyncClientOptions = {}) {
   const taskQueue = opts.taskQueue ?? 'xero-sync';
 
-  async function send<A extends [unknown]>(accountId: string, orderNumber: string, signal: SignalDefinition<A>, args: A): Promise<Accepted> {
+  async function send<A extends [unknown]>(
+    accountId: string,
+    orderNumber: string,
+    signal: SignalDefinition<A>,
+    args: A,
+  ): Promise<Accepted> {
     const workflowId = orderWorkflowId(accountId, orderNumber);
     const input: OrderWorkflowInput = { accountId, orderNumber };
-    await client.workflow.signalWithStart<(i: OrderWorkflowInput) => Promise<OrderSyncView>, [unknown]>(ORDER_WORKFLOW_TYPE, {
-      workflowId,
-      taskQueue,
-      args: [input],
-      signal: signal as SignalDefinition<[unknown]>,
-      signalArgs: args,
-      typedSearchAttributes: [
-        { key: AccountIdKey, value: accountId },
-        { key: OrderNumberKey, value: orderNumber },
-        { key: SyncStatusKey, value: SyncStatus.Pending },
-      ],
-    });
+    await client.workflow.signalWithStart<(i: OrderWorkflowInput) => Promise<OrderSyncView>, [unknown]>(
+      ORDER_WORKFLOW_TYPE,
+      {
+        workflowId,
+        taskQueue,
+        args: [input],
+        signal: signal as SignalDefinition<[unknown]>,
+        signalArgs: args,
+        typedSearchAttributes: [
+          { key: AccountIdKey, value: accountId },
+          { key: OrderNumberKey, value: orderNumber },
+          { key: SyncStatusKey, value: SyncStatus.Pending },
+        ],
+      },
+    );
     return { workflowId };
   }
 
@@ -78,20 +86,28 @@ export function createOrderSyncClient(client: Client, opts: OrderSyncClientOptio
     /** The quote became an order: create its invoice (convertedAt defaults to now). */
     async startOrderSync(accountId: string, input: OrderConvertedInput): Promise<Accepted> {
       const e = orderConvertedSchema.parse(input);
-      return send(accountId, e.order.number, orderConvertedSignal, [{ order: e.order, convertedAt: e.convertedAt ?? new Date().toISOString() }]);
+      return send(accountId, e.order.number, orderConvertedSignal, [
+        { order: e.order, convertedAt: e.convertedAt ?? new Date().toISOString() },
+      ]);
     },
     async reviseOrder(accountId: string, input: OrderRevisedInput): Promise<Accepted> {
       const e = orderRevisedSchema.parse(input);
-      return send(accountId, e.order.number, orderRevisedSignal, [{ order: e.order, ...(e.revision !== undefined ? { revision: e.revision } : {}) }]);
+      return send(accountId, e.order.number, orderRevisedSignal, [
+        { order: e.order, ...(e.revision !== undefined ? { revision: e.revision } : {}) },
+      ]);
     },
     async addPayment(accountId: string, orderNumber: string, payment: PaymentInput): Promise<Accepted> {
       return send(accountId, orderNumberSchema.parse(orderNumber), paymentAddedSignal, [paymentSchema.parse(payment)]);
     },
     async removePayment(accountId: string, orderNumber: string, paymentId: string): Promise<Accepted> {
-      return send(accountId, orderNumberSchema.parse(orderNumber), paymentRemovedSignal, [paymentRemovedSchema.parse({ paymentId })]);
+      return send(accountId, orderNumberSchema.parse(orderNumber), paymentRemovedSignal, [
+        paymentRemovedSchema.parse({ paymentId }),
+      ]);
     },
     async cancelOrder(accountId: string, orderNumber: string, input: Partial<OrderCancelled> = {}): Promise<Accepted> {
-      return send(accountId, orderNumberSchema.parse(orderNumber), orderCancelledSignal, [orderCancelledSchema.parse(input)]);
+      return send(accountId, orderNumberSchema.parse(orderNumber), orderCancelledSignal, [
+        orderCancelledSchema.parse(input),
+      ]);
     },
     /** After fixing what made a sync fail (setup, Xero data): try the failed step again. */
     async retryOrderSync(accountId: string, orderNumber: string): Promise<Accepted> {

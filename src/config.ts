@@ -71,10 +71,18 @@ export const configSchema = z.object({
       .regex(/^[0-9a-fA-F]{64}$|^[A-Za-z0-9+/]{43}=$/, 'expected 32 bytes as 64 hex characters or 44 base64 characters')
       .optional(),
   ),
-  SESSION_SECRET: z.preprocess((v) => (v === '' ? undefined : v), z.string().min(32, 'expected at least 32 characters').optional()),
+  SESSION_SECRET: z.preprocess(
+    (v) => (v === '' ? undefined : v),
+    z.string().min(32, 'expected at least 32 characters').optional(),
+  ),
 
   /** A closed order (paid in full or cancelled) completes its workflow after this long without events. */
-  ORDER_QUIET_PERIOD_SECONDS: z.coerce.number().int().min(0).max(30 * 86_400).default(3_600),
+  ORDER_QUIET_PERIOD_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(30 * 86_400)
+    .default(3_600),
   /** Xero's per-tenant limits; lower them for an organisation on Xero's smallest tier (1,000 a day). */
   XERO_RATE_PER_MINUTE: z.coerce.number().int().min(1).max(60).default(60),
   XERO_RATE_PER_DAY: z.coerce.number().int().min(1).max(5_000).default(5_000),
@@ -98,7 +106,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (result.success) {
     const cfg = result.data;
     if (Boolean(cfg.XERO_CLIENT_ID) !== Boolean(cfg.XERO_CLIENT_SECRET)) {
-      throw new ConfigError(['XERO_CLIENT_ID and XERO_CLIENT_SECRET: set both (real Xero) or neither (the Xero simulator)']);
+      throw new ConfigError([
+        'XERO_CLIENT_ID and XERO_CLIENT_SECRET: set both (real Xero) or neither (the Xero simulator)',
+      ]);
     }
     return cfg;
   }

@@ -37,24 +37,64 @@ async function main() {
     throw err;
   }
   // Secrets not in the environment are generated once under DATA_DIR (development convenience).
-  const access = buildAdminAccess({ db: database.db, log, secrets: devSecrets(cfg, log), publicUrl: publicUrl(cfg), identity: identityOptionsFromConfig(cfg) });
+  const access = buildAdminAccess({
+    db: database.db,
+    log,
+    secrets: devSecrets(cfg, log),
+    publicUrl: publicUrl(cfg),
+    identity: identityOptionsFromConfig(cfg),
+  });
   const worker = await createWorker({
     connection: temporal.nativeConnection,
     namespace: temporal.namespace,
     taskQueue: cfg.TEMPORAL_TASK_QUEUE,
-    deps: { db: database.db, databaseKind: database.kind, ...orderWorkerDeps({ db: database.db, cfg, access: access.xeroAccess, apiUrl: identityOptionsFromConfig(cfg).apiUrl }) },
+    deps: {
+      db: database.db,
+      databaseKind: database.kind,
+      ...orderWorkerDeps({
+        db: database.db,
+        cfg,
+        access: access.xeroAccess,
+        apiUrl: identityOptionsFromConfig(cfg).apiUrl,
+      }),
+    },
   });
   const workerRun = worker.run();
   // Contact-sync schedules follow connect/setup/disconnect, and are brought in line with the database at start.
-  Object.assign(access, accountHooks({ db: database.db, temporal: temporal.client, taskQueue: cfg.TEMPORAL_TASK_QUEUE }));
-  await reconcileContactSyncSchedules({ db: database.db, temporal: temporal.client, taskQueue: cfg.TEMPORAL_TASK_QUEUE, log }).catch((err) => log.error({ err }, 'contact-sync schedules not reconciled'));
+  Object.assign(
+    access,
+    accountHooks({ db: database.db, temporal: temporal.client, taskQueue: cfg.TEMPORAL_TASK_QUEUE }),
+  );
+  await reconcileContactSyncSchedules({
+    db: database.db,
+    temporal: temporal.client,
+    taskQueue: cfg.TEMPORAL_TASK_QUEUE,
+    log,
+  }).catch((err) => log.error({ err }, 'contact-sync schedules not reconciled'));
   const webhooks = startHostWebhookDelivery({ db: database.db, cipher: access.cipher, log });
   const temporalUi = temporal.uiUrl ? { temporalUi: { url: temporal.uiUrl, namespace: temporal.namespace } } : {};
-  const web = await listen(createApp({ db: database.db, temporal: temporal.client, log, access, taskQueue: cfg.TEMPORAL_TASK_QUEUE, ...temporalUi }), cfg.PORT, cfg.HOST);
+  const web = await listen(
+    createApp({
+      db: database.db,
+      temporal: temporal.client,
+      log,
+      access,
+      taskQueue: cfg.TEMPORAL_TASK_QUEUE,
+      ...temporalUi,
+    }),
+    cfg.PORT,
+    cfg.HOST,
+  );
 
   onShutdown(log, [
     { name: 'web', run: () => web.close() },
-    { name: 'worker', run: async () => { worker.shutdown(); await workerRun; } },
+    {
+      name: 'worker',
+      run: async () => {
+        worker.shutdown();
+        await workerRun;
+      },
+    },
     { name: 'host webhooks', run: () => webhooks.stop() },
     { name: 'temporal', run: () => temporal.close() },
     { name: 'database', run: () => database.close() },
@@ -62,13 +102,17 @@ async function main() {
   ]);
 
   const url = publicUrl(cfg);
-  const demo = await prepareDemo(database.db, { sessionSecret: access.sessionSecret, publicUrl: url, dataDir: cfg.DATA_DIR });
+  const demo = await prepareDemo(database.db, {
+    sessionSecret: access.sessionSecret,
+    publicUrl: url,
+    dataDir: cfg.DATA_DIR,
+  });
   process.stdout.write(
     [
       '',
       'xero-sync is running',
       `  Admin URL:        ${demo.adminLink}`,
-      '                    (the demo account\'s admin link: single use, valid 15 minutes; connect Xero and save Setup there)',
+      "                    (the demo account's admin link: single use, valid 15 minutes; connect Xero and save Setup there)",
       `  Health:           ${url}/healthz`,
       `  Temporal UI URL:  ${temporal.uiUrl ?? '(not known: set TEMPORAL_UI_URL)'}`,
       `  Temporal gRPC:    ${temporal.address} (namespace ${temporal.namespace}, task queue ${cfg.TEMPORAL_TASK_QUEUE})`,

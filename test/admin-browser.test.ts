@@ -31,16 +31,23 @@ after(async () => {
 describe('in a real browser', { skip }, () => {
   test('connect to Xero and complete setup by clicking', async () => {
     const { apiKey } = await app.newHostApp();
-    await app.api(apiKey, 'PUT', '/accounts/browser-1', { name: 'Harbour Electrical', options: { costCentres: ['Installs'] } });
+    await app.api(apiKey, 'PUT', '/accounts/browser-1', {
+      name: 'Harbour Electrical',
+      options: { costCentres: ['Installs'] },
+    });
     const link = (await app.api(apiKey, 'POST', '/accounts/browser-1/admin-link')).body.url as string;
     const shot = async (name: string) => {
-      if (process.env.SCREENSHOT_DIR) await page.screenshot({ path: path.join(process.env.SCREENSHOT_DIR, `${name}.png`), fullPage: true });
+      if (process.env.SCREENSHOT_DIR)
+        await page.screenshot({ path: path.join(process.env.SCREENSHOT_DIR, `${name}.png`), fullPage: true });
     };
 
     const page = await context.newPage();
     const problems: string[] = [];
     // Status codes are asserted elsewhere (422 re-renders, a missing favicon); what must not happen is a refusal.
-    page.on('console', (m) => m.type() === 'error' && !m.text().startsWith('Failed to load resource') && problems.push(m.text()));
+    page.on(
+      'console',
+      (m) => m.type() === 'error' && !m.text().startsWith('Failed to load resource') && problems.push(m.text()),
+    );
     page.on('pageerror', (e) => problems.push(e.message));
 
     await page.goto(link);
@@ -75,7 +82,10 @@ describe('in a real browser', { skip }, () => {
     // Both mistakes at once, each next to its field; everything else as typed.
     await page.locator('#contactSyncIntervalHours-error').waitFor();
     assert.equal(await page.locator('#contactSyncIntervalHours-error').innerText(), 'must be at least 1');
-    assert.match(await page.locator('#cc-row-0 .error').innerText(), /"installation" is not an option of Cost Centre in Xero/);
+    assert.match(
+      await page.locator('#cc-row-0 .error').innerText(),
+      /"installation" is not an option of Cost Centre in Xero/,
+    );
     assert.equal(await page.getByLabel('Sales account').inputValue(), '200');
     assert.equal(await page.getByLabel('Xero option for cost centre 1').inputValue(), 'installation');
     assert.ok(await page.getByLabel('Job description').isChecked());

@@ -33,7 +33,11 @@ async function signIn(apiKey: string, externalId: string): Promise<{ browser: We
 }
 
 /** Clicks "Connect to Xero" and answers the simulator's consent page; returns the callback hop. */
-async function connectVia(browser: WebClient, accountUrl: string, answer: { decision: 'allow' | 'deny'; tenants?: string[] }) {
+async function connectVia(
+  browser: WebClient,
+  accountUrl: string,
+  answer: { decision: 'allow' | 'deny'; tenants?: string[] },
+) {
   const page = await browser.get(accountUrl);
   const toXero = await browser.post(`${accountUrl}/connect`, { _csrf: csrfTokenOf(page.text) });
   assert.equal(toXero.status, 303);
@@ -54,10 +58,16 @@ describe('connect, choose the organisation, set up, disconnect', () => {
     const { apiKey } = await app.newHostApp();
 
     // The host creates its account, then updates it.
-    const created = await app.api(apiKey, 'PUT', '/accounts/acme-1', { name: 'Acme Plumbing', options: { costCentres: ['Install', 'Service'] } });
+    const created = await app.api(apiKey, 'PUT', '/accounts/acme-1', {
+      name: 'Acme Plumbing',
+      options: { costCentres: ['Install', 'Service'] },
+    });
     assert.equal(created.status, 201);
     assert.deepEqual(created.body.connection, { status: 'not_connected' });
-    const updated = await app.api(apiKey, 'PUT', '/accounts/acme-1', { name: 'Acme Plumbing Ltd', options: { costCentres: ['Install', 'Service'] } });
+    const updated = await app.api(apiKey, 'PUT', '/accounts/acme-1', {
+      name: 'Acme Plumbing Ltd',
+      options: { costCentres: ['Install', 'Service'] },
+    });
     assert.equal(updated.status, 200);
     assert.equal(updated.body.name, 'Acme Plumbing Ltd');
 
@@ -69,7 +79,10 @@ describe('connect, choose the organisation, set up, disconnect', () => {
     assert.match(overview.text, /Acme Plumbing Ltd/);
 
     // Connect: the authorize request carries state, PKCE S256 and the configured scopes.
-    const { authorizeUrl, callbackUrl } = await connectVia(browser, accountUrl, { decision: 'allow', tenants: ['Demo Company (NZ)', 'Acme Plumbing Ltd'] });
+    const { authorizeUrl, callbackUrl } = await connectVia(browser, accountUrl, {
+      decision: 'allow',
+      tenants: ['Demo Company (NZ)', 'Acme Plumbing Ltd'],
+    });
     assert.equal(authorizeUrl.pathname, '/identity/connect/authorize');
     assert.equal(authorizeUrl.searchParams.get('code_challenge_method'), 'S256');
     assert.match(authorizeUrl.searchParams.get('code_challenge')!, /^[A-Za-z0-9_-]{43}$/);
@@ -85,17 +98,28 @@ describe('connect, choose the organisation, set up, disconnect', () => {
     assert.match(choose.text, /Demo Company \(NZ\)/);
     assert.match(choose.text, /Acme Plumbing Ltd/);
     const acme = app.sim.sim.organisations().find((o) => o.name === 'Acme Plumbing Ltd')!;
-    const chosen = await browser.post(`${accountUrl}/organisation`, { _csrf: csrfTokenOf(choose.text), tenantId: acme.tenantId });
+    const chosen = await browser.post(`${accountUrl}/organisation`, {
+      _csrf: csrfTokenOf(choose.text),
+      tenantId: acme.tenantId,
+    });
     assert.equal(chosen.status, 303);
     assert.equal(chosen.location, `${accountUrl}/setup?notice=connected`);
 
-    const connection = await app.database.db.selectFrom('connections').selectAll().where('account_id', '=', accountId).executeTakeFirstOrThrow();
+    const connection = await app.database.db
+      .selectFrom('connections')
+      .selectAll()
+      .where('account_id', '=', accountId)
+      .executeTakeFirstOrThrow();
     assert.equal(connection.tenant_id, acme.tenantId);
     assert.equal(connection.tenant_name, 'Acme Plumbing Ltd');
     assert.equal(connection.status, 'active');
     assert.ok(connection.access_token_expires_at.getTime() > Date.now() + 25 * 60_000);
     assert.match(connection.scopes, /accounting\.invoices/);
-    assert.equal(await app.database.db.selectFrom('pending_connections').select('id').executeTakeFirst(), undefined, 'pending tokens are deleted once chosen');
+    assert.equal(
+      await app.database.db.selectFrom('pending_connections').select('id').executeTakeFirst(),
+      undefined,
+      'pending tokens are deleted once chosen',
+    );
 
     // Setup is filled from the live organisation.
     const setup = await browser.get(chosen.location!);
@@ -105,7 +129,11 @@ describe('connect, choose the organisation, set up, disconnect', () => {
     assert.doesNotMatch(setup.text, /value="205"/, 'archived accounts are not offered');
     assert.match(setup.text, /<option value="OUTPUT2">15% GST on Income \(15%\)<\/option>/);
     assert.match(setup.text, /<option value="Cost Centre">Cost Centre<\/option>/);
-    assert.match(setup.text, /name="cc_name" value="Install"/, 'host cost centres from the account options prefill the mapping');
+    assert.match(
+      setup.text,
+      /name="cc_name" value="Install"/,
+      'host cost centres from the account options prefill the mapping',
+    );
 
     // An invalid form: errors next to the fields, everything typed kept, nothing saved.
     const form = {
@@ -140,11 +168,25 @@ describe('connect, choose the organisation, set up, disconnect', () => {
     assert.deepEqual(await loadSettings(app.database.db, accountId), DEFAULT_SETTINGS);
 
     // Fixed, but the option does not exist in Xero exactly as typed.
-    const notInXero = await browser.post(`${accountUrl}/setup`, { ...form, _csrf: csrfTokenOf(invalid.text), expenseAccountCode: '310', contactSyncIntervalHours: '12' });
+    const notInXero = await browser.post(`${accountUrl}/setup`, {
+      ...form,
+      _csrf: csrfTokenOf(invalid.text),
+      expenseAccountCode: '310',
+      contactSyncIntervalHours: '12',
+    });
     assert.equal(notInXero.status, 422);
-    assert.match(notInXero.text, /&quot;servicing&quot; is not an option of Cost Centre in Xero \(names must match exactly\)/);
+    assert.match(
+      notInXero.text,
+      /&quot;servicing&quot; is not an option of Cost Centre in Xero \(names must match exactly\)/,
+    );
 
-    const saved = await browser.post(`${accountUrl}/setup`, { ...form, _csrf: csrfTokenOf(notInXero.text), expenseAccountCode: '310', contactSyncIntervalHours: '12', cc_option: ['Installation', 'Maintenance', ''] });
+    const saved = await browser.post(`${accountUrl}/setup`, {
+      ...form,
+      _csrf: csrfTokenOf(notInXero.text),
+      expenseAccountCode: '310',
+      contactSyncIntervalHours: '12',
+      cc_option: ['Installation', 'Maintenance', ''],
+    });
     assert.equal(saved.status, 303);
     assert.equal(saved.location, `${accountUrl}/setup?notice=saved`);
     const settings = await loadSettings(app.database.db, accountId);
@@ -165,7 +207,10 @@ describe('connect, choose the organisation, set up, disconnect', () => {
     assert.equal(read.status, 200);
     assert.deepEqual(read.body.settings, settings);
     assert.deepEqual(read.body.missingForInvoices, []);
-    const bad = await app.api(apiKey, 'PATCH', '/accounts/acme-1/settings', { defaultDueDays: 400, invoiceStatus: 'PAID' });
+    const bad = await app.api(apiKey, 'PATCH', '/accounts/acme-1/settings', {
+      defaultDueDays: 400,
+      invoiceStatus: 'PAID',
+    });
     assert.equal(bad.status, 400);
     assert.equal(bad.body.error, 'invalid_settings');
     assert.equal(bad.body.fields.defaultDueDays, 'must be at most 365');
@@ -173,10 +218,17 @@ describe('connect, choose the organisation, set up, disconnect', () => {
     const archived = await app.api(apiKey, 'PATCH', '/accounts/acme-1/settings', { revenueAccountCode: '205' });
     assert.equal(archived.status, 422);
     assert.equal(archived.body.fields.revenueAccountCode, 'account 205 is archived in Xero');
-    const patched = await app.api(apiKey, 'PATCH', '/accounts/acme-1/settings', { revenueAccountCode: '260', defaultDueDays: 14 });
+    const patched = await app.api(apiKey, 'PATCH', '/accounts/acme-1/settings', {
+      revenueAccountCode: '260',
+      defaultDueDays: 14,
+    });
     assert.equal(patched.status, 200);
     assert.equal((await loadSettings(app.database.db, accountId)).revenueAccountCode, '260');
-    assert.equal((await loadSettings(app.database.db, accountId)).expenseAccountCode, '310', 'PATCH keeps what it was not given');
+    assert.equal(
+      (await loadSettings(app.database.db, accountId)).expenseAccountCode,
+      '310',
+      'PATCH keeps what it was not given',
+    );
 
     // Disconnect: revoked at Xero, connection removed, later access answered "not connected".
     const refreshToken = app.access.cipher.decrypt(connection.refresh_token_enc);
@@ -186,9 +238,23 @@ describe('connect, choose the organisation, set up, disconnect', () => {
     assert.equal(gone.status, 303);
     assert.equal(gone.location, `${accountUrl}?notice=disconnected`);
     assert.match((await browser.get(gone.location!)).text, /Disconnected from Xero/);
-    assert.equal(await app.database.db.selectFrom('connections').select('id').where('account_id', '=', accountId).executeTakeFirst(), undefined);
-    await assert.rejects(app.access.identity.refresh(refreshToken), InvalidGrantError, 'the refresh token is revoked at Xero');
-    await assert.rejects(app.access.xeroAccess.accessFor(accountId), (err: unknown) => err instanceof NotConnectedError && err.reason === 'not_connected');
+    assert.equal(
+      await app.database.db
+        .selectFrom('connections')
+        .select('id')
+        .where('account_id', '=', accountId)
+        .executeTakeFirst(),
+      undefined,
+    );
+    await assert.rejects(
+      app.access.identity.refresh(refreshToken),
+      InvalidGrantError,
+      'the refresh token is revoked at Xero',
+    );
+    await assert.rejects(
+      app.access.xeroAccess.accessFor(accountId),
+      (err: unknown) => err instanceof NotConnectedError && err.reason === 'not_connected',
+    );
     assert.deepEqual((await app.api(apiKey, 'GET', '/accounts/acme-1')).body.connection, { status: 'not_connected' });
     assert.equal((await browser.get(`${accountUrl}/setup`)).location, `${accountUrl}?notice=not_connected`);
   });
@@ -205,7 +271,10 @@ describe('connect, choose the organisation, set up, disconnect', () => {
       await app.api(apiKey, 'PUT', '/accounts/solo', { name: 'Solo Ltd' });
       const { browser, accountUrl } = await signIn(apiKey, 'solo');
       const accountId = accountUrl.split('/').pop()!;
-      const { callbackUrl } = await connectVia(browser, accountUrl, { decision: 'allow', tenants: ['Demo Company (NZ)'] });
+      const { callbackUrl } = await connectVia(browser, accountUrl, {
+        decision: 'allow',
+        tenants: ['Demo Company (NZ)'],
+      });
       const callback = await browser.get(callbackUrl);
       assert.equal(callback.status, 303);
       assert.equal(callback.location, `${accountUrl}/setup?notice=connected`);
@@ -213,14 +282,20 @@ describe('connect, choose the organisation, set up, disconnect', () => {
       assert.equal(account.body.connection.status, 'active');
       assert.equal(account.body.connection.organisation, 'Demo Company (NZ)');
 
-      assert.equal((await app.api(apiKey, 'PATCH', '/accounts/solo/settings', { contactSyncIntervalHours: 3 })).status, 200);
+      assert.equal(
+        (await app.api(apiKey, 'PATCH', '/accounts/solo/settings', { contactSyncIntervalHours: 3 })).status,
+        200,
+      );
       // A failing hook is logged; the admin's disconnect still happens.
       const gone = await app.api(apiKey, 'DELETE', '/accounts/solo/connection');
       assert.equal(gone.status, 200);
       assert.deepEqual(gone.body, { disconnected: true, revokedAtXero: true });
       assert.deepEqual(events, [`connected ${accountId}`, `settings ${accountId} 3h`]);
       assert.ok(app.logLines.some((l) => l.includes('account hook failed') && l.includes('onDisconnected')));
-      assert.deepEqual((await app.api(apiKey, 'DELETE', '/accounts/solo/connection')).body, { disconnected: false, revokedAtXero: false });
+      assert.deepEqual((await app.api(apiKey, 'DELETE', '/accounts/solo/connection')).body, {
+        disconnected: false,
+        revokedAtXero: false,
+      });
     } finally {
       app.access.onConnected = app.access.onSettingsSaved = app.access.onDisconnected = undefined;
     }
@@ -235,7 +310,10 @@ describe('connect, choose the organisation, set up, disconnect', () => {
     assert.equal(new URL(denied.callbackUrl).searchParams.get('error'), 'access_denied');
     const back = await browser.get(denied.callbackUrl);
     assert.equal(back.location, `${accountUrl}?notice=denied`);
-    assert.match((await browser.get(back.location!)).text, /You chose not to allow access on Xero(&#39;|')s page, so nothing was connected/);
+    assert.match(
+      (await browser.get(back.location!)).text,
+      /You chose not to allow access on Xero(&#39;|')s page, so nothing was connected/,
+    );
 
     const allowed = await connectVia(browser, accountUrl, { decision: 'allow' });
     const tampered = new URL(allowed.callbackUrl);
@@ -253,13 +331,19 @@ describe('connect, choose the organisation, set up, disconnect', () => {
     const page = await browser.get(accountUrl);
     const toXero = await browser.post(`${accountUrl}/connect`, { _csrf: csrfTokenOf(page.text) });
     const state = new URL(toXero.location!).searchParams.get('state')!;
-    const xeroError = await browser.get(`${app.url}/connect/callback?error=server_error&state=${encodeURIComponent(state)}`);
+    const xeroError = await browser.get(
+      `${app.url}/connect/callback?error=server_error&state=${encodeURIComponent(state)}`,
+    );
     assert.equal(xeroError.location, `${accountUrl}?notice=xero_error&code=server_error`);
     assert.match((await browser.get(xeroError.location!)).text, /Xero reported a problem \(server_error\)/);
     // An unsafe error code is not echoed.
     const page2 = await browser.get(accountUrl);
-    const state2 = new URL((await browser.post(`${accountUrl}/connect`, { _csrf: csrfTokenOf(page2.text) })).location!).searchParams.get('state')!;
-    const odd = await browser.get(`${app.url}/connect/callback?error=${encodeURIComponent('<script>x</script>')}&state=${encodeURIComponent(state2)}`);
+    const state2 = new URL(
+      (await browser.post(`${accountUrl}/connect`, { _csrf: csrfTokenOf(page2.text) })).location!,
+    ).searchParams.get('state')!;
+    const odd = await browser.get(
+      `${app.url}/connect/callback?error=${encodeURIComponent('<script>x</script>')}&state=${encodeURIComponent(state2)}`,
+    );
     assert.equal(odd.location, `${accountUrl}?notice=xero_error&code=unknown_error`);
   });
 
@@ -267,15 +351,29 @@ describe('connect, choose the organisation, set up, disconnect', () => {
     const { apiKey } = await app.newHostApp();
     await app.api(apiKey, 'PUT', '/accounts/revoked', { name: 'Revoked Ltd' });
     const { browser, accountUrl } = await signIn(apiKey, 'revoked');
-    const { callbackUrl } = await connectVia(browser, accountUrl, { decision: 'allow', tenants: ['Demo Company (NZ)'] });
+    const { callbackUrl } = await connectVia(browser, accountUrl, {
+      decision: 'allow',
+      tenants: ['Demo Company (NZ)'],
+    });
     await browser.get(callbackUrl);
     const accountId = accountUrl.split('/').pop()!;
 
     // The user removes the app in Xero; the next refresh gets invalid_grant.
-    const row = await app.database.db.selectFrom('connections').selectAll().where('account_id', '=', accountId).executeTakeFirstOrThrow();
+    const row = await app.database.db
+      .selectFrom('connections')
+      .selectAll()
+      .where('account_id', '=', accountId)
+      .executeTakeFirstOrThrow();
     await app.access.identity.revoke(app.access.cipher.decrypt(row.refresh_token_enc));
-    await app.database.db.updateTable('connections').set({ access_token_expires_at: new Date(Date.now() + 30_000) }).where('id', '=', row.id).execute();
-    await assert.rejects(app.access.xeroAccess.accessFor(accountId), (err: unknown) => err instanceof NotConnectedError && err.reason === 'needs_reconnect');
+    await app.database.db
+      .updateTable('connections')
+      .set({ access_token_expires_at: new Date(Date.now() + 30_000) })
+      .where('id', '=', row.id)
+      .execute();
+    await assert.rejects(
+      app.access.xeroAccess.accessFor(accountId),
+      (err: unknown) => err instanceof NotConnectedError && err.reason === 'needs_reconnect',
+    );
     assert.equal((await app.api(apiKey, 'GET', '/accounts/revoked')).body.connection.status, 'needs_reconnect');
 
     for (const path of ['', '/setup', '/disconnect']) {
@@ -287,7 +385,11 @@ describe('connect, choose the organisation, set up, disconnect', () => {
     // Reconnecting to the same organisation keeps the connection (and its connected-at), active again.
     const again = await connectVia(browser, accountUrl, { decision: 'allow', tenants: ['Demo Company (NZ)'] });
     assert.equal((await browser.get(again.callbackUrl)).location, `${accountUrl}/setup?notice=connected`);
-    const after = await app.database.db.selectFrom('connections').selectAll().where('account_id', '=', accountId).executeTakeFirstOrThrow();
+    const after = await app.database.db
+      .selectFrom('connections')
+      .selectAll()
+      .where('account_id', '=', accountId)
+      .executeTakeFirstOrThrow();
     assert.equal(after.id, row.id);
     assert.equal(after.status, 'active');
     assert.equal(after.connected_at.getTime(), row.connected_at.getTime());

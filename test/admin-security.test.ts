@@ -25,9 +25,21 @@ before(async () => {
   hostA = await app.newHostApp('Host A');
   hostB = await app.newHostApp('Host B');
   await app.api(hostA.apiKey, 'PUT', '/accounts/a', { name: 'Account A' });
-  accountA = (await app.database.db.selectFrom('accounts').select('id').where('host_app_id', '=', hostA.hostAppId).executeTakeFirstOrThrow()).id;
+  accountA = (
+    await app.database.db
+      .selectFrom('accounts')
+      .select('id')
+      .where('host_app_id', '=', hostA.hostAppId)
+      .executeTakeFirstOrThrow()
+  ).id;
   await app.api(hostB.apiKey, 'PUT', '/accounts/b', { name: 'Account B' });
-  accountB = (await app.database.db.selectFrom('accounts').select('id').where('host_app_id', '=', hostB.hostAppId).executeTakeFirstOrThrow()).id;
+  accountB = (
+    await app.database.db
+      .selectFrom('accounts')
+      .select('id')
+      .where('host_app_id', '=', hostB.hostAppId)
+      .executeTakeFirstOrThrow()
+  ).id;
 });
 after(async () => {
   await app.close();
@@ -57,8 +69,18 @@ describe('credentials', () => {
     await revokeApiKey(app.database.db, revoked.apiKey.slice(0, 12));
     const forged = `${hostA.apiKey.slice(0, -4)}AAAA`;
     for (const [method, path] of API_ROUTES) {
-      for (const authorization of [undefined, 'Bearer', `Bearer ${forged}`, `Bearer ${revoked.apiKey}`, `Basic ${Buffer.from(`x:${hostA.apiKey}`).toString('base64')}`]) {
-        const res = await fetch(`${app.url}${path}`, { method, headers: authorization ? { authorization, 'content-type': 'application/json' } : {}, body: method === 'GET' ? undefined : '{}' });
+      for (const authorization of [
+        undefined,
+        'Bearer',
+        `Bearer ${forged}`,
+        `Bearer ${revoked.apiKey}`,
+        `Basic ${Buffer.from(`x:${hostA.apiKey}`).toString('base64')}`,
+      ]) {
+        const res = await fetch(`${app.url}${path}`, {
+          method,
+          headers: authorization ? { authorization, 'content-type': 'application/json' } : {},
+          body: method === 'GET' ? undefined : '{}',
+        });
         assert.equal(res.status, 401, `${method} ${path} with ${authorization?.split(' ')[0] ?? 'nothing'}`);
         const body = (await res.json()) as { error: string };
         assert.equal(body.error, 'unauthorized');
@@ -67,7 +89,9 @@ describe('credentials', () => {
   });
 
   test("a host app cannot see or change another host app's accounts", async () => {
-    for (const [method, path] of API_ROUTES.filter(([m, p]) => !(m === 'PUT' && p === '/api/v1/accounts/a') && !p.includes('later'))) {
+    for (const [method, path] of API_ROUTES.filter(
+      ([m, p]) => !(m === 'PUT' && p === '/api/v1/accounts/a') && !p.includes('later'),
+    )) {
       const res = await app.api(hostB.apiKey, method, path.replace('/api/v1', ''), method === 'GET' ? undefined : {});
       assert.equal(res.status, 404, `${method} ${path}`);
       assert.equal(res.body.error, 'account_not_found');
@@ -109,14 +133,36 @@ describe('credentials', () => {
       assert.doesNotMatch(res.text, /Account B/);
     }
     for (const path of ['/setup', '/connect', '/disconnect', '/organisation']) {
-      assert.equal((await a.post(`${app.url}/admin/accounts/${accountB}${path}`, { _csrf: token, revenueAccountCode: '200' })).status, 403, `POST B${path}`);
+      assert.equal(
+        (await a.post(`${app.url}/admin/accounts/${accountB}${path}`, { _csrf: token, revenueAccountCode: '200' }))
+          .status,
+        403,
+        `POST B${path}`,
+      );
     }
-    assert.equal(await app.database.db.selectFrom('settings').select('account_id').where('account_id', '=', accountB).executeTakeFirst(), undefined);
-    assert.equal(await app.database.db.selectFrom('oauth_states').select('id').where('account_id', '=', accountB).executeTakeFirst(), undefined);
+    assert.equal(
+      await app.database.db
+        .selectFrom('settings')
+        .select('account_id')
+        .where('account_id', '=', accountB)
+        .executeTakeFirst(),
+      undefined,
+    );
+    assert.equal(
+      await app.database.db
+        .selectFrom('oauth_states')
+        .select('id')
+        .where('account_id', '=', accountB)
+        .executeTakeFirst(),
+      undefined,
+    );
 
     // A's own form without (or with a wrong) CSRF token: refused.
     assert.equal((await a.post(`${app.url}/admin/accounts/${accountA}/connect`, {})).status, 403);
-    assert.equal((await a.post(`${app.url}/admin/accounts/${accountA}/connect`, { _csrf: `${token.slice(0, -2)}00` })).status, 403);
+    assert.equal(
+      (await a.post(`${app.url}/admin/accounts/${accountA}/connect`, { _csrf: `${token.slice(0, -2)}00` })).status,
+      403,
+    );
     // Another session's token is no good either.
     const other = await signIn(hostA.apiKey, 'a');
     const otherToken = csrfTokenOf((await other.get(`${app.url}/admin/accounts/${accountA}`)).text);
@@ -124,7 +170,9 @@ describe('credentials', () => {
     assert.equal((await a.post(`${app.url}/admin/accounts/${accountA}/connect`, { _csrf: token })).status, 303);
 
     // Signing out ends the session.
-    const out = await a.post(`${app.url}/admin/logout`, { _csrf: csrfTokenOf((await a.get(`${app.url}/admin/accounts/${accountA}`)).text) });
+    const out = await a.post(`${app.url}/admin/logout`, {
+      _csrf: csrfTokenOf((await a.get(`${app.url}/admin/accounts/${accountA}`)).text),
+    });
     assert.equal(out.status, 200);
     assert.equal((await a.get(`${app.url}/admin/accounts/${accountA}`)).status, 401);
   });
@@ -139,7 +187,10 @@ describe('credentials', () => {
     const page = await fetch(`${app.url}/admin/accounts/${accountA}`, { headers: { cookie: cookie.split(';')[0]! } });
     assert.equal(page.headers.get('cache-control'), 'no-store');
     assert.match(page.headers.get('content-security-policy') ?? '', /default-src 'self'/);
-    assert.match(page.headers.get('content-security-policy') ?? '', new RegExp(`form-action 'self' ${app.sim.url.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+    assert.match(
+      page.headers.get('content-security-policy') ?? '',
+      new RegExp(`form-action 'self' ${app.sim.url.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`),
+    );
     assert.equal(page.headers.get('x-content-type-options'), 'nosniff');
   });
 });
@@ -154,13 +205,23 @@ describe('admin links', () => {
     const [id, exp, sig] = token.split('.') as [string, string, string];
 
     // Tampered: another expiry, another id, another signature, nothing at all.
-    for (const t of [`${id}.${Number(exp) + 3600}.${sig}`, `${accountB.slice(0, 35)}0.${exp}.${sig}`, `${id}.${exp}.${sig.slice(0, -2)}AA`, '', 'garbage']) {
+    for (const t of [
+      `${id}.${Number(exp) + 3600}.${sig}`,
+      `${accountB.slice(0, 35)}0.${exp}.${sig}`,
+      `${id}.${exp}.${sig.slice(0, -2)}AA`,
+      '',
+      'garbage',
+    ]) {
       const res = await new WebClient().get(withToken(t));
       assert.equal(res.status, 400, `tampered ${t.slice(0, 20)}`);
       assert.equal(res.headers.getSetCookie().length, 0);
     }
     // Signed with another secret.
-    const foreign = await createAdminLink(app.database.db, { secret: 'another-secret-of-at-least-32-characters', publicUrl: app.url, accountId: accountA });
+    const foreign = await createAdminLink(app.database.db, {
+      secret: 'another-secret-of-at-least-32-characters',
+      publicUrl: app.url,
+      accountId: accountA,
+    });
     assert.equal((await new WebClient().get(foreign.url)).status, 400);
 
     // Genuine: works once.
@@ -170,7 +231,12 @@ describe('admin links', () => {
     assert.match(replay.text, /already used/);
 
     // Expired (signature valid, time passed).
-    const old = await createAdminLink(app.database.db, { secret: app.access.sessionSecret, publicUrl: app.url, accountId: accountA, ttlMs: -1000 });
+    const old = await createAdminLink(app.database.db, {
+      secret: app.access.sessionSecret,
+      publicUrl: app.url,
+      accountId: accountA,
+      ttlMs: -1000,
+    });
     const expired = await new WebClient().get(old.url);
     assert.equal(expired.status, 410);
     assert.match(expired.text, /expired/);
@@ -184,7 +250,7 @@ describe('admin links', () => {
 });
 
 describe('OAuth state', () => {
-  test("a state issued to another session, or made up, is refused and connects nothing", async () => {
+  test('a state issued to another session, or made up, is refused and connects nothing', async () => {
     const a = await signIn(hostA.apiKey, 'a');
     const intruder = await signIn(hostA.apiKey, 'a');
     const page = await a.get(`${app.url}/admin/accounts/${accountA}`);
@@ -199,9 +265,22 @@ describe('OAuth state', () => {
     assert.equal(none.status, 400);
     assert.match(none.text, /could not be verified/);
     // Made up.
-    assert.equal((await a.get(`${app.url}/connect/callback?code=abc&state=made-up`)).location, `${app.url}/admin/accounts/${accountA}?notice=invalid_state`);
-    assert.equal((await a.get(`${app.url}/connect/callback?code=abc`)).location, `${app.url}/admin/accounts/${accountA}?notice=invalid_state`);
-    assert.equal(await app.database.db.selectFrom('connections').select('id').where('account_id', '=', accountA).executeTakeFirst(), undefined);
+    assert.equal(
+      (await a.get(`${app.url}/connect/callback?code=abc&state=made-up`)).location,
+      `${app.url}/admin/accounts/${accountA}?notice=invalid_state`,
+    );
+    assert.equal(
+      (await a.get(`${app.url}/connect/callback?code=abc`)).location,
+      `${app.url}/admin/accounts/${accountA}?notice=invalid_state`,
+    );
+    assert.equal(
+      await app.database.db
+        .selectFrom('connections')
+        .select('id')
+        .where('account_id', '=', accountA)
+        .executeTakeFirst(),
+      undefined,
+    );
   });
 });
 
@@ -209,15 +288,23 @@ describe('secrets at rest and in logs', () => {
   test('no token, key, link or code is stored or logged in clear', async () => {
     const host = await app.newHostApp('Leak check');
     await app.api(host.apiKey, 'PUT', '/accounts/leak', { name: 'Leak Ltd' });
-    const account = await app.database.db.selectFrom('accounts').select('id').where('external_id', '=', 'leak').executeTakeFirstOrThrow();
+    const account = await app.database.db
+      .selectFrom('accounts')
+      .select('id')
+      .where('external_id', '=', 'leak')
+      .executeTakeFirstOrThrow();
     const link = (await app.api(host.apiKey, 'POST', '/accounts/leak/admin-link')).body.url as string;
     const browser = new WebClient();
     await browser.get(link);
-    const sessionToken = [...browser.cookies.get(new URL(app.url).host)!.entries()].find(([k]) => k === 'xero-sync-admin')![1];
+    const sessionToken = [...browser.cookies.get(new URL(app.url).host)!.entries()].find(
+      ([k]) => k === 'xero-sync-admin',
+    )![1];
 
     // The real callback, through a browser, so its code and state pass through the request log.
     const page = await browser.get(`${app.url}/admin/accounts/${account.id}`);
-    const toXero = await browser.post(`${app.url}/admin/accounts/${account.id}/connect`, { _csrf: csrfTokenOf(page.text) });
+    const toXero = await browser.post(`${app.url}/admin/accounts/${account.id}/connect`, {
+      _csrf: csrfTokenOf(page.text),
+    });
     const consent = await browser.get(toXero.location!);
     const parsed = parseAuthorizePage(consent.text);
     const form = new URLSearchParams(parsed.hidden);
@@ -227,12 +314,20 @@ describe('secrets at rest and in logs', () => {
     const callback = new URL(back.location!);
     assert.equal((await browser.get(callback.toString())).status, 303);
 
-    const row = await app.database.db.selectFrom('connections').selectAll().where('account_id', '=', account.id).executeTakeFirstOrThrow();
+    const row = await app.database.db
+      .selectFrom('connections')
+      .selectAll()
+      .where('account_id', '=', account.id)
+      .executeTakeFirstOrThrow();
     const accessToken = app.access.cipher.decrypt(row.access_token_enc);
     const refreshToken = app.access.cipher.decrypt(row.refresh_token_enc);
     assert.match(row.access_token_enc, /^v1\./);
     // A refresh, so the rotated tokens are covered too.
-    await app.database.db.updateTable('connections').set({ access_token_expires_at: new Date() }).where('id', '=', row.id).execute();
+    await app.database.db
+      .updateTable('connections')
+      .set({ access_token_expires_at: new Date() })
+      .where('id', '=', row.id)
+      .execute();
     const refreshed = await app.access.xeroAccess.accessFor(account.id);
     assert.notEqual(refreshed.accessToken, accessToken);
 
@@ -247,15 +342,29 @@ describe('secrets at rest and in logs', () => {
       state: callback.searchParams.get('state')!,
     };
     // Everything in every table, as text.
-    const tables = ['host_apps', 'api_keys', 'accounts', 'connections', 'settings', 'admin_links', 'admin_sessions', 'oauth_states', 'pending_connections'];
+    const tables = [
+      'host_apps',
+      'api_keys',
+      'accounts',
+      'connections',
+      'settings',
+      'admin_links',
+      'admin_sessions',
+      'oauth_states',
+      'pending_connections',
+    ];
     let dump = '';
-    for (const t of tables) dump += JSON.stringify((await sql`select * from ${sql.table(t)}`.execute(app.database.db)).rows);
+    for (const t of tables)
+      dump += JSON.stringify((await sql`select * from ${sql.table(t)}`.execute(app.database.db)).rows);
     const logs = app.logLines.join('');
     assert.ok(logs.includes('/connect/callback'), 'the callback request was logged');
     for (const [name, value] of Object.entries(secrets)) {
       assert.ok(value.length >= 20, `${name} looks like a secret`);
       assert.ok(!dump.includes(value), `${name} is stored in clear`);
-      assert.ok(!logs.includes(value), `${name} is in the logs: ${app.logLines.find((l) => l.includes(value))?.slice(0, 600)}`);
+      assert.ok(
+        !logs.includes(value),
+        `${name} is in the logs: ${app.logLines.find((l) => l.includes(value))?.slice(0, 600)}`,
+      );
     }
     assert.equal((await loadSettings(app.database.db, account.id)).invoiceStatus, 'AUTHORISED');
   });
@@ -263,12 +372,28 @@ describe('secrets at rest and in logs', () => {
   test('connectAccountForTest stores a connection exactly as the callback does', async () => {
     const host = await app.newHostApp('Helper');
     await app.api(host.apiKey, 'PUT', '/accounts/helper', { name: 'Helper Ltd' });
-    const account = await app.database.db.selectFrom('accounts').select('id').where('external_id', '=', 'helper').executeTakeFirstOrThrow();
-    const c = await connectAccountForTest({ db: app.database.db, cipher: app.access.cipher, simUrl: app.sim.url, accountId: account.id, tenantName: 'Acme Plumbing Ltd' });
+    const account = await app.database.db
+      .selectFrom('accounts')
+      .select('id')
+      .where('external_id', '=', 'helper')
+      .executeTakeFirstOrThrow();
+    const c = await connectAccountForTest({
+      db: app.database.db,
+      cipher: app.access.cipher,
+      simUrl: app.sim.url,
+      accountId: account.id,
+      tenantName: 'Acme Plumbing Ltd',
+    });
     assert.equal(c.tenantName, 'Acme Plumbing Ltd');
     const access = await app.access.xeroAccess.accessFor(account.id);
     assert.equal(access.tenantId, c.tenantId);
-    const orgs = await fetch(`${app.sim.url}/api.xro/2.0/Organisation`, { headers: { authorization: `Bearer ${access.accessToken}`, 'xero-tenant-id': access.tenantId, accept: 'application/json' } });
+    const orgs = await fetch(`${app.sim.url}/api.xro/2.0/Organisation`, {
+      headers: {
+        authorization: `Bearer ${access.accessToken}`,
+        'xero-tenant-id': access.tenantId,
+        accept: 'application/json',
+      },
+    });
     assert.equal(orgs.status, 200);
   });
 });

@@ -17,7 +17,11 @@ test('npm run api-key: the key is printed once, stored only as a hash, and it wo
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'xero-sync-cli-'));
   const env = { ...process.env, DATA_DIR: dataDir, DATABASE_URL: '', LOG_LEVEL: 'silent' };
   try {
-    const created = await run(tsx, [path.join(__dirname, '..', 'src', 'bin', 'api-key.ts'), 'create', '--host-app', 'Quotes Co'], { env });
+    const created = await run(
+      tsx,
+      [path.join(__dirname, '..', 'src', 'bin', 'api-key.ts'), 'create', '--host-app', 'Quotes Co'],
+      { env },
+    );
     const key = /\s(xsk_\S+)\n/.exec(created.stdout)?.[1];
     assert.ok(key, created.stdout);
     assert.match(created.stdout, /shown once/);
@@ -32,7 +36,6 @@ test('npm run api-key: the key is printed once, stored only as a hash, and it wo
     } finally {
       await db.close();
     }
-
   } finally {
     rmSync(dataDir, { recursive: true, force: true });
   }

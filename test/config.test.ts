@@ -29,17 +29,23 @@ describe('loadConfig', () => {
   ];
   for (const [env, name, reason] of bad) {
     test(`refuses ${JSON.stringify(env)} naming ${name}`, () => {
-      assert.throws(() => loadConfig(env), (err: unknown) => {
-        assert.ok(err instanceof ConfigError);
-        assert.match(err.message, new RegExp(name));
-        assert.match(err.message, reason);
-        return true;
-      });
+      assert.throws(
+        () => loadConfig(env),
+        (err: unknown) => {
+          assert.ok(err instanceof ConfigError);
+          assert.match(err.message, new RegExp(name));
+          assert.match(err.message, reason);
+          return true;
+        },
+      );
     });
   }
 
   test('never echoes a secret value', () => {
-    assert.throws(() => loadConfig({ SESSION_SECRET: 'tooshort-but-secret' }), (err: Error) => !err.message.includes('tooshort-but-secret'));
+    assert.throws(
+      () => loadConfig({ SESSION_SECRET: 'tooshort-but-secret' }),
+      (err: Error) => !err.message.includes('tooshort-but-secret'),
+    );
   });
 });
 

@@ -14,8 +14,16 @@ import {
 } from '../src/domain/contact';
 import { DEFAULT_SETTINGS, settingsSchema } from '../src/domain/settings';
 
-const person = (over: Record<string, unknown> = {}) => hostContactSchema.parse({ id: 'C-1', type: 'person', firstName: 'Jane', lastName: 'Smith', ...over } as HostContactInput);
-const org = (over: Record<string, unknown> = {}) => hostContactSchema.parse({ id: 'C-1', type: 'organisation', name: 'Acme Plumbing Ltd', ...over } as HostContactInput);
+const person = (over: Record<string, unknown> = {}) =>
+  hostContactSchema.parse({
+    id: 'C-1',
+    type: 'person',
+    firstName: 'Jane',
+    lastName: 'Smith',
+    ...over,
+  } as HostContactInput);
+const org = (over: Record<string, unknown> = {}) =>
+  hostContactSchema.parse({ id: 'C-1', type: 'organisation', name: 'Acme Plumbing Ltd', ...over } as HostContactInput);
 const settings = (over: Record<string, unknown> = {}) => settingsSchema.parse(over);
 
 describe('contact display name follows setup', () => {
@@ -37,10 +45,30 @@ describe('contact display name follows setup', () => {
 
 describe('host contact → Xero contact under each setup option', () => {
   const cases: Array<[string, ReturnType<typeof person>, ReturnType<typeof settings>, Record<string, unknown>]> = [
-    ['defaults', person(), settings(), { name: 'Jane Smith', contactNumber: 'C-1', firstName: 'Jane', lastName: 'Smith' }],
-    ['payer reference → account number', person({ payerReference: 'PAY-77' }), settings({ accountNumberFromPayerReference: true }), { name: 'Jane Smith', contactNumber: 'C-1', firstName: 'Jane', lastName: 'Smith', accountNumber: 'PAY-77' }],
-    ['payer reference left out when off', person({ payerReference: 'PAY-77' }), settings(), { name: 'Jane Smith', contactNumber: 'C-1', firstName: 'Jane', lastName: 'Smith' }],
-    ['name format', person(), settings({ personNameFormat: 'last_comma_first' }), { name: 'Smith, Jane', contactNumber: 'C-1', firstName: 'Jane', lastName: 'Smith' }],
+    [
+      'defaults',
+      person(),
+      settings(),
+      { name: 'Jane Smith', contactNumber: 'C-1', firstName: 'Jane', lastName: 'Smith' },
+    ],
+    [
+      'payer reference → account number',
+      person({ payerReference: 'PAY-77' }),
+      settings({ accountNumberFromPayerReference: true }),
+      { name: 'Jane Smith', contactNumber: 'C-1', firstName: 'Jane', lastName: 'Smith', accountNumber: 'PAY-77' },
+    ],
+    [
+      'payer reference left out when off',
+      person({ payerReference: 'PAY-77' }),
+      settings(),
+      { name: 'Jane Smith', contactNumber: 'C-1', firstName: 'Jane', lastName: 'Smith' },
+    ],
+    [
+      'name format',
+      person(),
+      settings({ personNameFormat: 'last_comma_first' }),
+      { name: 'Smith, Jane', contactNumber: 'C-1', firstName: 'Jane', lastName: 'Smith' },
+    ],
   ];
   for (const [name, contact, s, expected] of cases) {
     test(name, () => assert.deepEqual({ ...toXeroContact(contact, s) }, expected));
@@ -59,7 +87,11 @@ describe('host contact → Xero contact under each setup option', () => {
 describe('host contact validation', () => {
   const cases: Array<[string, unknown, string | null]> = [
     ['a person', { id: 'a', type: 'person', lastName: 'Smith' }, null],
-    ['a supplier organisation', { id: 'a', type: 'organisation', name: 'Pipes Inc', roles: ['supplier', 'contractor'] }, null],
+    [
+      'a supplier organisation',
+      { id: 'a', type: 'organisation', name: 'Pipes Inc', roles: ['supplier', 'contractor'] },
+      null,
+    ],
     ['an organisation without its name', { id: 'a', type: 'organisation' }, 'name'],
     ['a bad email', { id: 'a', type: 'person', lastName: 'S', email: 'nope' }, 'email'],
     ['an unknown role', { id: 'a', type: 'person', lastName: 'S', roles: ['employee'] }, 'roles.0'],
@@ -101,8 +133,14 @@ describe('Xero contact → pulled contact', () => {
         emailAddress: '',
         contactStatus: 'ARCHIVED' as never,
         isCustomer: true,
-        phones: [{ phoneType: 'DEFAULT' as never, phoneNumber: '555', phoneAreaCode: '09' }, { phoneType: 'FAX' as never }],
-        addresses: [{ addressType: 'STREET' as never, addressLine1: '1 Queen St', city: 'Auckland' }, { addressType: 'POBOX' as never }],
+        phones: [
+          { phoneType: 'DEFAULT' as never, phoneNumber: '555', phoneAreaCode: '09' },
+          { phoneType: 'FAX' as never },
+        ],
+        addresses: [
+          { addressType: 'STREET' as never, addressLine1: '1 Queen St', city: 'Auckland' },
+          { addressType: 'POBOX' as never },
+        ],
         updatedDateUTC: new Date('2026-01-02T03:04:05Z'),
       },
       'host-9',
@@ -120,7 +158,9 @@ describe('Xero contact → pulled contact', () => {
       isCustomer: true,
       isSupplier: false,
       phones: [{ type: 'DEFAULT', number: '09 555' }],
-      addresses: [{ type: 'STREET', lines: ['1 Queen St'], city: 'Auckland', region: null, postalCode: null, country: null }],
+      addresses: [
+        { type: 'STREET', lines: ['1 Queen St'], city: 'Auckland', region: null, postalCode: null, country: null },
+      ],
       updatedDateUtc: '2026-01-02T03:04:05.000Z',
     });
   });

@@ -8,7 +8,17 @@ import { configSchema } from '../src/config';
 // Docker cannot run here, so the compose file is checked by reading it: services, ports, wiring.
 const root = path.join(__dirname, '..');
 const compose = parse(readFileSync(path.join(root, 'docker-compose.yml'), 'utf8'), { merge: true }) as {
-  services: Record<string, { image?: string; build?: unknown; command?: string[]; environment?: Record<string, string>; ports?: string[]; depends_on?: Record<string, { condition: string }> }>;
+  services: Record<
+    string,
+    {
+      image?: string;
+      build?: unknown;
+      command?: string[];
+      environment?: Record<string, string>;
+      ports?: string[];
+      depends_on?: Record<string, { condition: string }>;
+    }
+  >;
 };
 const svc = (name: string) => {
   const s = compose.services[name];
@@ -18,7 +28,14 @@ const svc = (name: string) => {
 
 describe('docker-compose.yml', () => {
   test('has postgres, temporal, temporal-ui, worker and web', () => {
-    assert.deepEqual(Object.keys(compose.services).sort(), ['migrate', 'postgres', 'temporal', 'temporal-ui', 'web', 'worker']);
+    assert.deepEqual(Object.keys(compose.services).sort(), [
+      'migrate',
+      'postgres',
+      'temporal',
+      'temporal-ui',
+      'web',
+      'worker',
+    ]);
     assert.match(svc('postgres').image ?? '', /^postgres:\d+/);
     assert.match(svc('temporal').image ?? '', /^temporalio\/auto-setup:/);
     assert.match(svc('temporal-ui').image ?? '', /^temporalio\/ui:/);
@@ -65,7 +82,8 @@ describe('docker-compose.yml', () => {
   test('every engine variable it sets is one the config knows, and secrets come from .env', () => {
     const known = new Set(Object.keys(configSchema.shape));
     for (const name of ['worker', 'web', 'migrate']) {
-      for (const key of Object.keys(svc(name).environment ?? {})) assert.ok(known.has(key), `${name}: unknown variable ${key}`);
+      for (const key of Object.keys(svc(name).environment ?? {}))
+        assert.ok(known.has(key), `${name}: unknown variable ${key}`);
     }
     const raw = readFileSync(path.join(root, 'docker-compose.yml'), 'utf8');
     for (const secret of ['XERO_CLIENT_SECRET', 'TOKEN_ENCRYPTION_KEY', 'SESSION_SECRET', 'POSTGRES_PASSWORD']) {
@@ -74,7 +92,9 @@ describe('docker-compose.yml', () => {
   });
 
   test('the npm scripts the services run exist, and the Dockerfile copies the code they need', () => {
-    const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+    const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as {
+      scripts: Record<string, string>;
+    };
     for (const script of ['worker', 'web', 'migrate']) assert.ok(pkg.scripts[script], `npm script ${script} missing`);
     const dockerfile = readFileSync(path.join(root, 'Dockerfile'), 'utf8');
     for (const dir of ['src', 'workflows', 'activities', 'web']) assert.match(dockerfile, new RegExp(`COPY ${dir} `));

@@ -67,7 +67,11 @@ async function startReceiver(): Promise<Receiver> {
   });
   await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
   r.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/xero-sync/events`;
-  r.close = () => new Promise((ok) => { server.closeAllConnections(); server.close(() => ok()); });
+  r.close = () =>
+    new Promise((ok) => {
+      server.closeAllConnections();
+      server.close(() => ok());
+    });
   return r;
 }
 
@@ -96,11 +100,23 @@ async function api(method: string, path: string, body?: unknown, key = apiKey) {
 }
 
 const home = () => `${web.url}/admin/accounts/${accountId}`;
-const failureItems = (html: string) => [...html.matchAll(/<li class="failure" data-order="([^"]*)">([\s\S]*?)<\/li>/g)].map((m) => ({ order: m[1]!, html: m[2]! }));
-const invoiceIn = (n: string) => sim.sim.invoices(tenantId).find((i) => i.InvoiceNumber === n) as Record<string, any> | undefined;
-const start = (order = sampleOrder()) => client.startOrderSync(accountId, { order, convertedAt: new Date().toISOString() }).then(({ workflowId }) => ({ order, workflowId }));
+const failureItems = (html: string) =>
+  [...html.matchAll(/<li class="failure" data-order="([^"]*)">([\s\S]*?)<\/li>/g)].map((m) => ({
+    order: m[1]!,
+    html: m[2]!,
+  }));
+const invoiceIn = (n: string) =>
+  sim.sim.invoices(tenantId).find((i) => i.InvoiceNumber === n) as Record<string, any> | undefined;
+const start = (order = sampleOrder()) =>
+  client
+    .startOrderSync(accountId, { order, convertedAt: new Date().toISOString() })
+    .then(({ workflowId }) => ({ order, workflowId }));
 const temporalCli = (...args: string[]) =>
-  execFileP(process.env.TEMPORAL_CLI_PATH || 'temporal', [...args, '--address', temporal.address, '--namespace', temporal.namespace], { timeout: 30_000 }).then((r) => r.stdout);
+  execFileP(
+    process.env.TEMPORAL_CLI_PATH || 'temporal',
+    [...args, '--address', temporal.address, '--namespace', temporal.namespace],
+    { timeout: 30_000 },
+  ).then((r) => r.stdout);
 
 before(async () => {
   temporal = await testTemporal();
@@ -114,13 +130,30 @@ before(async () => {
     log,
     secrets: { tokenEncryptionKey: randomBytes(32), sessionSecret: randomBytes(32).toString('base64url') },
     publicUrl: `http://127.0.0.1:${port}`,
-    identity: { loginUrl: sim.url, identityUrl: sim.url, apiUrl: sim.url, ...SIMULATOR_CLIENT, scopes: DEFAULT_XERO_SCOPES },
+    identity: {
+      loginUrl: sim.url,
+      identityUrl: sim.url,
+      apiUrl: sim.url,
+      ...SIMULATOR_CLIENT,
+      scopes: DEFAULT_XERO_SCOPES,
+    },
   });
   const xero = createXeroGateway({ access: access.xeroAccess, limiter: createRateLimiter({ db }), apiUrl: sim.url });
   const worker = await temporal.startWorker({ db, databaseKind: database.kind, xero, orders: FAST_ORDER_CONFIG });
   stopWorker = worker.stop;
   client = createOrderSyncClient(temporal.client, { taskQueue: worker.taskQueue });
-  web = await listen(createApp({ db, temporal: temporal.client, log, access, taskQueue: worker.taskQueue, temporalUi: { url: UI, namespace: temporal.namespace } }), port, '127.0.0.1');
+  web = await listen(
+    createApp({
+      db,
+      temporal: temporal.client,
+      log,
+      access,
+      taskQueue: worker.taskQueue,
+      temporalUi: { url: UI, namespace: temporal.namespace },
+    }),
+    port,
+    '127.0.0.1',
+  );
 
   const hostApp = await createHostApp(db, { name: 'Quotes Co' });
   apiKey = (await createApiKey(db, hostApp.id)).key;
@@ -133,7 +166,14 @@ before(async () => {
   receiver = await startReceiver();
   const set = await api('PUT', '/webhook', { url: receiver.url, secret: SECRET });
   assert.deepEqual(set.body, { url: receiver.url, secretSet: true });
-  deliveries = startHostWebhookDelivery({ db, cipher: access.cipher, log, intervalMs: 100, backoffBaseMs: 100, backoffMaxMs: 1_000 });
+  deliveries = startHostWebhookDelivery({
+    db,
+    cipher: access.cipher,
+    log,
+    intervalMs: 100,
+    backoffBaseMs: 100,
+    backoffMaxMs: 1_000,
+  });
 
   const link = await createAdminLink(db, { secret: access.sessionSecret, publicUrl: access.publicUrl, accountId });
   assert.equal((await browser.get(link.url)).status, 303);
@@ -157,14 +197,22 @@ describe('failures, retries and host webhooks', () => {
     sim.sim.setStatus(tenantId, { accountCode: '200' }, 'ARCHIVED');
     first = await start();
     second = await start();
-    const page = await eventually(async () => {
-      const html = (await browser.get(home())).text;
-      return failureItems(html).length === 2 ? html : undefined;
-    }, 30_000, 'two failures on the home page');
+    const page = await eventually(
+      async () => {
+        const html = (await browser.get(home())).text;
+        return failureItems(html).length === 2 ? html : undefined;
+      },
+      30_000,
+      'two failures on the home page',
+    );
     for (const item of failureItems(page)) {
       assert.match(item.html, /Revenue account 200 is archived in Xero/);
       assert.match(item.html, /Choose another revenue account in Setup/);
-      assert.match(item.html, /The account code &#39;200&#39; has been archived, or deleted\./, "Xero's own words under Details");
+      assert.match(
+        item.html,
+        /The account code &#39;200&#39; has been archived, or deleted\./,
+        "Xero's own words under Details",
+      );
     }
     assert.match(page, new RegExp(`href="${UI}/namespaces/default/workflows/${encodeURIComponent(first.workflowId)}"`));
     assert.equal(invoiceIn(first.order.number), undefined);
@@ -176,34 +224,66 @@ describe('failures, retries and host webhooks', () => {
     // Fix setup (checked against Xero: 260 is an active revenue account), then Retry on the page.
     const fixed = await api('PATCH', `/accounts/${HOST_ACCOUNT}/settings`, { revenueAccountCode: '260' });
     assert.equal(fixed.status, 200, JSON.stringify(fixed.body));
-    const retry = await browser.post(`${home()}/failures/retry`, { _csrf: csrfTokenOf((await browser.get(home())).text), workflowId: first.workflowId });
+    const retry = await browser.post(`${home()}/failures/retry`, {
+      _csrf: csrfTokenOf((await browser.get(home())).text),
+      workflowId: first.workflowId,
+    });
     assert.equal(retry.status, 303);
     assert.match(retry.location ?? '', /notice=retry_sent/);
 
     const inv = await eventually(() => invoiceIn(first.order.number), 20_000, 'first invoice in Xero');
-    assert.deepEqual(inv.LineItems.map((l: Record<string, unknown>) => l.AccountCode), ['260', '260']);
-    const after1 = await eventually(async () => {
-      const html = (await browser.get(home())).text;
-      return failureItems(html).length === 1 ? html : undefined;
-    }, 20_000, 'first failure gone');
-    assert.deepEqual(failureItems(after1).map((f) => f.order), [second.order.number], 'only the retried failure left the list');
+    assert.deepEqual(
+      inv.LineItems.map((l: Record<string, unknown>) => l.AccountCode),
+      ['260', '260'],
+    );
+    const after1 = await eventually(
+      async () => {
+        const html = (await browser.get(home())).text;
+        return failureItems(html).length === 1 ? html : undefined;
+      },
+      20_000,
+      'first failure gone',
+    );
+    assert.deepEqual(
+      failureItems(after1).map((f) => f.order),
+      [second.order.number],
+      'only the retried failure left the list',
+    );
     assert.equal(invoiceIn(second.order.number), undefined, 'the other failure waits for its own retry');
 
     const all = await browser.post(`${home()}/failures/retry-all`, { _csrf: csrfTokenOf(after1) });
     assert.match(all.location ?? '', /notice=retry_all_sent/);
     await eventually(() => invoiceIn(second.order.number), 20_000, 'second invoice in Xero');
-    await eventually(async () => ((await browser.get(home())).text.includes('id="no-failures"') ? true : undefined), 20_000, 'no failures left');
+    await eventually(
+      async () => ((await browser.get(home())).text.includes('id="no-failures"') ? true : undefined),
+      20_000,
+      'no failures left',
+    );
   });
 
   test('ops: the failed sync is found with `temporal workflow list` and retried with `temporal workflow signal`', async () => {
     sim.sim.setStatus(tenantId, { trackingCategory: 'Region', trackingOption: 'North' }, 'ARCHIVED');
     const { order, workflowId } = await start();
     const failedQuery = `SyncStatus='Failed' AND AccountId='${accountId}'`;
-    await eventually(async () => ((await temporalCli('workflow', 'list', '--query', failedQuery)).includes(workflowId) ? true : undefined), 30_000, 'workflow listed as failed');
-    const byKind = await temporalCli('workflow', 'list', '--query', `SyncErrorKind='validation' AND OrderNumber='${order.number}'`);
+    await eventually(
+      async () =>
+        (await temporalCli('workflow', 'list', '--query', failedQuery)).includes(workflowId) ? true : undefined,
+      30_000,
+      'workflow listed as failed',
+    );
+    const byKind = await temporalCli(
+      'workflow',
+      'list',
+      '--query',
+      `SyncErrorKind='validation' AND OrderNumber='${order.number}'`,
+    );
     assert.ok(byKind.includes(workflowId), 'the last error kind is searchable too');
 
-    const item = await eventually(async () => failureItems((await browser.get(home())).text).find((f) => f.order === order.number), 10_000, 'failure on the page');
+    const item = await eventually(
+      async () => failureItems((await browser.get(home())).text).find((f) => f.order === order.number),
+      10_000,
+      'failure on the page',
+    );
     assert.match(item.html, /Tracking option &#39;North&#39; does not exist in category &#39;Region&#39;/);
     const viaApi = await api('GET', `/accounts/${HOST_ACCOUNT}/failures`);
     assert.equal(viaApi.body.failures[0].orderNumber, order.number);
@@ -212,8 +292,17 @@ describe('failures, retries and host webhooks', () => {
     sim.sim.setStatus(tenantId, { trackingCategory: 'Region', trackingOption: 'North' }, 'ACTIVE');
     await temporalCli('workflow', 'signal', '--workflow-id', workflowId, '--name', 'retry');
     await eventually(() => invoiceIn(order.number), 20_000, 'invoice in Xero after the CLI retry');
-    await eventually(async () => (failureItems((await browser.get(home())).text).length === 0 ? true : undefined), 20_000, 'failure gone from the page');
-    await eventually(async () => (!(await temporalCli('workflow', 'list', '--query', failedQuery)).includes(workflowId) ? true : undefined), 20_000, 'no longer listed as failed');
+    await eventually(
+      async () => (failureItems((await browser.get(home())).text).length === 0 ? true : undefined),
+      20_000,
+      'failure gone from the page',
+    );
+    await eventually(
+      async () =>
+        !(await temporalCli('workflow', 'list', '--query', failedQuery)).includes(workflowId) ? true : undefined,
+      20_000,
+      'no longer listed as failed',
+    );
   });
 
   test('the sync log page and API: filters, paging, the detail with the full error, and no other host sees it', async () => {
@@ -224,7 +313,10 @@ describe('failures, retries and host webhooks', () => {
     assert.equal(rows[0]![1], 'failure');
     const detail = (await browser.get(`${web.url}${rows[0]![2]}`)).text;
     assert.match(detail, /Revenue account 200 is archived in Xero/);
-    assert.match(detail, /<pre class="error-json" id="error-json">[\s\S]*&quot;messages&quot;[\s\S]*has been archived, or deleted/);
+    assert.match(
+      detail,
+      /<pre class="error-json" id="error-json">[\s\S]*&quot;messages&quot;[\s\S]*has been archived, or deleted/,
+    );
 
     const log = await api('GET', `/accounts/${HOST_ACCOUNT}/sync-log?orderNumber=${encodeURIComponent(n)}`);
     assert.deepEqual(
@@ -234,8 +326,14 @@ describe('failures, retries and host webhooks', () => {
     );
     assert.ok(log.body.entries.every((e: { workflowId: string }) => e.workflowId === first.workflowId));
     const paged = await api('GET', `/accounts/${HOST_ACCOUNT}/sync-log?orderNumber=${encodeURIComponent(n)}&limit=2`);
-    const next = await api('GET', `/accounts/${HOST_ACCOUNT}/sync-log?orderNumber=${encodeURIComponent(n)}&limit=2&before=${paged.body.nextBefore}`);
-    assert.deepEqual([...paged.body.entries, ...next.body.entries].map((e: { id: string }) => e.id), log.body.entries.slice(0, 4).map((e: { id: string }) => e.id));
+    const next = await api(
+      'GET',
+      `/accounts/${HOST_ACCOUNT}/sync-log?orderNumber=${encodeURIComponent(n)}&limit=2&before=${paged.body.nextBefore}`,
+    );
+    assert.deepEqual(
+      [...paged.body.entries, ...next.body.entries].map((e: { id: string }) => e.id),
+      log.body.entries.slice(0, 4).map((e: { id: string }) => e.id),
+    );
     assert.equal((await api('GET', `/accounts/${HOST_ACCOUNT}/sync-log?outcome=maybe`)).status, 400);
 
     const other = await createApiKey(database.db, (await createHostApp(database.db, { name: 'Other' })).id);
@@ -244,40 +342,79 @@ describe('failures, retries and host webhooks', () => {
 
   test('Xero refusing the refresh token: the host hears connection.lost and the failure says to reconnect', async () => {
     sim.sim.revokeTokens();
-    await database.db.updateTable('connections').set({ access_token_expires_at: new Date(Date.now() - 60_000) }).where('account_id', '=', accountId).execute();
+    await database.db
+      .updateTable('connections')
+      .set({ access_token_expires_at: new Date(Date.now() - 60_000) })
+      .where('account_id', '=', accountId)
+      .execute();
     const { order } = await start();
-    const item = await eventually(async () => failureItems((await browser.get(home())).text).find((f) => f.order === order.number), 30_000, 'failure on the page');
+    const item = await eventually(
+      async () => failureItems((await browser.get(home())).text).find((f) => f.order === order.number),
+      30_000,
+      'failure on the page',
+    );
     assert.match(item.html, /The Xero connection has expired or was revoked/);
     assert.match(item.html, /Reconnect to Xero, then retry/);
   });
 
   test('a receiver that was down the whole time gets every event once back: signed, in order per order, each once', async () => {
     const outbox = await database.db.selectFrom('webhook_outbox').selectAll().orderBy('id').execute();
-    assert.ok(receiver.requests > 0 && receiver.received.length === 0, 'deliveries were attempted while the receiver was down');
-    assert.ok(outbox.some((r) => r.attempts > 1), 'and retried');
+    assert.ok(
+      receiver.requests > 0 && receiver.received.length === 0,
+      'deliveries were attempted while the receiver was down',
+    );
+    assert.ok(
+      outbox.some((r) => r.attempts > 1),
+      'and retried',
+    );
     receiver.down = false;
-    await eventually(() => (receiver.received.length >= outbox.length ? true : undefined), 20_000, 'every event delivered');
+    await eventually(
+      () => (receiver.received.length >= outbox.length ? true : undefined),
+      20_000,
+      'every event delivered',
+    );
 
-    assert.ok(receiver.received.every((r) => r.verified), 'every signature verifies');
+    assert.ok(
+      receiver.received.every((r) => r.verified),
+      'every signature verifies',
+    );
     const ids = receiver.received.map((r) => r.event.id);
     assert.equal(new Set(ids).size, ids.length, 'no event twice');
     assert.deepEqual(new Set(ids), new Set(outbox.map((r) => r.event_id)));
-    const typesOf = (key: string) => receiver.received.filter((r) => outbox.find((o) => o.event_id === r.event.id)!.ordering_key === key).map((r) => r.event.type);
+    const typesOf = (key: string) =>
+      receiver.received
+        .filter((r) => outbox.find((o) => o.event_id === r.event.id)!.ordering_key === key)
+        .map((r) => r.event.type);
     for (const key of new Set(outbox.map((r) => r.ordering_key))) {
-      assert.deepEqual(typesOf(key), outbox.filter((r) => r.ordering_key === key).map((r) => r.event_type), `order of ${key}`);
+      assert.deepEqual(
+        typesOf(key),
+        outbox.filter((r) => r.ordering_key === key).map((r) => r.event_type),
+        `order of ${key}`,
+      );
     }
     assert.deepEqual(typesOf(first.workflowId), ['sync.failed', 'invoice.exported', 'sync.resolved']);
-    const exported = receiver.received.find((r) => r.event.type === 'invoice.exported' && r.event.data.orderNumber === first.order.number)!.event;
+    const exported = receiver.received.find(
+      (r) => r.event.type === 'invoice.exported' && r.event.data.orderNumber === first.order.number,
+    )!.event;
     assert.equal(exported.accountId, HOST_ACCOUNT);
     assert.equal(exported.data.jobStatus, 'Invoiced', 'the job status the host should set');
-    const failed = receiver.received.find((r) => r.event.type === 'sync.failed' && r.event.data.orderNumber === first.order.number)!.event;
-    assert.deepEqual(failed.data.explanation, { problem: 'Revenue account 200 is archived in Xero', action: 'Choose another revenue account in Setup' });
+    const failed = receiver.received.find(
+      (r) => r.event.type === 'sync.failed' && r.event.data.orderNumber === first.order.number,
+    )!.event;
+    assert.deepEqual(failed.data.explanation, {
+      problem: 'Revenue account 200 is archived in Xero',
+      action: 'Choose another revenue account in Setup',
+    });
     const lost = receiver.received.filter((r) => r.event.type === 'connection.lost');
     assert.equal(lost.length, 1);
     assert.equal(lost[0]!.event.accountId, HOST_ACCOUNT);
 
     const listed = await api('GET', '/webhook/deliveries?limit=200');
     assert.equal(listed.body.deliveries.length, outbox.length);
-    assert.ok(listed.body.deliveries.every((d: { status: string; attempts: number }) => d.status === 'delivered' && d.attempts >= 1));
+    assert.ok(
+      listed.body.deliveries.every(
+        (d: { status: string; attempts: number }) => d.status === 'delivered' && d.attempts >= 1,
+      ),
+    );
   });
 });

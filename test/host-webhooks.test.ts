@@ -35,7 +35,10 @@ describe('host webhook signatures', () => {
     });
   }
   test('backoff doubles and is capped', () => {
-    assert.deepEqual([1, 2, 3, 4, 10].map((n) => backoffMs(n, 100, 1_000)), [100, 200, 400, 800, 1_000]);
+    assert.deepEqual(
+      [1, 2, 3, 4, 10].map((n) => backoffMs(n, 100, 1_000)),
+      [100, 200, 400, 800, 1_000],
+    );
   });
 });
 
@@ -73,9 +76,17 @@ async function startReceiver(): Promise<Receiver> {
   return {
     url: `http://127.0.0.1:${port}/hooks`,
     received,
-    setDown: (d) => { down = d; },
-    setDelay: (ms) => { delayMs = ms; },
-    close: () => new Promise((r) => { server.closeAllConnections(); server.close(() => r()); }),
+    setDown: (d) => {
+      down = d;
+    },
+    setDelay: (ms) => {
+      delayMs = ms;
+    },
+    close: () =>
+      new Promise((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
   };
 }
 
@@ -90,8 +101,20 @@ for (const kind of databaseKinds()) {
     before(async () => {
       database = await createTestDatabase(kind);
       receiver = await startReceiver();
-      hostAppId = (await database.db.insertInto('host_apps').values({ name: 'Jobs', webhook_url: receiver.url }).returning('id').executeTakeFirstOrThrow()).id;
-      accountId = (await database.db.insertInto('accounts').values({ host_app_id: hostAppId, external_id: 'acct-9', name: 'A', options: '{}' }).returning('id').executeTakeFirstOrThrow()).id;
+      hostAppId = (
+        await database.db
+          .insertInto('host_apps')
+          .values({ name: 'Jobs', webhook_url: receiver.url })
+          .returning('id')
+          .executeTakeFirstOrThrow()
+      ).id;
+      accountId = (
+        await database.db
+          .insertInto('accounts')
+          .values({ host_app_id: hostAppId, external_id: 'acct-9', name: 'A', options: '{}' })
+          .returning('id')
+          .executeTakeFirstOrThrow()
+      ).id;
     });
     after(async () => {
       await receiver.close();
@@ -99,26 +122,50 @@ for (const kind of databaseKinds()) {
     });
 
     const enqueue = (orderingKey: string, seq: number) =>
-      enqueueHostEvent(database.db, { hostAppId, accountId, hostAccountId: 'acct-9', type: 'invoice.updated', orderingKey, data: { seq } });
+      enqueueHostEvent(database.db, {
+        hostAppId,
+        accountId,
+        hostAccountId: 'acct-9',
+        type: 'invoice.updated',
+        orderingKey,
+        data: { seq },
+      });
 
     test('every event arrives once, signed, in order per ordering key', async () => {
       receiver.received.length = 0;
       for (let i = 1; i <= 3; i++) await enqueue('order:A', i);
       for (let i = 1; i <= 2; i++) await enqueue('order:B', i);
       // The outbox write can share a transaction with the state it describes: a rolled-back one leaves nothing.
-      await database.db.transaction().execute(async (trx) => {
-        await enqueueHostEvent(trx, { hostAppId, accountId, hostAccountId: 'acct-9', type: 'sync.failed', orderingKey: 'order:C', data: {} });
-        throw new Error('rollback');
-      }).catch(() => undefined);
+      await database.db
+        .transaction()
+        .execute(async (trx) => {
+          await enqueueHostEvent(trx, {
+            hostAppId,
+            accountId,
+            hostAccountId: 'acct-9',
+            type: 'sync.failed',
+            orderingKey: 'order:C',
+            data: {},
+          });
+          throw new Error('rollback');
+        })
+        .catch(() => undefined);
 
       for (let pass = 0; pass < 5; pass++) await deliverPending({ db: database.db, log, targetFor });
 
       assert.equal(receiver.received.length, 5);
-      assert.ok(receiver.received.every((r) => r.verified), 'a signature did not verify');
+      assert.ok(
+        receiver.received.every((r) => r.verified),
+        'a signature did not verify',
+      );
       assert.ok(receiver.received.every((r) => r.event.accountId === 'acct-9' && r.event.type === 'invoice.updated'));
       assert.equal(new Set(receiver.received.map((r) => r.event.id)).size, 5, 'an event was delivered twice');
       // Per key order: the sequence numbers of each key's events increase.
-      const rows = await database.db.selectFrom('webhook_outbox').select(['ordering_key', 'event_id', 'delivered_at']).orderBy('id').execute();
+      const rows = await database.db
+        .selectFrom('webhook_outbox')
+        .select(['ordering_key', 'event_id', 'delivered_at'])
+        .orderBy('id')
+        .execute();
       assert.ok(rows.every((r) => r.delivered_at !== null));
       for (const key of ['order:A', 'order:B']) {
         const ids = rows.filter((r) => r.ordering_key === key).map((r) => r.event_id);
@@ -133,16 +180,31 @@ for (const kind of databaseKinds()) {
       receiver.setDown(true);
       const ids: string[] = [];
       for (let i = 1; i <= 6; i++) ids.push((await enqueue('order:D', i)).id);
-      const loop = startDeliveryLoop({ db: database.db, log, targetFor, intervalMs: 20, backoffBaseMs: 20, backoffMaxMs: 100 });
+      const loop = startDeliveryLoop({
+        db: database.db,
+        log,
+        targetFor,
+        intervalMs: 20,
+        backoffBaseMs: 20,
+        backoffMaxMs: 100,
+      });
       try {
         await new Promise((r) => setTimeout(r, 400));
         assert.equal(receiver.received.length, 0);
-        const failing = await database.db.selectFrom('webhook_outbox').select(['attempts', 'last_status', 'last_error']).where('event_id', '=', ids[0]!).executeTakeFirstOrThrow();
+        const failing = await database.db
+          .selectFrom('webhook_outbox')
+          .select(['attempts', 'last_status', 'last_error'])
+          .where('event_id', '=', ids[0]!)
+          .executeTakeFirstOrThrow();
         assert.ok(failing.attempts >= 2, 'the first event was not retried');
         assert.equal(failing.last_status, 503);
         assert.match(failing.last_error ?? '', /503/);
         // Later events of the same order were held back, not attempted out of order.
-        const later = await database.db.selectFrom('webhook_outbox').select('attempts').where('event_id', '=', ids[1]!).executeTakeFirstOrThrow();
+        const later = await database.db
+          .selectFrom('webhook_outbox')
+          .select('attempts')
+          .where('event_id', '=', ids[1]!)
+          .executeTakeFirstOrThrow();
         assert.equal(later.attempts, 0);
 
         receiver.setDown(false);
@@ -151,8 +213,14 @@ for (const kind of databaseKinds()) {
       } finally {
         await loop.stop();
       }
-      assert.deepEqual(receiver.received.map((r) => r.event.id), ids);
-      assert.deepEqual(receiver.received.map((r) => r.event.data.seq), [1, 2, 3, 4, 5, 6]);
+      assert.deepEqual(
+        receiver.received.map((r) => r.event.id),
+        ids,
+      );
+      assert.deepEqual(
+        receiver.received.map((r) => r.event.data.seq),
+        [1, 2, 3, 4, 5, 6],
+      );
       assert.ok(receiver.received.every((r) => r.verified));
     });
 
@@ -178,9 +246,11 @@ for (const kind of databaseKinds()) {
         receiver.received.length = 0;
         for (let i = 0; i < 20; i++) await enqueue(`order:P${i % 5}`, i);
         // Three concurrent passes over a pool of five connections stand in for three workers.
-        await Promise.all([0, 1, 2].map(async () => {
-          for (let pass = 0; pass < 6; pass++) await deliverPending({ db: database.db, log, targetFor });
-        }));
+        await Promise.all(
+          [0, 1, 2].map(async () => {
+            for (let pass = 0; pass < 6; pass++) await deliverPending({ db: database.db, log, targetFor });
+          }),
+        );
         assert.equal(receiver.received.length, 20);
         assert.equal(new Set(receiver.received.map((r) => r.event.id)).size, 20);
       });

@@ -12,9 +12,20 @@ test('calls within the window share one batch per key; each gets its own result 
       return items.map((n) => (n < 0 ? new Error(`negative ${n}`) : n * 10));
     },
   });
-  const results = await Promise.allSettled([b.submit('t1', 1), b.submit('t1', 2), b.submit('t2', 3), b.submit('t1', -4)]);
-  assert.deepEqual(batches, [['t1', [1, 2, -4]], ['t2', [3]]]);
-  assert.deepEqual(results.map((r) => (r.status === 'fulfilled' ? r.value : (r.reason as Error).message)), [10, 20, 30, 'negative -4']);
+  const results = await Promise.allSettled([
+    b.submit('t1', 1),
+    b.submit('t1', 2),
+    b.submit('t2', 3),
+    b.submit('t1', -4),
+  ]);
+  assert.deepEqual(batches, [
+    ['t1', [1, 2, -4]],
+    ['t2', [3]],
+  ]);
+  assert.deepEqual(
+    results.map((r) => (r.status === 'fulfilled' ? r.value : (r.reason as Error).message)),
+    [10, 20, 30, 'negative -4'],
+  );
 });
 
 test('a full batch goes at once; a failed request fails each of its callers', async () => {

@@ -27,9 +27,25 @@ before(async () => {
     log: createLogger('silent'),
     secrets: { tokenEncryptionKey: randomBytes(32), sessionSecret: randomBytes(32).toString('base64url') },
     publicUrl: 'http://127.0.0.1:1',
-    identity: { loginUrl: env.sim.url, identityUrl: env.sim.url, apiUrl: env.sim.url, ...SIMULATOR_CLIENT, scopes: DEFAULT_XERO_SCOPES },
+    identity: {
+      loginUrl: env.sim.url,
+      identityUrl: env.sim.url,
+      apiUrl: env.sim.url,
+      ...SIMULATOR_CLIENT,
+      scopes: DEFAULT_XERO_SCOPES,
+    },
   });
-  web = await listen(createApp({ db: env.database.db, temporal: temporal.client, log: createLogger('silent'), access, taskQueue: env.taskQueue }), 0, '127.0.0.1');
+  web = await listen(
+    createApp({
+      db: env.database.db,
+      temporal: temporal.client,
+      log: createLogger('silent'),
+      access,
+      taskQueue: env.taskQueue,
+    }),
+    0,
+    '127.0.0.1',
+  );
   apiKey = (await createApiKey(env.database.db, env.hostAppId)).key;
 });
 after(async () => {
@@ -41,7 +57,10 @@ after(async () => {
 async function api(method: string, path: string, body?: unknown): Promise<{ status: number; body: Rec }> {
   const res = await fetch(`${web.url}/api/v1${path}`, {
     method,
-    headers: { authorization: `Bearer ${apiKey}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    headers: {
+      authorization: `Bearer ${apiKey}`,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
   const text = await res.text();
@@ -49,21 +68,38 @@ async function api(method: string, path: string, body?: unknown): Promise<{ stat
 }
 
 const orders = () => `/accounts/${env.externalId}/orders`;
-const invoiceNumbered = (n: string) => env.sim.sim.invoices(env.tenantId).find((i: Rec) => i.InvoiceNumber === n) as Rec | undefined;
+const invoiceNumbered = (n: string) =>
+  env.sim.sim.invoices(env.tenantId).find((i: Rec) => i.InvoiceNumber === n) as Rec | undefined;
 
 describe('REST order events', () => {
   test('converted → 202 with the workflow id; revised, payment added and removed, cancelled → 202 and done in Xero', async () => {
     const order = sampleOrder();
     const created = await api('POST', orders(), { order });
     assert.equal(created.status, 202);
-    assert.deepEqual(created.body, { accepted: true, workflowId: `order:${env.accountId}:${order.number}`, orderNumber: order.number });
+    assert.deepEqual(created.body, {
+      accepted: true,
+      workflowId: `order:${env.accountId}:${order.number}`,
+      orderNumber: order.number,
+    });
     await eventually(() => invoiceNumbered(order.number), 20_000, 'invoice');
 
-    const revised = await api('PUT', `${orders()}/${order.number}`, { order: { ...order, lines: [{ description: 'Revised', quantity: 2, unitPrice: 50 }] } });
+    const revised = await api('PUT', `${orders()}/${order.number}`, {
+      order: { ...order, lines: [{ description: 'Revised', quantity: 2, unitPrice: 50 }] },
+    });
     assert.equal(revised.status, 202);
     await eventually(() => invoiceNumbered(order.number)?.Total === 115, 20_000, 'revised total');
 
-    assert.equal((await api('POST', `${orders()}/${order.number}/payments`, { id: 'p-1', amount: 15, date: '2026-03-05', reference: 'Card' })).status, 202);
+    assert.equal(
+      (
+        await api('POST', `${orders()}/${order.number}/payments`, {
+          id: 'p-1',
+          amount: 15,
+          date: '2026-03-05',
+          reference: 'Card',
+        })
+      ).status,
+      202,
+    );
     await eventually(() => invoiceNumbered(order.number)?.AmountDue === 100, 20_000, 'payment applied');
     assert.equal((await api('DELETE', `${orders()}/${order.number}/payments/p-1`)).status, 202);
     await eventually(() => invoiceNumbered(order.number)?.AmountDue === 115, 20_000, 'payment removed');
@@ -76,10 +112,18 @@ describe('REST order events', () => {
 
     assert.equal((await api('POST', `${orders()}/${order.number}/cancel`, {})).status, 202);
     await eventually(() => invoiceNumbered(order.number)?.Status === 'VOIDED', 20_000, 'voided');
-    const after = await eventually(async () => {
-      const r = await api('POST', `${orders()}/${order.number}/payments`, { id: 'late', amount: 1, date: '2026-03-06' });
-      return r.status === 409 ? r : undefined;
-    }, 10_000, 'payments refused after the cancel');
+    const after = await eventually(
+      async () => {
+        const r = await api('POST', `${orders()}/${order.number}/payments`, {
+          id: 'late',
+          amount: 1,
+          date: '2026-03-06',
+        });
+        return r.status === 409 ? r : undefined;
+      },
+      10_000,
+      'payments refused after the cancel',
+    );
     assert.equal(after.body.error, 'order_cancelled');
   });
 
@@ -112,10 +156,17 @@ describe('REST order events', () => {
     const order = sampleOrder();
     const refused = await api('POST', orders(), { order, convertedAt: '2020-01-01T00:00:00Z' });
     assert.equal(refused.status, 422);
-    assert.deepEqual(refused.body, { error: 'converted_before_connection', message: 'order converted before the Xero connection: not synced' });
+    assert.deepEqual(refused.body, {
+      error: 'converted_before_connection',
+      message: 'order converted before the Xero connection: not synced',
+    });
     // Reported again later (even as "now"): the first conversion decided.
     assert.equal((await api('POST', orders(), { order })).status, 422);
-    const payment = await api('POST', `${orders()}/${order.number}/payments`, { id: 'p', amount: 10, date: '2026-03-05' });
+    const payment = await api('POST', `${orders()}/${order.number}/payments`, {
+      id: 'p',
+      amount: 10,
+      date: '2026-03-05',
+    });
     assert.equal(payment.status, 422);
     assert.equal(payment.body.error, 'order_not_synced');
     assert.match(payment.body.message, /payment not synced: order converted before the Xero connection/);
@@ -125,7 +176,11 @@ describe('REST order events', () => {
   });
 
   test('not connected → 409', async () => {
-    const other = await env.database.db.insertInto('accounts').values({ host_app_id: env.hostAppId, external_id: 'not-connected', name: 'Nobody', options: '{}' }).returning('id').executeTakeFirstOrThrow();
+    const other = await env.database.db
+      .insertInto('accounts')
+      .values({ host_app_id: env.hostAppId, external_id: 'not-connected', name: 'Nobody', options: '{}' })
+      .returning('id')
+      .executeTakeFirstOrThrow();
     const r = await api('POST', '/accounts/not-connected/orders', { order: sampleOrder() });
     assert.equal(r.status, 409);
     assert.equal(r.body.error, 'not_connected');
@@ -135,12 +190,19 @@ describe('REST order events', () => {
 
   test('the TypeScript client (no database at hand): the workflow itself applies the before-connection rule', async () => {
     const order = sampleOrder();
-    const { workflowId } = await env.client.startOrderSync(env.accountId, { order, convertedAt: '2020-01-01T00:00:00Z' });
+    const { workflowId } = await env.client.startOrderSync(env.accountId, {
+      order,
+      convertedAt: '2020-01-01T00:00:00Z',
+    });
     const result = await temporal.client.workflow.getHandle(workflowId).result();
     assert.equal(result.status, 'skipped');
     assert.equal(result.skippedReason, 'order converted before the Xero connection: not synced');
     assert.equal(invoiceNumbered(order.number), undefined);
-    const log = await env.database.db.selectFrom('sync_log').select(['outcome', 'message']).where('host_ref', '=', order.number).execute();
+    const log = await env.database.db
+      .selectFrom('sync_log')
+      .select(['outcome', 'message'])
+      .where('host_ref', '=', order.number)
+      .execute();
     assert.deepEqual(log, [{ outcome: 'skipped', message: 'order converted before the Xero connection: not synced' }]);
   });
 });

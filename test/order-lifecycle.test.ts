@@ -23,18 +23,26 @@ after(async () => {
 });
 
 type Inv = Record<string, any>;
-const invoiceNumbered = (n: string) => env.sim.sim.invoices(env.tenantId).filter((i: Inv) => i.InvoiceNumber === n) as Inv[];
+const invoiceNumbered = (n: string) =>
+  env.sim.sim.invoices(env.tenantId).filter((i: Inv) => i.InvoiceNumber === n) as Inv[];
 
 describe('order lifecycle', () => {
   test('converted → contact, invoice field by field, PDF attached, host told; payment; paid in full closes', async () => {
     const order = sampleOrder();
-    const { workflowId } = await env.client.startOrderSync(env.accountId, { order, convertedAt: new Date().toISOString() });
+    const { workflowId } = await env.client.startOrderSync(env.accountId, {
+      order,
+      convertedAt: new Date().toISOString(),
+    });
     assert.equal(workflowId, `order:${env.accountId}:${order.number}`);
 
-    const inv = await eventually(() => {
-      const found = invoiceNumbered(order.number)[0];
-      return found && env.sim.sim.attachments(env.tenantId, found.InvoiceID).length > 0 ? found : undefined;
-    }, 30_000, 'invoice with attachment');
+    const inv = await eventually(
+      () => {
+        const found = invoiceNumbered(order.number)[0];
+        return found && env.sim.sim.attachments(env.tenantId, found.InvoiceID).length > 0 ? found : undefined;
+      },
+      30_000,
+      'invoice with attachment',
+    );
     assert.equal(inv.Type, 'ACCREC');
     assert.equal(inv.InvoiceNumber, order.number);
     assert.equal(inv.Reference, order.number);
@@ -47,7 +55,16 @@ describe('order lifecycle', () => {
     const lines = inv.LineItems as Inv[];
     assert.equal(lines.length, 2);
     assert.deepEqual(
-      lines.map((l) => ({ d: l.Description, q: l.Quantity, u: l.UnitAmount, a: l.AccountCode, t: l.TaxType, i: l.ItemCode ?? null, disc: l.DiscountRate ?? null, tr: (l.Tracking ?? []).map((x: Inv) => `${x.Name}=${x.Option}`) })),
+      lines.map((l) => ({
+        d: l.Description,
+        q: l.Quantity,
+        u: l.UnitAmount,
+        a: l.AccountCode,
+        t: l.TaxType,
+        i: l.ItemCode ?? null,
+        disc: l.DiscountRate ?? null,
+        tr: (l.Tracking ?? []).map((x: Inv) => `${x.Name}=${x.Option}`),
+      })),
       [
         { d: 'Call-out fee', q: 1, u: 95, a: '200', t: 'OUTPUT2', i: null, disc: null, tr: ['Region=North'] },
         { d: 'Copper pipe 15mm (m)', q: 4, u: 12.5, a: '200', t: 'OUTPUT2', i: 'PIPE-15', disc: 10, tr: [] },
@@ -70,58 +87,132 @@ describe('order lifecycle', () => {
     assert.ok(files[0]!.bytes.equals(await renderOrderPdf(order, settingsSchema.parse(TEST_SETTINGS))));
 
     const exported = await eventually(async () => {
-      const rows = await env.database.db.selectFrom('webhook_outbox').selectAll().where('account_id', '=', env.accountId).where('event_type', '=', 'invoice.exported').execute();
+      const rows = await env.database.db
+        .selectFrom('webhook_outbox')
+        .selectAll()
+        .where('account_id', '=', env.accountId)
+        .where('event_type', '=', 'invoice.exported')
+        .execute();
       return rows.find((r) => (r.payload as Inv).data.orderNumber === order.number);
     });
-    assert.deepEqual((exported.payload as Inv).data, { orderNumber: order.number, invoiceId: inv.InvoiceID, invoiceNumber: order.number, status: 'AUTHORISED', total: 161, jobStatus: 'Invoiced' });
+    assert.deepEqual((exported.payload as Inv).data, {
+      orderNumber: order.number,
+      invoiceId: inv.InvoiceID,
+      invoiceNumber: order.number,
+      status: 'AUTHORISED',
+      total: 161,
+      jobStatus: 'Invoiced',
+    });
 
-    await env.client.addPayment(env.accountId, order.number, { id: 'pay-1', amount: 100, date: '2026-03-05', reference: 'EFT 1' });
+    await env.client.addPayment(env.accountId, order.number, {
+      id: 'pay-1',
+      amount: 100,
+      date: '2026-03-05',
+      reference: 'EFT 1',
+    });
     await env.client.addPayment(env.accountId, order.number, { id: 'pay-2', amount: 61, date: '2026-03-06' });
-    const paid = await eventually(() => {
-      const i = invoiceNumbered(order.number)[0];
-      return i?.Status === 'PAID' ? i : undefined;
-    }, 20_000, 'invoice paid');
+    const paid = await eventually(
+      () => {
+        const i = invoiceNumbered(order.number)[0];
+        return i?.Status === 'PAID' ? i : undefined;
+      },
+      20_000,
+      'invoice paid',
+    );
     assert.equal(paid.AmountDue, 0);
     const payments = env.sim.sim.payments(env.tenantId).filter((p: Inv) => p.Invoice?.InvoiceID === inv.InvoiceID);
-    assert.deepEqual(payments.map((p: Inv) => [p.Amount, p.Account?.Code, p.Reference ?? '', p.Status]).sort(), [[100, '090', 'EFT 1', 'AUTHORISED'], [61, '090', '', 'AUTHORISED']].sort());
+    assert.deepEqual(
+      payments.map((p: Inv) => [p.Amount, p.Account?.Code, p.Reference ?? '', p.Status]).sort(),
+      [
+        [100, '090', 'EFT 1', 'AUTHORISED'],
+        [61, '090', '', 'AUTHORISED'],
+      ].sort(),
+    );
 
     // Paid in full and quiet: the workflow completes by itself.
     const handle = temporal.client.workflow.getHandle(workflowId);
     const result = await handle.result();
     assert.equal(result.status, 'closed');
     await saveHistoryFixture(temporal.client, 'lifecycle-paid', workflowId);
-    const log = await env.database.db.selectFrom('sync_log').select(['kind', 'action', 'outcome']).where('host_ref', '=', order.number).orderBy('id').execute();
-    assert.deepEqual(log.map((l) => `${l.kind}:${l.action}:${l.outcome}`), ['contact:create:success', 'invoice:create:success', 'attachment:upload:success', 'payment:create:success', 'payment:create:success']);
+    const log = await env.database.db
+      .selectFrom('sync_log')
+      .select(['kind', 'action', 'outcome'])
+      .where('host_ref', '=', order.number)
+      .orderBy('id')
+      .execute();
+    assert.deepEqual(
+      log.map((l) => `${l.kind}:${l.action}:${l.outcome}`),
+      [
+        'contact:create:success',
+        'invoice:create:success',
+        'attachment:upload:success',
+        'payment:create:success',
+        'payment:create:success',
+      ],
+    );
 
     // A later event starts the order again from its stored links: the removal reaches Xero.
     await env.client.removePayment(env.accountId, order.number, 'pay-2');
-    await eventually(() => paymentsOn(inv.InvoiceID).some((p) => p.Amount === 61 && p.Status === 'DELETED'), 20_000, 'payment deleted after restart');
+    await eventually(
+      () => paymentsOn(inv.InvoiceID).some((p) => p.Amount === 61 && p.Status === 'DELETED'),
+      20_000,
+      'payment deleted after restart',
+    );
     const after = invoiceNumbered(order.number)[0]!;
     assert.equal(after.Status, 'AUTHORISED');
     assert.equal(after.AmountDue, 61);
     assert.equal(invoiceNumbered(order.number).length, 1);
-    assert.equal(await stateOf(workflowId).then((s) => s.payments.find((p) => p.id === 'pay-1')?.xeroPaymentId), paymentsOn(inv.InvoiceID).find((p) => p.Amount === 100)?.PaymentID);
+    assert.equal(
+      await stateOf(workflowId).then((s) => s.payments.find((p) => p.id === 'pay-1')?.xeroPaymentId),
+      paymentsOn(inv.InvoiceID).find((p) => p.Amount === 100)?.PaymentID,
+    );
   });
 
   test('revision without payments: lines, totals and reference updated, the PDF replaced (still one attachment)', async () => {
     await env.setSettings({ ...TEST_SETTINGS, referenceFields: ['orderNumber', 'customerReference'] });
     try {
       const { order, workflowId, inv } = await convertAndWait();
-      const revised: Order = { ...order, customerReference: 'PO-9999', lines: [{ description: 'Labour (hours)', quantity: 3, unitPrice: 80, costCentre: 'N' }, { description: 'Valve', quantity: 1, unitPrice: 20.5 }] };
+      const revised: Order = {
+        ...order,
+        customerReference: 'PO-9999',
+        lines: [
+          { description: 'Labour (hours)', quantity: 3, unitPrice: 80, costCentre: 'N' },
+          { description: 'Valve', quantity: 1, unitPrice: 20.5 },
+        ],
+      };
       await env.client.reviseOrder(env.accountId, { order: revised });
-      const updated = await eventually(() => {
-        const i = invoiceNumbered(order.number)[0];
-        return i && i.Total === 299.58 ? i : undefined;
-      }, 20_000, 'invoice revised');
+      const updated = await eventually(
+        () => {
+          const i = invoiceNumbered(order.number)[0];
+          return i && i.Total === 299.58 ? i : undefined;
+        },
+        20_000,
+        'invoice revised',
+      );
       assert.equal(updated.InvoiceID, inv.InvoiceID);
       assert.equal(updated.Reference, `${order.number} / PO-9999`);
-      assert.deepEqual(updated.LineItems.map((l: Inv) => [l.Description, l.Quantity, l.UnitAmount, (l.Tracking ?? []).map((t: Inv) => t.Option).join()]), [['Labour (hours)', 3, 80, 'North'], ['Valve', 1, 20.5, '']]);
+      assert.deepEqual(
+        updated.LineItems.map((l: Inv) => [
+          l.Description,
+          l.Quantity,
+          l.UnitAmount,
+          (l.Tracking ?? []).map((t: Inv) => t.Option).join(),
+        ]),
+        [
+          ['Labour (hours)', 3, 80, 'North'],
+          ['Valve', 1, 20.5, ''],
+        ],
+      );
       assert.equal(updated.SubTotal, 260.5);
       assert.equal(updated.Status, 'AUTHORISED');
-      const state = await eventually(async () => {
-        const s = await stateOf(workflowId);
-        return s.attachmentRevision === 2 ? s : undefined;
-      }, 20_000, 'PDF replaced');
+      const state = await eventually(
+        async () => {
+          const s = await stateOf(workflowId);
+          return s.attachmentRevision === 2 ? s : undefined;
+        },
+        20_000,
+        'PDF replaced',
+      );
       assert.equal(state.invoice?.syncedRevision, 2);
       const files = env.sim.sim.attachments(env.tenantId, inv.InvoiceID);
       assert.equal(files.length, 1, 'the revision replaced the PDF instead of adding one');
@@ -136,14 +227,32 @@ describe('order lifecycle', () => {
 
   test('revision with a payment: the payment is removed, the invoice edited, the payment re-applied', async () => {
     const { order, workflowId, inv } = await convertAndWait();
-    await env.client.addPayment(env.accountId, order.number, { id: 'dep', amount: 50, date: '2026-03-03', reference: 'Deposit' });
-    const first = await eventually(() => paymentsOn(inv.InvoiceID).find((p) => p.Status === 'AUTHORISED'), 20_000, 'deposit applied');
+    await env.client.addPayment(env.accountId, order.number, {
+      id: 'dep',
+      amount: 50,
+      date: '2026-03-03',
+      reference: 'Deposit',
+    });
+    const first = await eventually(
+      () => paymentsOn(inv.InvoiceID).find((p) => p.Status === 'AUTHORISED'),
+      20_000,
+      'deposit applied',
+    );
     const revised: Order = { ...order, lines: [{ description: 'Bigger job', quantity: 1, unitPrice: 300 }] };
     await env.client.reviseOrder(env.accountId, { order: revised });
-    const updated = await eventually(() => {
-      const i = invoiceNumbered(order.number)[0];
-      return i && i.Total === 345 && paymentsOn(inv.InvoiceID).filter((p) => p.Status === 'AUTHORISED').length === 1 && i.AmountPaid === 50 ? i : undefined;
-    }, 20_000, 'invoice revised and deposit re-applied');
+    const updated = await eventually(
+      () => {
+        const i = invoiceNumbered(order.number)[0];
+        return i &&
+          i.Total === 345 &&
+          paymentsOn(inv.InvoiceID).filter((p) => p.Status === 'AUTHORISED').length === 1 &&
+          i.AmountPaid === 50
+          ? i
+          : undefined;
+      },
+      20_000,
+      'invoice revised and deposit re-applied',
+    );
     assert.equal(updated.AmountDue, 295);
     const payments = paymentsOn(inv.InvoiceID);
     assert.equal(payments.find((p) => p.PaymentID === first.PaymentID)?.Status, 'DELETED');
@@ -151,34 +260,62 @@ describe('order lifecycle', () => {
     assert.notEqual(again.PaymentID, first.PaymentID);
     assert.deepEqual([again.Amount, again.Reference, again.Account?.Code], [50, 'Deposit', '090']);
     // Xero shows the payment a moment before the activity's own record of it commits.
-    const s = await eventually(async () => {
-      const st = await stateOf(workflowId);
-      return st.payments[0]?.xeroPaymentId === again.PaymentID ? st : undefined;
-    }, 10_000, 'the workflow to record the re-applied payment');
+    const s = await eventually(
+      async () => {
+        const st = await stateOf(workflowId);
+        return st.payments[0]?.xeroPaymentId === again.PaymentID ? st : undefined;
+      },
+      10_000,
+      'the workflow to record the re-applied payment',
+    );
     assert.equal(s.payments[0]?.xeroPaymentId, again.PaymentID);
-    const log = await eventually(async () => {
-      const rows = await env.database.db.selectFrom('sync_log').select(['kind', 'action']).where('host_ref', '=', order.number).orderBy('id').execute();
-      return rows.length >= 8 ? rows : undefined;
-    }, 10_000, 'the sync log of the revision');
-    assert.deepEqual(log.slice(3).map((l) => `${l.kind}:${l.action}`), ['payment:create', 'payment:delete', 'invoice:update', 'attachment:upload', 'payment:create']);
+    const log = await eventually(
+      async () => {
+        const rows = await env.database.db
+          .selectFrom('sync_log')
+          .select(['kind', 'action'])
+          .where('host_ref', '=', order.number)
+          .orderBy('id')
+          .execute();
+        return rows.length >= 8 ? rows : undefined;
+      },
+      10_000,
+      'the sync log of the revision',
+    );
+    assert.deepEqual(
+      log.slice(3).map((l) => `${l.kind}:${l.action}`),
+      ['payment:create', 'payment:delete', 'invoice:update', 'attachment:upload', 'payment:create'],
+    );
   });
 
   test('a revision that arrives before the invoice exists is merged into the creation', async () => {
     await env.stopWorker();
     const order = sampleOrder();
     const revised: Order = { ...order, lines: [{ description: 'Revised before sync', quantity: 2, unitPrice: 10 }] };
-    const { workflowId } = await env.client.startOrderSync(env.accountId, { order, convertedAt: new Date().toISOString() });
+    const { workflowId } = await env.client.startOrderSync(env.accountId, {
+      order,
+      convertedAt: new Date().toISOString(),
+    });
     await env.client.reviseOrder(env.accountId, { order: revised });
     env.sim.sim.clearRequestLog();
     await env.startWorker();
-    const state = await eventually(async () => {
-      const s = await stateOf(workflowId);
-      return s.attachmentRevision === 2 ? s : undefined;
-    }, 20_000, 'invoice and PDF');
+    const state = await eventually(
+      async () => {
+        const s = await stateOf(workflowId);
+        return s.attachmentRevision === 2 ? s : undefined;
+      },
+      20_000,
+      'invoice and PDF',
+    );
     assert.equal(state.invoice?.syncedRevision, 2);
     const inv = invoiceNumbered(order.number)[0]!;
-    assert.deepEqual(inv.LineItems.map((l: Inv) => l.Description), ['Revised before sync']);
-    const writes = env.sim.sim.requestLog({ pathContains: '/Invoices' }).filter((e) => e.method !== 'GET' && !e.path.includes('Attachments'));
+    assert.deepEqual(
+      inv.LineItems.map((l: Inv) => l.Description),
+      ['Revised before sync'],
+    );
+    const writes = env.sim.sim
+      .requestLog({ pathContains: '/Invoices' })
+      .filter((e) => e.method !== 'GET' && !e.path.includes('Attachments'));
     assert.equal(writes.length, 1, 'one creation, no update');
   });
 
@@ -186,13 +323,31 @@ describe('order lifecycle', () => {
     const { order, workflowId, inv } = await convertAndWait();
     await env.client.addPayment(env.accountId, order.number, { id: 'a', amount: 10, date: '2026-03-04' });
     await env.client.addPayment(env.accountId, order.number, { id: 'b', amount: 20, date: '2026-03-04' });
-    await eventually(() => paymentsOn(inv.InvoiceID).filter((p) => p.Status === 'AUTHORISED').length === 2, 20_000, 'two payments');
+    await eventually(
+      () => paymentsOn(inv.InvoiceID).filter((p) => p.Status === 'AUTHORISED').length === 2,
+      20_000,
+      'two payments',
+    );
     await env.client.removePayment(env.accountId, order.number, 'a');
-    await eventually(() => paymentsOn(inv.InvoiceID).find((p) => p.Amount === 10)?.Status === 'DELETED', 20_000, 'payment a deleted');
+    await eventually(
+      () => paymentsOn(inv.InvoiceID).find((p) => p.Amount === 10)?.Status === 'DELETED',
+      20_000,
+      'payment a deleted',
+    );
     assert.equal(invoiceNumbered(order.number)[0]!.AmountDue, 141);
     const s = await stateOf(workflowId);
-    assert.deepEqual(s.payments.map((p) => [p.id, p.removed, !!p.xeroPaymentId]), [['a', true, false], ['b', false, true]]);
-    const { rows } = await sql<{ n: number }>`select count(*)::int as n from entity_links where kind = 'payment' and host_id like ${order.number + '/%'}`.execute(env.database.db);
+    assert.deepEqual(
+      s.payments.map((p) => [p.id, p.removed, !!p.xeroPaymentId]),
+      [
+        ['a', true, false],
+        ['b', false, true],
+      ],
+    );
+    const { rows } = await sql<{
+      n: number;
+    }>`select count(*)::int as n from entity_links where kind = 'payment' and host_id like ${order.number + '/%'}`.execute(
+      env.database.db,
+    );
     assert.equal(rows[0]!.n, 1);
   });
 
@@ -213,12 +368,20 @@ describe('order lifecycle', () => {
 
     for (const r of [draft, submitted, authorised, paid]) await env.client.cancelOrder(env.accountId, r.order.number);
     const statusOf = (o: { order: Order }) => invoiceNumbered(o.order.number)[0]?.Status;
-    await eventually(() => statusOf(draft) === 'DELETED' && statusOf(submitted) === 'DELETED' && statusOf(authorised) === 'VOIDED', 20_000, 'cancelled');
+    await eventually(
+      () => statusOf(draft) === 'DELETED' && statusOf(submitted) === 'DELETED' && statusOf(authorised) === 'VOIDED',
+      20_000,
+      'cancelled',
+    );
 
-    const failed = await eventually(async () => {
-      const s = await stateOf(paid.workflowId);
-      return s.failure ? s : undefined;
-    }, 20_000, 'paid cancel refused');
+    const failed = await eventually(
+      async () => {
+        const s = await stateOf(paid.workflowId);
+        return s.failure ? s : undefined;
+      },
+      20_000,
+      'paid cancel refused',
+    );
     assert.equal(failed.failure?.kind, 'payments_allocated');
     assert.equal(statusOf(paid), 'PAID');
     const sa = (await temporal.client.workflow.getHandle(paid.workflowId).describe()).typedSearchAttributes;
@@ -230,7 +393,10 @@ describe('order lifecycle', () => {
     // Cancelled before its invoice was created: nothing reaches Xero, and the workflow completes.
     await env.stopWorker();
     const early = sampleOrder();
-    const { workflowId } = await env.client.startOrderSync(env.accountId, { order: early, convertedAt: new Date().toISOString() });
+    const { workflowId } = await env.client.startOrderSync(env.accountId, {
+      order: early,
+      convertedAt: new Date().toISOString(),
+    });
     await env.client.cancelOrder(env.accountId, early.number);
     await env.startWorker();
     const result = await temporal.client.workflow.getHandle(workflowId).result();
@@ -243,29 +409,66 @@ describe('order lifecycle', () => {
   test("business failures wait: missing setup, then Xero's validation message; a retry or a fixing revision resumes", async () => {
     await env.setSettings({ ...TEST_SETTINGS, revenueAccountCode: undefined });
     const order = sampleOrder();
-    const { workflowId } = await env.client.startOrderSync(env.accountId, { order, convertedAt: new Date().toISOString() });
+    const { workflowId } = await env.client.startOrderSync(env.accountId, {
+      order,
+      convertedAt: new Date().toISOString(),
+    });
     const failed = await eventually(async () => (await stateOf(workflowId)).failure, 20_000, 'missing setup failure');
     assert.equal(failed.kind, 'missing_setup');
     assert.match(failed.message, /revenueAccountCode/);
-    await eventually(async () => (await temporal.client.workflow.getHandle(workflowId).describe()).typedSearchAttributes.get(SyncStatusKey) === 'Failed', 10_000, 'SyncStatus Failed');
-    const logged = await env.database.db.selectFrom('sync_log').selectAll().where('host_ref', '=', order.number).where('outcome', '=', 'failure').execute();
+    await eventually(
+      async () =>
+        (await temporal.client.workflow.getHandle(workflowId).describe()).typedSearchAttributes.get(SyncStatusKey) ===
+        'Failed',
+      10_000,
+      'SyncStatus Failed',
+    );
+    const logged = await env.database.db
+      .selectFrom('sync_log')
+      .selectAll()
+      .where('host_ref', '=', order.number)
+      .where('outcome', '=', 'failure')
+      .execute();
     assert.equal(logged.length, 1);
     assert.equal((logged[0]!.error as Inv).kind, 'missing_setup');
 
     await env.setSettings(TEST_SETTINGS);
     await env.client.retryOrderSync(env.accountId, order.number);
     await eventually(() => invoiceNumbered(order.number)[0], 20_000, 'invoice after retry');
-    await eventually(async () => (await temporal.client.workflow.getHandle(workflowId).describe()).typedSearchAttributes.get(SyncStatusKey) === 'Synced', 10_000, 'SyncStatus Synced');
-    const events = await env.database.db.selectFrom('webhook_outbox').select('event_type').where('ordering_key', '=', workflowId).orderBy('id').execute();
-    assert.deepEqual(events.map((e) => e.event_type), ['sync.failed', 'invoice.exported', 'sync.resolved']);
+    await eventually(
+      async () =>
+        (await temporal.client.workflow.getHandle(workflowId).describe()).typedSearchAttributes.get(SyncStatusKey) ===
+        'Synced',
+      10_000,
+      'SyncStatus Synced',
+    );
+    const events = await env.database.db
+      .selectFrom('webhook_outbox')
+      .select('event_type')
+      .where('ordering_key', '=', workflowId)
+      .orderBy('id')
+      .execute();
+    assert.deepEqual(
+      events.map((e) => e.event_type),
+      ['sync.failed', 'invoice.exported', 'sync.resolved'],
+    );
 
     // A line with a tax rate Xero no longer has: Xero's own message is kept; a fixing revision resumes.
     const bad = sampleOrder({ lines: [{ description: 'Old tax', quantity: 1, unitPrice: 10, taxCode: 'TAX001' }] });
-    const second = await env.client.startOrderSync(env.accountId, { order: bad, convertedAt: new Date().toISOString() });
-    const validation = await eventually(async () => (await stateOf(second.workflowId)).failure, 20_000, 'validation failure');
+    const second = await env.client.startOrderSync(env.accountId, {
+      order: bad,
+      convertedAt: new Date().toISOString(),
+    });
+    const validation = await eventually(
+      async () => (await stateOf(second.workflowId)).failure,
+      20_000,
+      'validation failure',
+    );
     assert.equal(validation.kind, 'validation');
     assert.match(validation.message, /TAX001|tax/i);
-    await env.client.reviseOrder(env.accountId, { order: { ...bad, lines: [{ description: 'Current tax', quantity: 1, unitPrice: 10 }] } });
+    await env.client.reviseOrder(env.accountId, {
+      order: { ...bad, lines: [{ description: 'Current tax', quantity: 1, unitPrice: 10 }] },
+    });
     const created = await eventually(() => invoiceNumbered(bad.number)[0], 20_000, 'invoice after fixing revision');
     assert.equal(created.LineItems[0].TaxType, 'OUTPUT2');
     await saveHistoryFixture(temporal.client, 'failure-then-revision', second.workflowId);
@@ -273,13 +476,22 @@ describe('order lifecycle', () => {
 
   test('history stays bounded: continueAsNew carries the state into a new run', async () => {
     const { order, workflowId, inv } = await convertAndWait();
-    for (let i = 0; i < 12; i++) await env.client.addPayment(env.accountId, order.number, { id: `small-${i}`, amount: 1, date: '2026-03-04' });
-    await eventually(() => paymentsOn(inv.InvoiceID).filter((p) => p.Status === 'AUTHORISED').length === 12, 30_000, 'twelve payments');
-    const runs = await eventually(async () => {
-      const list = [];
-      for await (const w of temporal.client.workflow.list({ query: `WorkflowId = '${workflowId}'` })) list.push(w);
-      return list.length >= 2 ? list : undefined;
-    }, 20_000, 'a second run');
+    for (let i = 0; i < 12; i++)
+      await env.client.addPayment(env.accountId, order.number, { id: `small-${i}`, amount: 1, date: '2026-03-04' });
+    await eventually(
+      () => paymentsOn(inv.InvoiceID).filter((p) => p.Status === 'AUTHORISED').length === 12,
+      30_000,
+      'twelve payments',
+    );
+    const runs = await eventually(
+      async () => {
+        const list = [];
+        for await (const w of temporal.client.workflow.list({ query: `WorkflowId = '${workflowId}'` })) list.push(w);
+        return list.length >= 2 ? list : undefined;
+      },
+      20_000,
+      'a second run',
+    );
     assert.ok(runs.some((r) => r.status.name === 'CONTINUED_AS_NEW'));
     const s = await stateOf(workflowId);
     assert.equal(s.payments.filter((p) => p.xeroPaymentId).length, 12);
@@ -290,11 +502,18 @@ describe('order lifecycle', () => {
 
 async function convertAndWait(patch: Partial<Order> = {}) {
   const order = sampleOrder(patch);
-  const { workflowId } = await env.client.startOrderSync(env.accountId, { order, convertedAt: new Date().toISOString() });
-  const state = await eventually(async () => {
-    const s = await stateOf(workflowId);
-    return s.invoice && s.attachmentRevision === s.invoice.syncedRevision ? s : undefined;
-  }, 30_000, `order ${order.number} synced`);
+  const { workflowId } = await env.client.startOrderSync(env.accountId, {
+    order,
+    convertedAt: new Date().toISOString(),
+  });
+  const state = await eventually(
+    async () => {
+      const s = await stateOf(workflowId);
+      return s.invoice && s.attachmentRevision === s.invoice.syncedRevision ? s : undefined;
+    },
+    30_000,
+    `order ${order.number} synced`,
+  );
   const inv = invoiceNumbered(order.number)[0]!;
   assert.equal(inv.InvoiceID, state.invoice!.id);
   return { order, workflowId, inv };

@@ -36,7 +36,12 @@ describe('invoice number and reference', () => {
     ['defaults: both are the order number', {}, 'SO-1001', 'SO-1001'],
     ['prefix', { invoiceNumberPrefix: 'INV-' }, 'INV-SO-1001', 'SO-1001'],
     ['job description only', { referenceFields: ['jobDescription'] }, 'SO-1001', 'Fix leaking tap'],
-    ['all fields in setup order', { referenceFields: ['customerReference', 'orderNumber', 'jobLocation', 'jobDescription'] }, 'SO-1001', 'PO-77 / SO-1001 / 1 Queen St / Fix leaking tap'],
+    [
+      'all fields in setup order',
+      { referenceFields: ['customerReference', 'orderNumber', 'jobLocation', 'jobDescription'] },
+      'SO-1001',
+      'PO-77 / SO-1001 / 1 Queen St / Fix leaking tap',
+    ],
   ];
   for (const [name, s, number, reference] of cases) {
     test(name, () => {
@@ -45,8 +50,17 @@ describe('invoice number and reference', () => {
     });
   }
   test('empty fields are left out; a long reference is cut to 255', () => {
-    assert.equal(referenceFor(order({ jobDescription: undefined }), settings({ referenceFields: ['jobDescription', 'orderNumber'] })), 'SO-1001');
-    const long = referenceFor(order({ jobDescription: 'x'.repeat(400) }), settings({ referenceFields: ['jobDescription'] }));
+    assert.equal(
+      referenceFor(
+        order({ jobDescription: undefined }),
+        settings({ referenceFields: ['jobDescription', 'orderNumber'] }),
+      ),
+      'SO-1001',
+    );
+    const long = referenceFor(
+      order({ jobDescription: 'x'.repeat(400) }),
+      settings({ referenceFields: ['jobDescription'] }),
+    );
     assert.equal(long.length, 255);
   });
 });
@@ -75,19 +89,47 @@ describe('lines', () => {
       'line tax code, item code and discount win',
       [{ description: 'Tap', quantity: 1, unitPrice: 45.5, taxCode: 'NONE', itemCode: 'TAP-1', discountRate: 10 }],
       {},
-      [{ description: 'Tap', quantity: 1, unitAmount: 45.5, accountCode: '200', taxType: 'NONE', itemCode: 'TAP-1', discountRate: 10 }],
+      [
+        {
+          description: 'Tap',
+          quantity: 1,
+          unitAmount: 45.5,
+          accountCode: '200',
+          taxType: 'NONE',
+          itemCode: 'TAP-1',
+          discountRate: 10,
+        },
+      ],
     ],
     [
       'cost centre mapped to a tracking option',
       [{ description: 'A', quantity: 1, unitPrice: 1, costCentre: 'north' }],
       { trackingCategoryName: 'Region', costCentreOptions: { north: 'North Island' } },
-      [{ description: 'A', quantity: 1, unitAmount: 1, accountCode: '200', taxType: 'OUTPUT2', tracking: [{ name: 'Region', option: 'North Island' }] }],
+      [
+        {
+          description: 'A',
+          quantity: 1,
+          unitAmount: 1,
+          accountCode: '200',
+          taxType: 'OUTPUT2',
+          tracking: [{ name: 'Region', option: 'North Island' }],
+        },
+      ],
     ],
     [
       'unmapped cost centre uses its own name',
       [{ description: 'A', quantity: 1, unitPrice: 1, costCentre: 'South' }],
       { trackingCategoryName: 'Region' },
-      [{ description: 'A', quantity: 1, unitAmount: 1, accountCode: '200', taxType: 'OUTPUT2', tracking: [{ name: 'Region', option: 'South' }] }],
+      [
+        {
+          description: 'A',
+          quantity: 1,
+          unitAmount: 1,
+          accountCode: '200',
+          taxType: 'OUTPUT2',
+          tracking: [{ name: 'Region', option: 'South' }],
+        },
+      ],
     ],
     [
       'no tracking category configured: no tracking',
@@ -96,22 +138,37 @@ describe('lines', () => {
       [{ description: 'A', quantity: 1, unitAmount: 1, accountCode: '200', taxType: 'OUTPUT2' }],
     ],
   ];
-  for (const [name, lines, s, expected] of cases) test(name, () => assert.deepEqual(lineItemsFor(order({ lines }), settings(s)), expected));
+  for (const [name, lines, s, expected] of cases)
+    test(name, () => assert.deepEqual(lineItemsFor(order({ lines }), settings(s)), expected));
 
   test('four decimals only when a unit price needs them', () => {
     assert.equal(unitDecimalsFor(order()), 2);
     assert.equal(unitDecimalsFor(order({ lines: [{ description: 'Screw', quantity: 100, unitPrice: 0.0125 }] })), 4);
   });
   test('totals as Xero computes line amounts', () => {
-    const t = orderLineTotals(order({ lines: [{ description: 'a', quantity: 3, unitPrice: 33.333, discountRate: 10 }, { description: 'b', quantity: 1, unitPrice: 0.1 }] }));
-    assert.deepEqual(t.lines.map((l) => l.amount), [90, 0.1]);
+    const t = orderLineTotals(
+      order({
+        lines: [
+          { description: 'a', quantity: 3, unitPrice: 33.333, discountRate: 10 },
+          { description: 'b', quantity: 1, unitPrice: 0.1 },
+        ],
+      }),
+    );
+    assert.deepEqual(
+      t.lines.map((l) => l.amount),
+      [90, 0.1],
+    );
     assert.equal(t.total, 90.1);
   });
 });
 
 describe('invoice payload', () => {
   test('every field, from the order and setup', () => {
-    const s = settings({ invoiceStatus: 'DRAFT', lineAmountTypes: 'Inclusive', brandingThemeId: '5d4dd402-c851-497e-aae1-9ff265c0d15a' });
+    const s = settings({
+      invoiceStatus: 'DRAFT',
+      lineAmountTypes: 'Inclusive',
+      brandingThemeId: '5d4dd402-c851-497e-aae1-9ff265c0d15a',
+    });
     assert.deepEqual(JSON.parse(JSON.stringify(invoiceFor(order(), s, 'contact-1'))), {
       type: 'ACCREC',
       contact: { contactID: 'contact-1' },
@@ -140,7 +197,8 @@ describe('contact', () => {
     ['last, first', { personNameFormat: 'last_comma_first' }, 'Smith, Ana'],
   ];
   for (const [name, s, expected] of cases) {
-    test(`person name: ${name}`, () => assert.equal(contactNameFor(orderSchema.shape.customer.parse(person), settings(s)), expected));
+    test(`person name: ${name}`, () =>
+      assert.equal(contactNameFor(orderSchema.shape.customer.parse(person), settings(s)), expected));
   }
   test('every field; account number only when setup says so', () => {
     const customer = orderSchema.shape.customer.parse({
@@ -150,16 +208,21 @@ describe('contact', () => {
       phones: [{ type: 'mobile', number: '021 555 123' }],
       addresses: [{ type: 'postal', lines: ['PO Box 1'], city: 'Auckland', postalCode: '1010', country: 'NZ' }],
     });
-    assert.deepEqual(JSON.parse(JSON.stringify(contactFor(customer, settings({ accountNumberFromPayerReference: true })))), {
-      name: 'Ana Smith',
-      contactNumber: 'p-1',
-      firstName: 'Ana',
-      lastName: 'Smith',
-      emailAddress: 'ana@example.com',
-      accountNumber: 'PAY-9',
-      phones: [{ phoneType: 'MOBILE', phoneNumber: '021 555 123' }],
-      addresses: [{ addressType: 'POBOX', addressLine1: 'PO Box 1', city: 'Auckland', postalCode: '1010', country: 'NZ' }],
-    });
+    assert.deepEqual(
+      JSON.parse(JSON.stringify(contactFor(customer, settings({ accountNumberFromPayerReference: true })))),
+      {
+        name: 'Ana Smith',
+        contactNumber: 'p-1',
+        firstName: 'Ana',
+        lastName: 'Smith',
+        emailAddress: 'ana@example.com',
+        accountNumber: 'PAY-9',
+        phones: [{ phoneType: 'MOBILE', phoneNumber: '021 555 123' }],
+        addresses: [
+          { addressType: 'POBOX', addressLine1: 'PO Box 1', city: 'Auckland', postalCode: '1010', country: 'NZ' },
+        ],
+      },
+    );
     assert.equal(contactFor(customer, settings()).accountNumber, undefined);
   });
 });
@@ -177,7 +240,10 @@ describe('order schemas name the field and the reason', () => {
     test(name, () => {
       const r = orderSchema.safeParse(input);
       assert.equal(r.success, false);
-      assert.ok(r.error!.issues.some((i) => i.path.join('.') === path), JSON.stringify(r.error!.issues));
+      assert.ok(
+        r.error!.issues.some((i) => i.path.join('.') === path),
+        JSON.stringify(r.error!.issues),
+      );
     });
   }
   test('payments: positive, cents', () => {
@@ -187,7 +253,10 @@ describe('order schemas name the field and the reason', () => {
   });
   test('convertedAt is an ISO date-time', () => {
     assert.equal(orderConvertedSchema.safeParse({ order: base, convertedAt: 'yesterday' }).success, false);
-    assert.equal(orderConvertedSchema.safeParse({ order: base, convertedAt: '2026-03-30T10:00:00+13:00' }).success, true);
+    assert.equal(
+      orderConvertedSchema.safeParse({ order: base, convertedAt: '2026-03-30T10:00:00+13:00' }).success,
+      true,
+    );
   });
 });
 

@@ -14,11 +14,19 @@ import { HISTORY_FIXTURES, historyFromPlain } from './support/histories';
 Runtime.install({ logger: new DefaultLogger('WARN') });
 
 test('recorded order workflow histories replay against the current workflow code', async () => {
-  const files = readdirSync(HISTORY_FIXTURES).filter((f) => f.endsWith('.json')).sort();
+  const files = readdirSync(HISTORY_FIXTURES)
+    .filter((f) => f.endsWith('.json'))
+    .sort();
   assert.ok(files.length >= 3, `expected recorded histories in ${HISTORY_FIXTURES}`);
-  const histories = files.map((f) => ({ workflowId: path.basename(f, '.json'), history: historyFromPlain(JSON.parse(readFileSync(path.join(HISTORY_FIXTURES, f), 'utf8'))) }));
+  const histories = files.map((f) => ({
+    workflowId: path.basename(f, '.json'),
+    history: historyFromPlain(JSON.parse(readFileSync(path.join(HISTORY_FIXTURES, f), 'utf8'))),
+  }));
   const bundle = process.env.TEST_WORKFLOW_BUNDLE;
-  const results = Worker.runReplayHistories(bundle ? { workflowBundle: { codePath: bundle } } : { workflowsPath: WORKFLOWS_PATH }, histories);
+  const results = Worker.runReplayHistories(
+    bundle ? { workflowBundle: { codePath: bundle } } : { workflowsPath: WORKFLOWS_PATH },
+    histories,
+  );
   const failures: string[] = [];
   let replayed = 0;
   for await (const r of results) {

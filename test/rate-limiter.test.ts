@@ -14,7 +14,8 @@ for (const kind of databaseKinds()) {
     after(async () => {
       await database.close();
     });
-    const limiter = (opts: Omit<RateLimiterOptions, 'db'>) => createRateLimiter({ db: database.db, pollMs: 20, ...opts });
+    const limiter = (opts: Omit<RateLimiterOptions, 'db'>) =>
+      createRateLimiter({ db: database.db, pollMs: 20, ...opts });
 
     test('at most N calls in flight per tenant, across limiter instances (workers)', async () => {
       const tenant = randomUUID();
@@ -49,7 +50,10 @@ for (const kind of databaseKinds()) {
       const l = limiter({ limits: { perMinute: 2, perDay: 1000 }, minuteMs: 60_000, maxWaitMs: 200 });
       await (await l.acquire(tenant)).release();
       await (await l.acquire(tenant)).release();
-      await assert.rejects(l.acquire(tenant), (err: unknown) => err instanceof RateLimitWaitError && err.reason === 'minute' && err.waitMs > 50_000);
+      await assert.rejects(
+        l.acquire(tenant),
+        (err: unknown) => err instanceof RateLimitWaitError && err.reason === 'minute' && err.waitMs > 50_000,
+      );
     });
 
     test('the rolling day', async () => {
@@ -57,7 +61,10 @@ for (const kind of databaseKinds()) {
       const l = limiter({ limits: { perDay: 2, perMinute: 100 }, maxWaitMs: 100 });
       await (await l.acquire(tenant)).release();
       await (await l.acquire(tenant)).release();
-      await assert.rejects(l.acquire(tenant), (err: unknown) => err instanceof RateLimitWaitError && err.reason === 'day');
+      await assert.rejects(
+        l.acquire(tenant),
+        (err: unknown) => err instanceof RateLimitWaitError && err.reason === 'day',
+      );
     });
 
     test("Xero's Retry-After blocks every worker for that tenant", async () => {
@@ -66,7 +73,10 @@ for (const kind of databaseKinds()) {
       const b = limiter({ maxWaitMs: 5_000 });
       const permit = await a.acquire(tenant);
       await permit.release({ retryAfterSeconds: 1, problem: 'minute' });
-      await assert.rejects(a.acquire(tenant), (err: unknown) => err instanceof RateLimitWaitError && err.reason === 'blocked');
+      await assert.rejects(
+        a.acquire(tenant),
+        (err: unknown) => err instanceof RateLimitWaitError && err.reason === 'blocked',
+      );
       const started = Date.now();
       await (await b.acquire(tenant)).release();
       assert.ok(Date.now() - started >= 700, 'waited for Retry-After');
@@ -77,7 +87,10 @@ for (const kind of databaseKinds()) {
       const l = limiter({ maxWaitMs: 100, minuteMs: 60_000 });
       const permit = await l.acquire(tenant);
       await permit.release({ headers: { 'X-MinLimit-Remaining': '0', 'X-DayLimit-Remaining': '4000' } });
-      await assert.rejects(l.acquire(tenant), (err: unknown) => err instanceof RateLimitWaitError && err.reason === 'minute');
+      await assert.rejects(
+        l.acquire(tenant),
+        (err: unknown) => err instanceof RateLimitWaitError && err.reason === 'minute',
+      );
     });
 
     test('a permit never released (killed worker) frees its slot when the lease ends', async () => {

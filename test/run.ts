@@ -30,7 +30,10 @@ async function main() {
   const port = await freePort();
   const [server, bundle] = await Promise.all([
     startDevServer({ cliPath: process.env.TEMPORAL_CLI_PATH || undefined, port, namespace: 'default', log }),
-    bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: { trace() {}, debug() {}, info() {}, warn: (m) => log.warn(m), error: (m) => log.error(m), log() {} } }),
+    bundleWorkflowCode({
+      workflowsPath: WORKFLOWS_PATH,
+      logger: { trace() {}, debug() {}, info() {}, warn: (m) => log.warn(m), error: (m) => log.error(m), log() {} },
+    }),
   ]);
   const bundlePath = path.join(tmp, 'workflow-bundle.js');
   writeFileSync(bundlePath, bundle.code);
@@ -42,7 +45,12 @@ async function main() {
     ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...files],
     {
       stdio: 'inherit',
-      env: { ...process.env, TEMPORAL_ADDRESS: server.address, TEST_WORKFLOW_BUNDLE: bundlePath, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' },
+      env: {
+        ...process.env,
+        TEMPORAL_ADDRESS: server.address,
+        TEST_WORKFLOW_BUNDLE: bundlePath,
+        LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+      },
     },
   );
   const stopChild = () => child.kill('SIGTERM');

@@ -39,18 +39,34 @@ for (const kind of databaseKinds()) {
     test('database round trip through the migrated schema', async () => {
       const database = await createTestDatabase(kind);
       try {
-        const app = await database.db.insertInto('host_apps').values({ name: 'Quotes Co' }).returning('id').executeTakeFirstOrThrow();
+        const app = await database.db
+          .insertInto('host_apps')
+          .values({ name: 'Quotes Co' })
+          .returning('id')
+          .executeTakeFirstOrThrow();
         await database.db
           .insertInto('accounts')
-          .values({ host_app_id: app.id, external_id: 'acct-1', name: 'Plumbing Ltd', options: JSON.stringify({ region: 'NZ' }) })
+          .values({
+            host_app_id: app.id,
+            external_id: 'acct-1',
+            name: 'Plumbing Ltd',
+            options: JSON.stringify({ region: 'NZ' }),
+          })
           .execute();
-        const row = await database.db.selectFrom('accounts').selectAll().where('external_id', '=', 'acct-1').executeTakeFirstOrThrow();
+        const row = await database.db
+          .selectFrom('accounts')
+          .selectAll()
+          .where('external_id', '=', 'acct-1')
+          .executeTakeFirstOrThrow();
         assert.equal(row.name, 'Plumbing Ltd');
         assert.deepEqual(row.options, { region: 'NZ' });
         assert.ok(row.created_at instanceof Date);
         // The (host app, external id) pair is unique: a second insert must be refused.
         await assert.rejects(
-          database.db.insertInto('accounts').values({ host_app_id: app.id, external_id: 'acct-1', name: 'Dup', options: '{}' }).execute(),
+          database.db
+            .insertInto('accounts')
+            .values({ host_app_id: app.id, external_id: 'acct-1', name: 'Dup', options: '{}' })
+            .execute(),
         );
       } finally {
         await database.close();
@@ -61,15 +77,22 @@ for (const kind of databaseKinds()) {
 
 describe('the server registers the engine search attributes', () => {
   test('every custom search attribute exists in the namespace', async () => {
-    const { customAttributes } = await temporal.client.connection.operatorService.listSearchAttributes({ namespace: temporal.namespace });
-    for (const key of SEARCH_ATTRIBUTES) assert.ok(customAttributes && key.name in customAttributes, `${key.name} missing`);
+    const { customAttributes } = await temporal.client.connection.operatorService.listSearchAttributes({
+      namespace: temporal.namespace,
+    });
+    for (const key of SEARCH_ATTRIBUTES)
+      assert.ok(customAttributes && key.name in customAttributes, `${key.name} missing`);
   });
 });
 
 describe('GET /healthz', () => {
   test('200 with both checks up, 503 naming the database when it is down', async () => {
     const database = await createTestDatabase();
-    const web = await listen(createApp({ db: database.db, temporal: temporal.client, log: createLogger('silent') }), 0, '127.0.0.1');
+    const web = await listen(
+      createApp({ db: database.db, temporal: temporal.client, log: createLogger('silent') }),
+      0,
+      '127.0.0.1',
+    );
     try {
       const up = await fetch(`${web.url}/healthz`);
       assert.equal(up.status, 200);

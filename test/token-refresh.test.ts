@@ -40,15 +40,23 @@ after(async () => {
 
 async function connectedAccount(): Promise<string> {
   const app = await createHostApp(database.db, { name: 'Host' });
-  const { account } = await upsertAccount(database.db, app.id, `acct-${randomBytes(4).toString('hex')}`, { name: 'Shop', options: {} });
+  const { account } = await upsertAccount(database.db, app.id, `acct-${randomBytes(4).toString('hex')}`, {
+    name: 'Shop',
+    options: {},
+  });
   await connectAccountForTest({ db: database.db, cipher, simUrl: sim.url, accountId: account.id });
   return account.id;
 }
 
 const tokenCalls = () => sim.sim.requestLog({ pathContains: '/connect/token' }).length;
-const row = (accountId: string) => database.db.selectFrom('connections').selectAll().where('account_id', '=', accountId).executeTakeFirstOrThrow();
+const row = (accountId: string) =>
+  database.db.selectFrom('connections').selectAll().where('account_id', '=', accountId).executeTakeFirstOrThrow();
 const expireIn = (accountId: string, ms: number) =>
-  database.db.updateTable('connections').set({ access_token_expires_at: new Date(Date.now() + ms) }).where('account_id', '=', accountId).execute();
+  database.db
+    .updateTable('connections')
+    .set({ access_token_expires_at: new Date(Date.now() + ms) })
+    .where('account_id', '=', accountId)
+    .execute();
 
 describe('one function gives a valid access token', () => {
   test('a fresh token is returned as stored, without calling Xero', async () => {
@@ -103,7 +111,14 @@ describe('one function gives a valid access token', () => {
 
   test('Xero unreachable during a refresh: a retryable error, the stored tokens untouched', async () => {
     const accountId = await connectedAccount();
-    const dead = createXeroIdentity({ loginUrl: 'http://127.0.0.1:9', identityUrl: 'http://127.0.0.1:9', apiUrl: 'http://127.0.0.1:9', ...SIMULATOR_CLIENT, scopes: 'offline_access', timeoutMs: 2000 });
+    const dead = createXeroIdentity({
+      loginUrl: 'http://127.0.0.1:9',
+      identityUrl: 'http://127.0.0.1:9',
+      apiUrl: 'http://127.0.0.1:9',
+      ...SIMULATOR_CLIENT,
+      scopes: 'offline_access',
+      timeoutMs: 2000,
+    });
     const provider = createXeroAccessProvider({ db: database.db, cipher, identity: dead, log });
     await expireIn(accountId, 0);
     const before = await row(accountId);
@@ -118,62 +133,91 @@ describe('one function gives a valid access token', () => {
     const provider = createXeroAccessProvider({ db: database.db, cipher, identity: simulatorIdentity(sim.url), log });
     await simulatorIdentity(sim.url).revoke(cipher.decrypt((await row(accountId)).refresh_token_enc));
     await expireIn(accountId, 0);
-    await assert.rejects(provider.accessFor(accountId), (err: unknown) => err instanceof NotConnectedError && err.reason === 'needs_reconnect');
+    await assert.rejects(
+      provider.accessFor(accountId),
+      (err: unknown) => err instanceof NotConnectedError && err.reason === 'needs_reconnect',
+    );
     assert.equal((await row(accountId)).status, 'needs_reconnect');
     const before = tokenCalls();
-    await assert.rejects(provider.accessFor(accountId), (err: unknown) => err instanceof NotConnectedError && err.reason === 'needs_reconnect');
+    await assert.rejects(
+      provider.accessFor(accountId),
+      (err: unknown) => err instanceof NotConnectedError && err.reason === 'needs_reconnect',
+    );
     assert.equal(tokenCalls(), before);
-    await assert.rejects(provider.accessFor('00000000-0000-0000-0000-000000000000'), (err: unknown) => err instanceof NotConnectedError && err.reason === 'not_connected');
+    await assert.rejects(
+      provider.accessFor('00000000-0000-0000-0000-000000000000'),
+      (err: unknown) => err instanceof NotConnectedError && err.reason === 'not_connected',
+    );
   });
 });
 
 describe('refreshes serialized across processes', () => {
   const postgres = process.env.DATABASE_URL;
-  test('two processes refreshing at once end with one valid token', { skip: postgres ? false : 'needs DATABASE_URL (PGlite is single-process)' }, async () => {
-    const accountId = await connectedAccount();
-    const searchPath = ((await sql<{ s: string }>`select current_schema() as s`.execute(database.db)).rows[0]!).s;
-    await expireIn(accountId, 0);
-    const before = tokenCalls();
-    const tsx = path.join(__dirname, '..', 'node_modules', '.bin', 'tsx');
-    const children = [0, 1].map(() =>
-      spawn(tsx, [path.join(__dirname, 'fixtures', 'refresh-race-child.ts')], {
-        env: { ...process.env, RACE_SEARCH_PATH: searchPath, RACE_SIM_URL: sim.url, RACE_KEY_HEX: key.toString('hex'), RACE_ACCOUNT_ID: accountId, RACE_REFRESH_DELAY_MS: '400' },
-        stdio: ['pipe', 'pipe', 'inherit'],
-      }),
-    );
-    const lines = children.map((child) => {
-      let buffer = '';
-      const waiters: Array<(line: string) => void> = [];
-      child.stdout!.on('data', (chunk: Buffer) => {
-        buffer += chunk.toString();
-        let i;
-        while ((i = buffer.indexOf('\n')) >= 0) {
-          const line = buffer.slice(0, i);
-          buffer = buffer.slice(i + 1);
-          waiters.shift()?.(line);
-        }
+  test(
+    'two processes refreshing at once end with one valid token',
+    { skip: postgres ? false : 'needs DATABASE_URL (PGlite is single-process)' },
+    async () => {
+      const accountId = await connectedAccount();
+      const searchPath = (await sql<{ s: string }>`select current_schema() as s`.execute(database.db)).rows[0]!.s;
+      await expireIn(accountId, 0);
+      const before = tokenCalls();
+      const tsx = path.join(__dirname, '..', 'node_modules', '.bin', 'tsx');
+      const children = [0, 1].map(() =>
+        spawn(tsx, [path.join(__dirname, 'fixtures', 'refresh-race-child.ts')], {
+          env: {
+            ...process.env,
+            RACE_SEARCH_PATH: searchPath,
+            RACE_SIM_URL: sim.url,
+            RACE_KEY_HEX: key.toString('hex'),
+            RACE_ACCOUNT_ID: accountId,
+            RACE_REFRESH_DELAY_MS: '400',
+          },
+          stdio: ['pipe', 'pipe', 'inherit'],
+        }),
+      );
+      const lines = children.map((child) => {
+        let buffer = '';
+        const waiters: Array<(line: string) => void> = [];
+        child.stdout!.on('data', (chunk: Buffer) => {
+          buffer += chunk.toString();
+          let i;
+          while ((i = buffer.indexOf('\n')) >= 0) {
+            const line = buffer.slice(0, i);
+            buffer = buffer.slice(i + 1);
+            waiters.shift()?.(line);
+          }
+        });
+        return () => new Promise<string>((resolve) => waiters.push(resolve));
       });
-      return () => new Promise<string>((resolve) => waiters.push(resolve));
-    });
-    try {
-      const ready = lines.map((next) => next());
-      assert.deepEqual(await Promise.all(ready), ['ready', 'ready']);
-      const results = lines.map((next) => next());
-      for (const child of children) child.stdin!.write('go\n');
-      const answers = (await Promise.all(results)).map((l) => JSON.parse(l) as { ok: boolean; tokenHash?: string; error?: string });
-      assert.deepEqual(answers.map((a) => a.ok), [true, true], JSON.stringify(answers));
-      assert.equal(answers[0]!.tokenHash, answers[1]!.tokenHash, 'both got the same token');
-      assert.equal(tokenCalls(), before + 1, 'exactly one refresh reached Xero');
+      try {
+        const ready = lines.map((next) => next());
+        assert.deepEqual(await Promise.all(ready), ['ready', 'ready']);
+        const results = lines.map((next) => next());
+        for (const child of children) child.stdin!.write('go\n');
+        const answers = (await Promise.all(results)).map(
+          (l) => JSON.parse(l) as { ok: boolean; tokenHash?: string; error?: string },
+        );
+        assert.deepEqual(
+          answers.map((a) => a.ok),
+          [true, true],
+          JSON.stringify(answers),
+        );
+        assert.equal(answers[0]!.tokenHash, answers[1]!.tokenHash, 'both got the same token');
+        assert.equal(tokenCalls(), before + 1, 'exactly one refresh reached Xero');
 
-      const stored = await row(accountId);
-      assert.equal(stored.status, 'active');
-      assert.equal(createHash('sha256').update(cipher.decrypt(stored.access_token_enc)).digest('hex'), answers[0]!.tokenHash);
-      // The stored refresh token is the live one.
-      const next = await simulatorIdentity(sim.url).refresh(cipher.decrypt(stored.refresh_token_enc));
-      assert.ok(next.accessToken);
-    } finally {
-      for (const child of children) child.kill();
-      await Promise.all(children.map((c) => (c.exitCode === null ? once(c, 'exit') : undefined)));
-    }
-  });
+        const stored = await row(accountId);
+        assert.equal(stored.status, 'active');
+        assert.equal(
+          createHash('sha256').update(cipher.decrypt(stored.access_token_enc)).digest('hex'),
+          answers[0]!.tokenHash,
+        );
+        // The stored refresh token is the live one.
+        const next = await simulatorIdentity(sim.url).refresh(cipher.decrypt(stored.refresh_token_enc));
+        assert.ok(next.accessToken);
+      } finally {
+        for (const child of children) child.kill();
+        await Promise.all(children.map((c) => (c.exitCode === null ? once(c, 'exit') : undefined)));
+      }
+    },
+  );
 });

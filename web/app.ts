@@ -34,7 +34,13 @@ export function createApp(deps: WebDeps): express.Express {
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback');
   app.use(helmet());
-  app.use(pinoHttp({ logger: deps.log, autoLogging: { ignore: (req) => req.url === '/healthz' }, serializers: { req: redactedRequest, res: redactedResponse } }));
+  app.use(
+    pinoHttp({
+      logger: deps.log,
+      autoLogging: { ignore: (req) => req.url === '/healthz' },
+      serializers: { req: redactedRequest, res: redactedResponse },
+    }),
+  );
 
   app.use(healthRouter(deps));
   app.use('/assets', express.static(path.join(__dirname, 'public'), { maxAge: '1h', index: false }));
@@ -43,10 +49,34 @@ export function createApp(deps: WebDeps): express.Express {
     // Everything under /api/v1 needs an API key, routes added later included.
     app.use('/api/v1', requireApiKey(deps.db));
     // Before apiAccountsRouter: its 100 kB JSON parser would otherwise take the bulk contacts form first.
-    app.use('/api/v1', contactsRouter({ db: deps.db, temporal: deps.temporal, taskQueue: deps.taskQueue ?? 'xero-sync', loadAccount: loadHostAccount(deps.db) }));
+    app.use(
+      '/api/v1',
+      contactsRouter({
+        db: deps.db,
+        temporal: deps.temporal,
+        taskQueue: deps.taskQueue ?? 'xero-sync',
+        loadAccount: loadHostAccount(deps.db),
+      }),
+    );
     app.use('/api/v1', apiAccountsRouter({ db: deps.db, log: deps.log, access: deps.access }));
-    app.use('/api/v1', ordersRouter({ db: deps.db, temporal: deps.temporal, taskQueue: deps.taskQueue ?? 'xero-sync', loadAccount: loadHostAccount(deps.db) }));
-    app.use('/api/v1', apiSyncRouter({ db: deps.db, cipher: deps.access.cipher, loadAccount: loadHostAccount(deps.db), ...(deps.temporalUi ? { temporalUi: deps.temporalUi } : {}) }));
+    app.use(
+      '/api/v1',
+      ordersRouter({
+        db: deps.db,
+        temporal: deps.temporal,
+        taskQueue: deps.taskQueue ?? 'xero-sync',
+        loadAccount: loadHostAccount(deps.db),
+      }),
+    );
+    app.use(
+      '/api/v1',
+      apiSyncRouter({
+        db: deps.db,
+        cipher: deps.access.cipher,
+        loadAccount: loadHostAccount(deps.db),
+        ...(deps.temporalUi ? { temporalUi: deps.temporalUi } : {}),
+      }),
+    );
     const sync = { temporal: deps.temporal, ...(deps.temporalUi ? { temporalUi: deps.temporalUi } : {}) };
     const contacts = { temporal: deps.temporal, taskQueue: deps.taskQueue ?? 'xero-sync' };
     const { admin, connect } = adminRouters({ db: deps.db, log: deps.log, access: deps.access, sync, contacts });
@@ -55,7 +85,9 @@ export function createApp(deps: WebDeps): express.Express {
   }
 
   app.get('/', (_req, res) => {
-    res.type('text/plain').send('xero-sync is running. Admin pages are opened through signed links from the API; see README.md.\n');
+    res
+      .type('text/plain')
+      .send('xero-sync is running. Admin pages are opened through signed links from the API; see README.md.\n');
   });
 
   app.use((_req, res) => {

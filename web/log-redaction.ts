@@ -21,12 +21,16 @@ export function redactUrl(url: string): string {
 /** A pino-http `req` serializer: the standard fields, URL redacted, parsed query dropped. */
 export function redactedRequest(req: { url?: string; query?: unknown }): object {
   const { query: _query, ...rest } = req as Record<string, unknown>;
-  return Object.assign(Object.create(Object.getPrototypeOf(req) as object) as object, rest, { url: typeof req.url === 'string' ? redactUrl(req.url) : req.url });
+  return Object.assign(Object.create(Object.getPrototypeOf(req) as object) as object, rest, {
+    url: typeof req.url === 'string' ? redactUrl(req.url) : req.url,
+  });
 }
 
 /** A pino-http `res` serializer: a redirect's Location (e.g. to Xero, carrying `state`) redacted the same way. */
 export function redactedResponse(res: { headers?: Record<string, unknown> }): object {
   const location = res.headers?.location;
   if (typeof location !== 'string') return res;
-  return Object.assign(Object.create(Object.getPrototypeOf(res) as object) as object, res, { headers: { ...res.headers, location: redactUrl(location) } });
+  return Object.assign(Object.create(Object.getPrototypeOf(res) as object) as object, res, {
+    headers: { ...res.headers, location: redactUrl(location) },
+  });
 }

@@ -31,21 +31,35 @@ function activities(heartbeatTimeout: Duration) {
  * The workflow history is the run's checkpoint: finished pages and batches are never repeated,
  * and each activity is idempotent about the one it was doing when a worker died.
  */
-export async function contactSyncWorkflow(input: ContactSyncInput & { heartbeatTimeout?: Duration }): Promise<ContactSyncResult> {
+export async function contactSyncWorkflow(
+  input: ContactSyncInput & { heartbeatTimeout?: Duration },
+): Promise<ContactSyncResult> {
   const acts = activities(input.heartbeatTimeout ?? '30 seconds');
   const info = workflowInfo();
   const mode = input.mode ?? 'sync';
   const pageSize = input.pageSize ?? 100;
   const batchSize = input.batchSize ?? 50;
-  const run: RunRef = { accountId: input.accountId, runKey: `${info.workflowId}/${info.firstExecutionRunId}`, workflowId: info.workflowId, runId: info.runId };
+  const run: RunRef = {
+    accountId: input.accountId,
+    runKey: `${info.workflowId}/${info.firstExecutionRunId}`,
+    workflowId: info.workflowId,
+    runId: info.runId,
+  };
   const progress: ContactSyncProgress = { phase: 'starting', ...emptyCounts(), received: 0, total: null };
   setHandler(contactSyncProgressQuery, () => progress);
-  const counts = (): ContactSyncCounts => ({ pushed: progress.pushed, linked: progress.linked, pulled: progress.pulled, failed: progress.failed, skipped: progress.skipped });
+  const counts = (): ContactSyncCounts => ({
+    pushed: progress.pushed,
+    linked: progress.linked,
+    pulled: progress.pulled,
+    failed: progress.failed,
+    skipped: progress.skipped,
+  });
 
   const begin = await acts.beginContactSync({ run, mode });
   if (begin.connection !== 'active') {
     progress.phase = 'not-connected';
-    const message = begin.connection === 'needs_reconnect' ? 'the Xero connection needs reconnecting' : 'not connected to Xero';
+    const message =
+      begin.connection === 'needs_reconnect' ? 'the Xero connection needs reconnecting' : 'not connected to Xero';
     await acts.finishContactSync({ run, mode, status: 'not-connected', counts: counts(), error: message });
     return { status: 'not-connected', ...counts(), message };
   }
@@ -61,9 +75,12 @@ export async function contactSyncWorkflow(input: ContactSyncInput & { heartbeatT
       progress.total = r.itemCount;
       if (!r.more) break;
     }
-    // Xero's clock at the first page (our workflow clock if Xero sent no Date), less a margin.
-    const start = startedAt ? Date.parse(startedAt) : Date.now();
-    await acts.finishContactPull({ accountId: input.accountId, watermark: new Date(start - WATERMARK_MARGIN_MS).toISOString() });
+    // Xero's clock at the first page (this run's start if Xero sent no Date: earlier is safe), less a margin.
+    const start = startedAt ? Date.parse(startedAt) : workflowInfo().runStartTime.getTime();
+    await acts.finishContactPull({
+      accountId: input.accountId,
+      watermark: new Date(start - WATERMARK_MARGIN_MS).toISOString(),
+    });
 
     if (mode === 'sync') {
       progress.phase = 'pushing';
@@ -79,7 +96,9 @@ export async function contactSyncWorkflow(input: ContactSyncInput & { heartbeatT
 
     progress.phase = 'reference-data';
     // Reference data is a convenience for hosts: a failure here (a scope not granted, say) is noted, not fatal.
-    const refreshed = await Promise.allSettled(REFERENCE_KINDS.map((kind) => acts.refreshReferenceData({ accountId: input.accountId, kind })));
+    const refreshed = await Promise.allSettled(
+      REFERENCE_KINDS.map((kind) => acts.refreshReferenceData({ accountId: input.accountId, kind })),
+    );
     const refFailures = REFERENCE_KINDS.filter((_, i) => refreshed[i]!.status === 'rejected');
     const note = refFailures.length > 0 ? `reference data not refreshed: ${refFailures.join(', ')}` : undefined;
 
@@ -91,7 +110,13 @@ export async function contactSyncWorkflow(input: ContactSyncInput & { heartbeatT
     const notConnected = cause instanceof ApplicationFailure && cause.type === NOT_CONNECTED_FAILURE;
     const message = cause instanceof Error ? cause.message : String(cause);
     progress.phase = notConnected ? 'not-connected' : 'failed';
-    await acts.finishContactSync({ run, mode, status: notConnected ? 'not-connected' : 'failed', counts: counts(), error: message });
+    await acts.finishContactSync({
+      run,
+      mode,
+      status: notConnected ? 'not-connected' : 'failed',
+      counts: counts(),
+      error: message,
+    });
     if (notConnected) return { status: 'not-connected', ...counts(), message };
     // Shown as a failed run in the Temporal UI; the schedule goes on (the next run resumes from the checkpoint).
     throw ApplicationFailure.nonRetryable(`contact sync failed: ${message}`, 'ContactSyncFailed');

@@ -22,7 +22,13 @@ import {
   type OrderSyncView,
   type OrderWorkflowInput,
 } from '../src/orders/messages';
-import { AccountIdKey, OrderNumberKey, SyncErrorKindKey, SyncStatus, SyncStatusKey } from '../src/temporal/search-attributes';
+import {
+  AccountIdKey,
+  OrderNumberKey,
+  SyncErrorKindKey,
+  SyncStatus,
+  SyncStatusKey,
+} from '../src/temporal/search-attributes';
 
 /**
  * One workflow per order: it holds what the host said (the latest order, its payments, a cancel)
@@ -77,7 +83,16 @@ interface State {
 const CLOSED_INVOICE = new Set(['VOIDED', 'DELETED']);
 
 function initialState(input: OrderWorkflowInput): State {
-  return { accountId: input.accountId, orderNumber: input.orderNumber, revision: 0, attachmentRevision: null, cancelRequested: false, cancelled: false, payments: [], eventSeq: 0 };
+  return {
+    accountId: input.accountId,
+    orderNumber: input.orderNumber,
+    revision: 0,
+    attachmentRevision: null,
+    cancelRequested: false,
+    cancelled: false,
+    payments: [],
+    eventSeq: 0,
+  };
 }
 
 /** A new run after an earlier one completed: start from what the database says Xero has. */
@@ -90,7 +105,13 @@ function restore(state: State, ctx: OrderContext): void {
   if (ctx.contact) state.contact = ctx.contact;
   if (ctx.invoice) {
     const inv = ctx.invoice;
-    state.invoice = { id: inv.id, number: inv.number, status: inv.status, total: inv.total, syncedRevision: inv.syncedRevision < 0 ? null : inv.syncedRevision };
+    state.invoice = {
+      id: inv.id,
+      number: inv.number,
+      status: inv.status,
+      total: inv.total,
+      syncedRevision: inv.syncedRevision < 0 ? null : inv.syncedRevision,
+    };
     state.revision = Math.max(state.revision, inv.syncedRevision);
     if (CLOSED_INVOICE.has(inv.status)) state.cancelRequested = state.cancelled = true;
   }
@@ -115,7 +136,8 @@ function businessFailureOf(err: unknown): { kind: string; message: string } | un
   return undefined;
 }
 
-const samePayment = (a: Payment, b: Payment) => a.amount === b.amount && a.date === b.date && (a.reference ?? '') === (b.reference ?? '');
+const samePayment = (a: Payment, b: Payment) =>
+  a.amount === b.amount && a.date === b.date && (a.reference ?? '') === (b.reference ?? '');
 
 export async function orderSyncWorkflow(input: OrderWorkflowInput): Promise<OrderSyncView> {
   const state: State = (input.carried as State | undefined) ?? initialState(input);
@@ -205,7 +227,10 @@ export async function orderSyncWorkflow(input: OrderWorkflowInput): Promise<Orde
     { key: OrderNumberKey, value: state.orderNumber },
   ]);
 
-  const bootstrap = proxyActivities<OrderActivities>({ startToCloseTimeout: '1 minute', retry: { initialInterval: '1 second', maximumInterval: '1 minute' } });
+  const bootstrap = proxyActivities<OrderActivities>({
+    startToCloseTimeout: '1 minute',
+    retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
+  });
   const ctx = await bootstrap.loadOrderContext({ accountId: state.accountId, orderNumber: state.orderNumber });
   if (!input.carried) restore(state, ctx);
   ready = true;
@@ -219,15 +244,34 @@ export async function orderSyncWorkflow(input: OrderWorkflowInput): Promise<Orde
   // Function declarations (hoisted): the state query may arrive before the context has loaded.
   function paidTotal() {
     // Payments setup chose not to sync still count as paid by the host: the order is closed all the same.
-    return state.payments.reduce((s, p) => s + (p.synced?.amount ?? (p.skipped && !p.removed ? p.payment.amount : 0)), 0);
+    return state.payments.reduce(
+      (s, p) => s + (p.synced?.amount ?? (p.skipped && !p.removed ? p.payment.amount : 0)),
+      0,
+    );
   }
   function isClosed() {
-    return state.cancelled || (!!state.invoice && state.invoice.total > 0 && paidTotal() >= state.invoice.total - 0.005 && !state.payments.some((p) => p.removed && p.synced));
+    return (
+      state.cancelled ||
+      (!!state.invoice &&
+        state.invoice.total > 0 &&
+        paidTotal() >= state.invoice.total - 0.005 &&
+        !state.payments.some((p) => p.removed && p.synced))
+    );
   }
 
   function view(): OrderSyncView {
     const status: OrderSyncView['status'] =
-      state.admission === 'skipped' ? 'skipped' : state.failure ? 'failed' : isClosed() ? 'closed' : nextStep() ? 'pending' : state.invoice ? 'synced' : 'pending';
+      state.admission === 'skipped'
+        ? 'skipped'
+        : state.failure
+          ? 'failed'
+          : isClosed()
+            ? 'closed'
+            : nextStep()
+              ? 'pending'
+              : state.invoice
+                ? 'synced'
+                : 'pending';
     return {
       accountId: state.accountId,
       orderNumber: state.orderNumber,
@@ -284,7 +328,13 @@ export async function orderSyncWorkflow(input: OrderWorkflowInput): Promise<Orde
         kind: 'payment',
         action: 'delete',
         run: async () => {
-          await acts.deletePayment({ ...base, paymentId: toDelete.id, xeroPaymentId: synced.xeroPaymentId, generation: toDelete.generation, reason: toDelete.removed ? 'removed' : 'revision' });
+          await acts.deletePayment({
+            ...base,
+            paymentId: toDelete.id,
+            xeroPaymentId: synced.xeroPaymentId,
+            generation: toDelete.generation,
+            reason: toDelete.removed ? 'removed' : 'revision',
+          });
           toDelete.synced = undefined;
           toDelete.generation++;
           toDelete.tries = 0;
@@ -301,7 +351,14 @@ export async function orderSyncWorkflow(input: OrderWorkflowInput): Promise<Orde
           kind: 'invoice',
           action: 'cancel',
           run: async () => {
-            await acts.recordOrderEvent({ ...base, kind: 'invoice', action: 'cancel', outcome: 'skipped', message: 'order cancelled before its invoice was created: nothing to do in Xero', orderCancelled: true });
+            await acts.recordOrderEvent({
+              ...base,
+              kind: 'invoice',
+              action: 'cancel',
+              outcome: 'skipped',
+              message: 'order cancelled before its invoice was created: nothing to do in Xero',
+              orderCancelled: true,
+            });
             state.cancelled = true;
           },
         };
@@ -339,7 +396,13 @@ export async function orderSyncWorkflow(input: OrderWorkflowInput): Promise<Orde
         action: 'create',
         run: async () => {
           const r = await acts.createInvoice({ ...base, order, revision, contactId });
-          state.invoice = { id: r.id, number: r.number, status: r.status, total: r.total, syncedRevision: r.syncedRevision };
+          state.invoice = {
+            id: r.id,
+            number: r.number,
+            status: r.status,
+            total: r.total,
+            syncedRevision: r.syncedRevision,
+          };
         },
       };
     }
@@ -353,7 +416,14 @@ export async function orderSyncWorkflow(input: OrderWorkflowInput): Promise<Orde
         kind: 'invoice',
         action: 'update',
         run: async () => {
-          const r = await acts.reviseInvoice({ ...base, invoiceId: invoice.id, order, revision, contactId, syncedPayments });
+          const r = await acts.reviseInvoice({
+            ...base,
+            invoiceId: invoice.id,
+            order,
+            revision,
+            contactId,
+            syncedPayments,
+          });
           if (r.outcome === 'payments_first') {
             for (const p of state.payments) if (p.synced) p.reapply = true;
             return;
@@ -385,7 +455,13 @@ export async function orderSyncWorkflow(input: OrderWorkflowInput): Promise<Orde
         run: async () => {
           toCreate.tries++;
           const payment = toCreate.payment;
-          const r = await acts.createPayment({ ...base, invoiceId: invoice.id, payment, generation: toCreate.generation, lookFirst: toCreate.tries > 1 });
+          const r = await acts.createPayment({
+            ...base,
+            invoiceId: invoice.id,
+            payment,
+            generation: toCreate.generation,
+            lookFirst: toCreate.tries > 1,
+          });
           if (r.outcome === 'created') {
             // The host may have changed or removed it meanwhile: the next loop reconciles that.
             toCreate.synced = { xeroPaymentId: r.xeroPaymentId, amount: payment.amount };
@@ -415,7 +491,14 @@ export async function orderSyncWorkflow(input: OrderWorkflowInput): Promise<Orde
         await step.run();
         if (state.reportedFailure === step.name) {
           state.reportedFailure = undefined;
-          await record({ ...base, kind: step.kind, action: step.action, outcome: 'success', message: `resolved: ${step.name} succeeded after a failure`, hostEvent: 'sync.resolved' });
+          await record({
+            ...base,
+            kind: step.kind,
+            action: step.action,
+            outcome: 'success',
+            message: `resolved: ${step.name} succeeded after a failure`,
+            hostEvent: 'sync.resolved',
+          });
         }
       } catch (err) {
         const failure = businessFailureOf(err);
@@ -423,8 +506,23 @@ export async function orderSyncWorkflow(input: OrderWorkflowInput): Promise<Orde
         state.failure = { step: step.name, ...failure };
         state.reportedFailure = step.name;
         show(SyncStatus.Failed, failure.kind);
-        const details = err instanceof ActivityFailure && err.cause instanceof ApplicationFailure ? err.cause.details?.[0] : undefined;
-        await record({ ...base, kind: step.kind, action: step.action, outcome: 'failure', message: failure.message, error: { kind: failure.kind, step: step.name, ...(details && typeof details === 'object' ? (details as Record<string, unknown>) : {}) }, hostEvent: 'sync.failed' });
+        const details =
+          err instanceof ActivityFailure && err.cause instanceof ApplicationFailure
+            ? err.cause.details?.[0]
+            : undefined;
+        await record({
+          ...base,
+          kind: step.kind,
+          action: step.action,
+          outcome: 'failure',
+          message: failure.message,
+          error: {
+            kind: failure.kind,
+            step: step.name,
+            ...(details && typeof details === 'object' ? (details as Record<string, unknown>) : {}),
+          },
+          hostEvent: 'sync.failed',
+        });
       }
       continue;
     }
@@ -433,15 +531,34 @@ export async function orderSyncWorkflow(input: OrderWorkflowInput): Promise<Orde
     if (state.admission === 'skipped') {
       show(SyncStatus.Skipped, null);
       if (state.payments.length > 0 || state.cancelRequested || state.revision > 1) {
-        await record({ ...base, kind: 'invoice', action: 'event', outcome: 'skipped', message: `${state.skipReason ?? 'order not synced'}: later events ignored too` });
+        await record({
+          ...base,
+          kind: 'invoice',
+          action: 'event',
+          outcome: 'skipped',
+          message: `${state.skipReason ?? 'order not synced'}: later events ignored too`,
+        });
       }
       return view();
     }
     const closed = isClosed();
-    show(state.failure ? SyncStatus.Failed : closed ? SyncStatus.Closed : state.invoice ? SyncStatus.Synced : SyncStatus.Pending, state.failure?.kind ?? null);
+    show(
+      state.failure
+        ? SyncStatus.Failed
+        : closed
+          ? SyncStatus.Closed
+          : state.invoice
+            ? SyncStatus.Synced
+            : SyncStatus.Pending,
+      state.failure?.kind ?? null,
+    );
     const info = workflowInfo();
     if (info.continueAsNewSuggested || info.historyLength > (config.continueAsNewAfterEvents ?? 4000)) {
-      await continueAsNew<typeof orderSyncWorkflow>({ accountId: state.accountId, orderNumber: state.orderNumber, carried: state });
+      await continueAsNew<typeof orderSyncWorkflow>({
+        accountId: state.accountId,
+        orderNumber: state.orderNumber,
+        carried: state,
+      });
     }
     const seq = state.eventSeq;
     if (closed && !state.failure) {

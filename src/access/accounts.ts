@@ -4,7 +4,12 @@ import type { Account } from '../db/schema';
 
 /** A host's customer, named by the host's own id; unique per host app. */
 
-export const externalAccountId = z.string().trim().min(1, 'required').max(200, 'at most 200 characters').regex(/^[^\s/]+$/, 'no spaces or slashes');
+export const externalAccountId = z
+  .string()
+  .trim()
+  .min(1, 'required')
+  .max(200, 'at most 200 characters')
+  .regex(/^[^\s/]+$/, 'no spaces or slashes');
 
 export const accountInput = z.object({
   name: z.string().trim().min(1, 'required').max(200, 'at most 200 characters'),
@@ -13,19 +18,38 @@ export const accountInput = z.object({
 });
 export type AccountInput = z.input<typeof accountInput>;
 
-export async function upsertAccount(db: Db, hostAppId: string, externalId: string, input: z.infer<typeof accountInput>): Promise<{ account: Account; created: boolean }> {
+export async function upsertAccount(
+  db: Db,
+  hostAppId: string,
+  externalId: string,
+  input: z.infer<typeof accountInput>,
+): Promise<{ account: Account; created: boolean }> {
   const existing = await findAccount(db, hostAppId, externalId);
   const account = await db
     .insertInto('accounts')
-    .values({ host_app_id: hostAppId, external_id: externalId, name: input.name, options: JSON.stringify(input.options) })
-    .onConflict((oc) => oc.columns(['host_app_id', 'external_id']).doUpdateSet({ name: input.name, options: JSON.stringify(input.options), updated_at: new Date() }))
+    .values({
+      host_app_id: hostAppId,
+      external_id: externalId,
+      name: input.name,
+      options: JSON.stringify(input.options),
+    })
+    .onConflict((oc) =>
+      oc
+        .columns(['host_app_id', 'external_id'])
+        .doUpdateSet({ name: input.name, options: JSON.stringify(input.options), updated_at: new Date() }),
+    )
     .returningAll()
     .executeTakeFirstOrThrow();
   return { account, created: !existing };
 }
 
 export function findAccount(db: Db, hostAppId: string, externalId: string): Promise<Account | undefined> {
-  return db.selectFrom('accounts').selectAll().where('host_app_id', '=', hostAppId).where('external_id', '=', externalId).executeTakeFirst();
+  return db
+    .selectFrom('accounts')
+    .selectAll()
+    .where('host_app_id', '=', hostAppId)
+    .where('external_id', '=', externalId)
+    .executeTakeFirst();
 }
 
 export function getAccount(db: Db, accountId: string): Promise<Account | undefined> {

@@ -21,7 +21,11 @@ export async function createAdminLink(
 ): Promise<{ url: string; expiresAt: Date }> {
   const exp = Math.floor((Date.now() + (p.ttlMs ?? ADMIN_LINK_TTL_MS)) / 1000);
   const expiresAt = new Date(exp * 1000);
-  const row = await db.insertInto('admin_links').values({ account_id: p.accountId, expires_at: expiresAt }).returning('id').executeTakeFirstOrThrow();
+  const row = await db
+    .insertInto('admin_links')
+    .values({ account_id: p.accountId, expires_at: expiresAt })
+    .returning('id')
+    .executeTakeFirstOrThrow();
   const token = `${row.id}.${exp}.${sign(p.secret, row.id, exp)}`;
   const url = new URL(ADMIN_LINK_PATH, p.publicUrl);
   url.searchParams.set('token', token);

@@ -17,7 +17,11 @@ export interface AdminSession {
 export async function createAdminSession(db: Db, accountId: string): Promise<{ token: string; session: AdminSession }> {
   const token = randomToken(32);
   const expiresAt = new Date(Date.now() + ADMIN_SESSION_TTL_MS);
-  const row = await db.insertInto('admin_sessions').values({ token_hash: sha256Hex(token), account_id: accountId, expires_at: expiresAt }).returning('id').executeTakeFirstOrThrow();
+  const row = await db
+    .insertInto('admin_sessions')
+    .values({ token_hash: sha256Hex(token), account_id: accountId, expires_at: expiresAt })
+    .returning('id')
+    .executeTakeFirstOrThrow();
   // Expired sessions are of no use to anyone: clear them as new ones are made.
   await db.deleteFrom('admin_sessions').where('expires_at', '<', new Date()).execute();
   return { token, session: { id: row.id, accountId, expiresAt } };

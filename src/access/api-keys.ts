@@ -15,14 +15,25 @@ export interface ApiKeyIdentity {
   hostAppId: string;
 }
 
-export async function createHostApp(db: Db, input: { name: string; webhookUrl?: string }): Promise<{ id: string; name: string }> {
-  return db.insertInto('host_apps').values({ name: input.name, webhook_url: input.webhookUrl ?? null }).returning(['id', 'name']).executeTakeFirstOrThrow();
+export async function createHostApp(
+  db: Db,
+  input: { name: string; webhookUrl?: string },
+): Promise<{ id: string; name: string }> {
+  return db
+    .insertInto('host_apps')
+    .values({ name: input.name, webhook_url: input.webhookUrl ?? null })
+    .returning(['id', 'name'])
+    .executeTakeFirstOrThrow();
 }
 
 export async function createApiKey(db: Db, hostAppId: string): Promise<{ id: string; key: string; prefix: string }> {
   const key = `xsk_${randomToken(6)}_${randomToken(32)}`;
   const prefix = key.slice(0, PREFIX_LENGTH);
-  const row = await db.insertInto('api_keys').values({ host_app_id: hostAppId, prefix, key_hash: sha256Hex(key) }).returning('id').executeTakeFirstOrThrow();
+  const row = await db
+    .insertInto('api_keys')
+    .values({ host_app_id: hostAppId, prefix, key_hash: sha256Hex(key) })
+    .returning('id')
+    .executeTakeFirstOrThrow();
   return { id: row.id, key, prefix };
 }
 
@@ -46,7 +57,12 @@ export async function verifyApiKey(db: Db, presented: string): Promise<ApiKeyIde
 }
 
 export async function revokeApiKey(db: Db, prefix: string): Promise<number> {
-  const result = await db.updateTable('api_keys').set({ revoked_at: new Date() }).where('prefix', '=', prefix).where('revoked_at', 'is', null).executeTakeFirst();
+  const result = await db
+    .updateTable('api_keys')
+    .set({ revoked_at: new Date() })
+    .where('prefix', '=', prefix)
+    .where('revoked_at', 'is', null)
+    .executeTakeFirst();
   return Number(result.numUpdatedRows);
 }
 
@@ -54,7 +70,14 @@ export async function listApiKeys(db: Db) {
   return db
     .selectFrom('api_keys')
     .innerJoin('host_apps', 'host_apps.id', 'api_keys.host_app_id')
-    .select(['api_keys.prefix', 'host_apps.id as hostAppId', 'host_apps.name as hostAppName', 'api_keys.created_at', 'api_keys.last_used_at', 'api_keys.revoked_at'])
+    .select([
+      'api_keys.prefix',
+      'host_apps.id as hostAppId',
+      'host_apps.name as hostAppName',
+      'api_keys.created_at',
+      'api_keys.last_used_at',
+      'api_keys.revoked_at',
+    ])
     .orderBy('api_keys.created_at')
     .execute();
 }

@@ -37,7 +37,13 @@ export async function runAccessHook(log: Logger, name: string, hook: (() => Prom
   }
 }
 
-export function buildAdminAccess(p: { db: Db; log: Logger; secrets: EngineSecrets; publicUrl: string; identity: XeroIdentityOptions }): AdminAccess {
+export function buildAdminAccess(p: {
+  db: Db;
+  log: Logger;
+  secrets: EngineSecrets;
+  publicUrl: string;
+  identity: XeroIdentityOptions;
+}): AdminAccess {
   const cipher = createTokenCipher(p.secrets.tokenEncryptionKey);
   const identity = createXeroIdentity(p.identity);
   const xeroAccess = createXeroAccessProvider({ db: p.db, cipher, identity, log: p.log });

@@ -28,15 +28,31 @@ async function main(): Promise<number> {
       .selectFrom('accounts')
       .innerJoin('host_apps', 'host_apps.id', 'accounts.host_app_id')
       .select(['accounts.id', 'accounts.name', 'host_apps.name as hostApp'])
-      .where((eb) => (isUuid ? eb.or([eb('accounts.id', '=', accountRef), eb('accounts.external_id', '=', accountRef)]) : eb('accounts.external_id', '=', accountRef)));
+      .where((eb) =>
+        isUuid
+          ? eb.or([eb('accounts.id', '=', accountRef), eb('accounts.external_id', '=', accountRef)])
+          : eb('accounts.external_id', '=', accountRef),
+      );
     const hostApp = values['host-app'];
-    if (hostApp) query = query.where((eb) => eb.or([eb('host_apps.name', '=', hostApp), ...(/^[0-9a-f-]{36}$/i.test(hostApp) ? [eb('host_apps.id', '=', hostApp)] : [])]));
+    if (hostApp)
+      query = query.where((eb) =>
+        eb.or([
+          eb('host_apps.name', '=', hostApp),
+          ...(/^[0-9a-f-]{36}$/i.test(hostApp) ? [eb('host_apps.id', '=', hostApp)] : []),
+        ]),
+      );
     const accounts = await query.execute();
-    if (accounts.length === 0) throw new Error(`no account "${accountRef}"${hostApp ? ` for host app ${hostApp}` : ''}`);
-    if (accounts.length > 1) throw new Error(`several host apps have an account "${accountRef}": add --host-app (${accounts.map((a) => a.hostApp).join(', ')})`);
+    if (accounts.length === 0)
+      throw new Error(`no account "${accountRef}"${hostApp ? ` for host app ${hostApp}` : ''}`);
+    if (accounts.length > 1)
+      throw new Error(
+        `several host apps have an account "${accountRef}": add --host-app (${accounts.map((a) => a.hostApp).join(', ')})`,
+      );
     const account = accounts[0]!;
     const link = await createAdminLink(db, { secret: sessionSecret, publicUrl: publicUrl(cfg), accountId: account.id });
-    process.stdout.write(`Admin link for "${account.name}" (${account.hostApp}), single use, valid until ${link.expiresAt.toISOString()}:\n\n  ${link.url}\n\n`);
+    process.stdout.write(
+      `Admin link for "${account.name}" (${account.hostApp}), single use, valid until ${link.expiresAt.toISOString()}:\n\n  ${link.url}\n\n`,
+    );
     return 0;
   } finally {
     await database.close();

@@ -14,23 +14,36 @@ const USAGE = `usage:
   npm run api-key -- list
   npm run api-key -- revoke <key prefix>`;
 
-async function findOrCreateHostApp(db: Db, nameOrId: string, webhookUrl: string | undefined): Promise<{ id: string; name: string; created: boolean }> {
+async function findOrCreateHostApp(
+  db: Db,
+  nameOrId: string,
+  webhookUrl: string | undefined,
+): Promise<{ id: string; name: string; created: boolean }> {
   const isUuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(nameOrId);
   const found = await db
     .selectFrom('host_apps')
     .select(['id', 'name'])
     .where(isUuid ? 'id' : 'name', '=', nameOrId)
     .execute();
-  if (found.length > 1) throw new Error(`several host apps are named "${nameOrId}": pass the id instead (npm run api-key -- list)`);
+  if (found.length > 1)
+    throw new Error(`several host apps are named "${nameOrId}": pass the id instead (npm run api-key -- list)`);
   if (found[0]) return { ...found[0], created: false };
   if (isUuid) throw new Error(`no host app with id ${nameOrId}`);
   return { ...(await createHostApp(db, { name: nameOrId, webhookUrl })), created: true };
 }
 
 async function main(): Promise<number> {
-  const { positionals, values } = parseArgs({ allowPositionals: true, options: { 'host-app': { type: 'string' }, 'webhook-url': { type: 'string' } } });
+  const { positionals, values } = parseArgs({
+    allowPositionals: true,
+    options: { 'host-app': { type: 'string' }, 'webhook-url': { type: 'string' } },
+  });
   const [command, arg] = positionals;
-  if (!command || !['create', 'list', 'revoke'].includes(command) || (command === 'create' && !values['host-app']) || (command === 'revoke' && !arg)) {
+  if (
+    !command ||
+    !['create', 'list', 'revoke'].includes(command) ||
+    (command === 'create' && !values['host-app']) ||
+    (command === 'revoke' && !arg)
+  ) {
     process.stderr.write(`${USAGE}\n`);
     return 2;
   }
@@ -53,8 +66,14 @@ async function main(): Promise<number> {
       );
     } else if (command === 'list') {
       for (const k of await listApiKeys(database.db)) {
-        const state = k.revoked_at ? `revoked ${k.revoked_at.toISOString()}` : k.last_used_at ? `last used ${k.last_used_at.toISOString()}` : 'never used';
-        process.stdout.write(`${k.prefix}…  ${k.hostAppName} (${k.hostAppId})  created ${k.created_at.toISOString()}  ${state}\n`);
+        const state = k.revoked_at
+          ? `revoked ${k.revoked_at.toISOString()}`
+          : k.last_used_at
+            ? `last used ${k.last_used_at.toISOString()}`
+            : 'never used';
+        process.stdout.write(
+          `${k.prefix}…  ${k.hostAppName} (${k.hostAppId})  created ${k.created_at.toISOString()}  ${state}\n`,
+        );
       }
     } else {
       const n = await revokeApiKey(database.db, arg!);

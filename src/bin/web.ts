@@ -12,15 +12,38 @@ import { configOrExit, exitOnStartupError, onShutdown } from '../process/startup
 
 async function main() {
   const { cfg, log } = configOrExit();
-  if (!cfg.TEMPORAL_ADDRESS) throw new Error('TEMPORAL_ADDRESS: required for a standalone web server (npm start runs everything in one process)');
+  if (!cfg.TEMPORAL_ADDRESS)
+    throw new Error(
+      'TEMPORAL_ADDRESS: required for a standalone web server (npm start runs everything in one process)',
+    );
   const secrets = requireSecrets(cfg);
   const database = await openConfiguredDatabase(cfg);
   const temporal = await openTemporal(cfg, log, { devServerStore: 'memory' });
-  const access = buildAdminAccess({ db: database.db, log, secrets, publicUrl: publicUrl(cfg), identity: identityOptionsFromConfig(cfg) });
+  const access = buildAdminAccess({
+    db: database.db,
+    log,
+    secrets,
+    publicUrl: publicUrl(cfg),
+    identity: identityOptionsFromConfig(cfg),
+  });
   // Contact-sync schedules follow connect/setup/disconnect.
-  Object.assign(access, accountHooks({ db: database.db, temporal: temporal.client, taskQueue: cfg.TEMPORAL_TASK_QUEUE }));
+  Object.assign(
+    access,
+    accountHooks({ db: database.db, temporal: temporal.client, taskQueue: cfg.TEMPORAL_TASK_QUEUE }),
+  );
   const temporalUi = temporal.uiUrl ? { temporalUi: { url: temporal.uiUrl, namespace: temporal.namespace } } : {};
-  const web = await listen(createApp({ db: database.db, temporal: temporal.client, log, access, taskQueue: cfg.TEMPORAL_TASK_QUEUE, ...temporalUi }), cfg.PORT, cfg.HOST);
+  const web = await listen(
+    createApp({
+      db: database.db,
+      temporal: temporal.client,
+      log,
+      access,
+      taskQueue: cfg.TEMPORAL_TASK_QUEUE,
+      ...temporalUi,
+    }),
+    cfg.PORT,
+    cfg.HOST,
+  );
   onShutdown(log, [
     { name: 'web', run: () => web.close() },
     { name: 'temporal', run: () => temporal.close() },

@@ -14,7 +14,8 @@ import { startHostWebhookDelivery } from '../host-webhooks/host-config';
 
 async function main() {
   const { cfg, log } = configOrExit();
-  if (!cfg.TEMPORAL_ADDRESS) throw new Error('TEMPORAL_ADDRESS: required for a standalone worker (npm start runs everything in one process)');
+  if (!cfg.TEMPORAL_ADDRESS)
+    throw new Error('TEMPORAL_ADDRESS: required for a standalone worker (npm start runs everything in one process)');
   // The worker decrypts Xero tokens: it must share the web server's TOKEN_ENCRYPTION_KEY, never invent one.
   requireSecrets(cfg);
   installTemporalRuntime(log);
@@ -22,20 +23,44 @@ async function main() {
   const temporal = await openTemporal(cfg, log, { devServerStore: 'memory' });
   // The worker refreshes tokens itself (serialized with the web process through the connection row lock).
   const identity = identityOptionsFromConfig(cfg);
-  const access = createXeroAccessProvider({ db: database.db, cipher: createTokenCipher(requireSecrets(cfg).tokenEncryptionKey), identity: createXeroIdentity(identity), log });
+  const access = createXeroAccessProvider({
+    db: database.db,
+    cipher: createTokenCipher(requireSecrets(cfg).tokenEncryptionKey),
+    identity: createXeroIdentity(identity),
+    log,
+  });
   const worker = await createWorker({
     connection: temporal.nativeConnection,
     namespace: temporal.namespace,
     taskQueue: cfg.TEMPORAL_TASK_QUEUE,
-    deps: { db: database.db, databaseKind: database.kind, ...orderWorkerDeps({ db: database.db, cfg, access, apiUrl: identity.apiUrl }) },
+    deps: {
+      db: database.db,
+      databaseKind: database.kind,
+      ...orderWorkerDeps({ db: database.db, cfg, access, apiUrl: identity.apiUrl }),
+    },
   });
   const run = worker.run();
   // One contact-sync schedule per connected account, none for the others (repairs a failed hook).
-  await reconcileContactSyncSchedules({ db: database.db, temporal: temporal.client, taskQueue: cfg.TEMPORAL_TASK_QUEUE, log }).catch((err) => log.error({ err }, 'contact-sync schedules not reconciled'));
+  await reconcileContactSyncSchedules({
+    db: database.db,
+    temporal: temporal.client,
+    taskQueue: cfg.TEMPORAL_TASK_QUEUE,
+    log,
+  }).catch((err) => log.error({ err }, 'contact-sync schedules not reconciled'));
   // Host webhooks: the outbox written by the activities is delivered from the worker process.
-  const webhooks = startHostWebhookDelivery({ db: database.db, cipher: createTokenCipher(requireSecrets(cfg).tokenEncryptionKey), log });
+  const webhooks = startHostWebhookDelivery({
+    db: database.db,
+    cipher: createTokenCipher(requireSecrets(cfg).tokenEncryptionKey),
+    log,
+  });
   onShutdown(log, [
-    { name: 'worker', run: async () => { worker.shutdown(); await run; } },
+    {
+      name: 'worker',
+      run: async () => {
+        worker.shutdown();
+        await run;
+      },
+    },
     { name: 'host webhooks', run: () => webhooks.stop() },
     { name: 'temporal', run: () => temporal.close() },
     { name: 'database', run: () => database.close() },

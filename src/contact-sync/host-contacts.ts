@@ -17,13 +17,22 @@ export interface StoredContact {
 
 export async function storeHostContacts(db: Db, accountId: string, contacts: HostContact[]): Promise<StoredContact[]> {
   if (contacts.length === 0) return [];
-  const rows = contacts.map((c) => ({ account_id: accountId, host_id: c.id, data: JSON.stringify(c), data_hash: hostContactHash(c) }));
+  const rows = contacts.map((c) => ({
+    account_id: accountId,
+    host_id: c.id,
+    data: JSON.stringify(c),
+    data_hash: hostContactHash(c),
+  }));
   return db.transaction().execute(async (trx) => {
     const before = await trx
       .selectFrom('host_contacts')
       .select(['host_id', 'data_hash'])
       .where('account_id', '=', accountId)
-      .where('host_id', 'in', rows.map((r) => r.host_id))
+      .where(
+        'host_id',
+        'in',
+        rows.map((r) => r.host_id),
+      )
       .execute();
     const known = new Map(before.map((b) => [b.host_id, b.data_hash]));
     await trx
@@ -60,7 +69,11 @@ export interface HostContactState {
 }
 
 /** Where a host contact's sync stands, for the API and the account page. */
-export async function hostContactState(db: Db, accountId: string, hostId: string): Promise<HostContactState | undefined> {
+export async function hostContactState(
+  db: Db,
+  accountId: string,
+  hostId: string,
+): Promise<HostContactState | undefined> {
   const r = await db
     .selectFrom('host_contacts')
     .select(['host_id', 'status', 'status_message', 'errors', 'xero_contact_id', 'received_at', 'last_attempt_at'])

@@ -33,7 +33,9 @@ export function contactSyncHooks(deps: ContactSyncLifecycleDeps) {
     async onSettingsSaved(accountId: string, settings: Settings): Promise<void> {
       const state = await connectionState(deps.db, accountId);
       if (state === 'not_connected') return;
-      await ensureContactSyncSchedule(deps.temporal, target(accountId), settings, { paused: state === 'needs_reconnect' });
+      await ensureContactSyncSchedule(deps.temporal, target(accountId), settings, {
+        paused: state === 'needs_reconnect',
+      });
     },
     async onDisconnected(accountId: string): Promise<void> {
       await deleteContactSync(deps.temporal, accountId);
@@ -45,11 +47,18 @@ export function contactSyncHooks(deps: ContactSyncLifecycleDeps) {
  * Makes the schedules match the database: one per connected account (paused when it needs
  * reconnecting), none for accounts without a connection. Run by the worker at start.
  */
-export async function reconcileContactSyncSchedules(deps: ContactSyncLifecycleDeps & { log: Logger }): Promise<{ ensured: number; removed: number }> {
+export async function reconcileContactSyncSchedules(
+  deps: ContactSyncLifecycleDeps & { log: Logger },
+): Promise<{ ensured: number; removed: number }> {
   const connections = await deps.db.selectFrom('connections').select(['account_id', 'status']).execute();
   let ensured = 0;
   for (const c of connections) {
-    await ensureContactSyncSchedule(deps.temporal, { accountId: c.account_id, taskQueue: deps.taskQueue }, await loadSettings(deps.db, c.account_id), { paused: c.status === 'needs_reconnect' });
+    await ensureContactSyncSchedule(
+      deps.temporal,
+      { accountId: c.account_id, taskQueue: deps.taskQueue },
+      await loadSettings(deps.db, c.account_id),
+      { paused: c.status === 'needs_reconnect' },
+    );
     ensured++;
   }
   const connected = new Set(connections.map((c) => contactSyncScheduleId(c.account_id)));

@@ -76,7 +76,12 @@ export async function mirrorByIds(db: Db, accountId: string, ids: string[]): Pro
     .where('account_id', '=', accountId)
     .where('contact_id', 'in', ids)
     .execute();
-  return new Map(rows.map((r) => [r.contact_id, { contactId: r.contact_id, name: r.name, contactNumber: r.contact_number, status: r.status }]));
+  return new Map(
+    rows.map((r) => [
+      r.contact_id,
+      { contactId: r.contact_id, name: r.name, contactNumber: r.contact_number, status: r.status },
+    ]),
+  );
 }
 
 /** Contacts whose ContactNumber is one of these host ids (Xero compares numbers without case). */
@@ -86,9 +91,18 @@ export async function mirrorByNumbers(db: Db, accountId: string, numbers: string
     .selectFrom('xero_contacts')
     .select(['contact_id', 'name', 'contact_number', 'status'])
     .where('account_id', '=', accountId)
-    .where(sql<string>`lower(contact_number)`, 'in', numbers.map((n) => n.toLowerCase()))
+    .where(
+      sql<string>`lower(contact_number)`,
+      'in',
+      numbers.map((n) => n.toLowerCase()),
+    )
     .execute();
-  return new Map(rows.map((r) => [r.contact_number!.toLowerCase(), { contactId: r.contact_id, name: r.name, contactNumber: r.contact_number, status: r.status }]));
+  return new Map(
+    rows.map((r) => [
+      r.contact_number!.toLowerCase(),
+      { contactId: r.contact_id, name: r.name, contactNumber: r.contact_number, status: r.status },
+    ]),
+  );
 }
 
 /** Contacts by name key; an active one first when both exist. */
@@ -103,7 +117,9 @@ export async function mirrorByNames(db: Db, accountId: string, nameKeys: string[
     .orderBy('contact_id')
     .execute();
   const out = new Map<string, MirrorRow>();
-  for (const r of rows) if (!out.has(r.name_key)) out.set(r.name_key, { contactId: r.contact_id, name: r.name, contactNumber: r.contact_number, status: r.status });
+  for (const r of rows)
+    if (!out.has(r.name_key))
+      out.set(r.name_key, { contactId: r.contact_id, name: r.name, contactNumber: r.contact_number, status: r.status });
   return out;
 }
 
@@ -120,11 +136,20 @@ export async function hostIdsFor(db: Db, accountId: string, contacts: Contact[])
     .where('xero_id', 'in', ids)
     .execute();
   for (const l of links) out.set(l.xero_id, l.host_id);
-  const numbers = contacts.filter((c) => c.contactID && !out.has(c.contactID) && c.contactNumber).map((c) => c.contactNumber!);
+  const numbers = contacts
+    .filter((c) => c.contactID && !out.has(c.contactID) && c.contactNumber)
+    .map((c) => c.contactNumber!);
   if (numbers.length > 0) {
-    const known = await db.selectFrom('host_contacts').select('host_id').where('account_id', '=', accountId).where('host_id', 'in', numbers).execute();
+    const known = await db
+      .selectFrom('host_contacts')
+      .select('host_id')
+      .where('account_id', '=', accountId)
+      .where('host_id', 'in', numbers)
+      .execute();
     const set = new Set(known.map((k) => k.host_id));
-    for (const c of contacts) if (c.contactID && !out.has(c.contactID) && c.contactNumber && set.has(c.contactNumber)) out.set(c.contactID, c.contactNumber);
+    for (const c of contacts)
+      if (c.contactID && !out.has(c.contactID) && c.contactNumber && set.has(c.contactNumber))
+        out.set(c.contactID, c.contactNumber);
   }
   return out;
 }
@@ -144,13 +169,24 @@ export interface MirrorPage {
  * For hosts that poll: contacts Xero changed after `since` (UpdatedDateUTC), in the order the engine
  * learnt them, paged by an opaque cursor.
  */
-export async function listMirror(db: Db, accountId: string, q: { since?: Date; cursor?: string; limit: number }): Promise<MirrorPage> {
+export async function listMirror(
+  db: Db,
+  accountId: string,
+  q: { since?: Date; cursor?: string; limit: number },
+): Promise<MirrorPage> {
   let query = db.selectFrom('xero_contacts').select(['data', 'change_seq']).where('account_id', '=', accountId);
   if (q.since) query = query.where('xero_updated_at', '>', q.since);
   if (q.cursor) query = query.where('change_seq', '>', q.cursor);
-  const rows = await query.orderBy('change_seq').limit(q.limit + 1).execute();
+  const rows = await query
+    .orderBy('change_seq')
+    .limit(q.limit + 1)
+    .execute();
   const page = rows.slice(0, q.limit);
-  const contacts = await toPulled(db, accountId, page.map((r) => r.data as Contact));
+  const contacts = await toPulled(
+    db,
+    accountId,
+    page.map((r) => r.data as Contact),
+  );
   const last = page[page.length - 1];
   return rows.length > q.limit && last ? { contacts, nextCursor: String(last.change_seq) } : { contacts };
 }

@@ -39,7 +39,11 @@ export async function pullContactsPage(db: Db, xero: XeroDeps, input: PullPageIn
 
   const account = await accountInfo(db, run.accountId);
   if (!account) throw new Error(`account ${run.accountId} no longer exists`);
-  const page = await getContactsPage(xero, run.accountId, { since: input.since ? new Date(input.since) : undefined, page: input.page, pageSize: input.pageSize });
+  const page = await getContactsPage(xero, run.accountId, {
+    since: input.since ? new Date(input.since) : undefined,
+    page: input.page,
+    pageSize: input.pageSize,
+  });
 
   return db.transaction().execute(async (trx) => {
     const changed = await upsertMirror(trx, run.accountId, page.contacts);
@@ -51,22 +55,41 @@ export async function pullContactsPage(db: Db, xero: XeroDeps, input: PullPageIn
         hostAccountId: account.hostAccountId,
         type: 'contacts.pulled',
         orderingKey: `contacts:${run.accountId}`,
-        data: { reason: input.mode, runId: run.runKey, page: input.page, contacts: await toPulled(trx, run.accountId, toReport) },
+        data: {
+          reason: input.mode,
+          runId: run.runKey,
+          page: input.page,
+          contacts: await toPulled(trx, run.accountId, toReport),
+        },
       });
     }
-    await releaseRestored(trx, run.accountId, changed.filter((c) => String(c.contactStatus) === 'ACTIVE').map((c) => c.contactID!));
+    await releaseRestored(
+      trx,
+      run.accountId,
+      changed.filter((c) => String(c.contactStatus) === 'ACTIVE').map((c) => c.contactID!),
+    );
     const result: PullPageResult = {
       received: page.contacts.length,
       reported: toReport.length,
-      more: page.itemCount !== null ? input.page * input.pageSize < page.itemCount : page.contacts.length === input.pageSize,
+      more:
+        page.itemCount !== null
+          ? input.page * input.pageSize < page.itemCount
+          : page.contacts.length === input.pageSize,
       itemCount: page.itemCount,
       serverTime: page.serverTime?.toISOString() ?? null,
     };
-    await trx.insertInto('contact_pull_pages').values({ account_id: run.accountId, run_key: run.runKey, page: input.page, result: JSON.stringify(result) }).execute();
+    await trx
+      .insertInto('contact_pull_pages')
+      .values({ account_id: run.accountId, run_key: run.runKey, page: input.page, result: JSON.stringify(result) })
+      .execute();
     if (input.mode === 'import') {
       await trx
         .updateTable('contact_sync_state')
-        .set({ import_done: sql<number>`import_done + ${page.contacts.length}`, import_total: page.itemCount, updated_at: sql<Date>`now()` })
+        .set({
+          import_done: sql<number>`import_done + ${page.contacts.length}`,
+          import_total: page.itemCount,
+          updated_at: sql<Date>`now()`,
+        })
         .where('account_id', '=', run.accountId)
         .where('import_run_key', '=', run.runKey)
         .execute();

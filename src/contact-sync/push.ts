@@ -70,7 +70,13 @@ export function idempotencyKey(runKey: string, batchNo: number, action: string):
   return `xs-contacts-${createHash('sha256').update(`${runKey}|${batchNo}|${action}`).digest('hex').slice(0, 48)}`;
 }
 
-export async function pushContactBatch(db: Db, xero: XeroDeps, run: RunRef, batchNo: number, batchSize = MAX_BATCH): Promise<PushBatchResult> {
+export async function pushContactBatch(
+  db: Db,
+  xero: XeroDeps,
+  run: RunRef,
+  batchNo: number,
+  batchSize = MAX_BATCH,
+): Promise<PushBatchResult> {
   const size = Math.min(Math.max(1, batchSize), MAX_BATCH);
   let batch = await loadBatch(db, run, batchNo);
   if (!batch) {
@@ -135,7 +141,9 @@ async function planBatch(db: Db, run: RunRef, batchNo: number, size: number): Pr
     const currentKey = sql<string>`h.data_hash || '|' || ${settingsKey}`;
     let q = trx
       .selectFrom('host_contacts as h')
-      .leftJoin('entity_links as l', (j) => j.onRef('l.account_id', '=', 'h.account_id').on('l.kind', '=', 'contact').onRef('l.host_id', '=', 'h.host_id'))
+      .leftJoin('entity_links as l', (j) =>
+        j.onRef('l.account_id', '=', 'h.account_id').on('l.kind', '=', 'contact').onRef('l.host_id', '=', 'h.host_id'),
+      )
       .select(['h.host_id', 'h.data', 'h.data_hash', 'l.xero_id as linked_xero_id'])
       .where('h.account_id', '=', run.accountId)
       .where((eb) => eb.or([eb('h.last_run_key', 'is', null), eb('h.last_run_key', '!=', run.runKey)]))
@@ -148,9 +156,15 @@ async function planBatch(db: Db, run: RunRef, batchNo: number, size: number): Pr
 
     const hostIds = rows.map((r) => r.host_id);
     const payloads = new Map(rows.map((r) => [r.host_id, toXeroContact(hostContactSchema.parse(r.data), settings)]));
-    const linkedMirror = await mirrorByIds(trx, run.accountId, rows.map((r) => r.linked_xero_id).filter((id): id is string => !!id));
+    const linkedMirror = await mirrorByIds(
+      trx,
+      run.accountId,
+      rows.map((r) => r.linked_xero_id).filter((id): id is string => !!id),
+    );
     const byNumber = await mirrorByNumbers(trx, run.accountId, hostIds);
-    const byName = await mirrorByNames(trx, run.accountId, [...new Set([...payloads.values()].map((p) => contactNameKey(p.name ?? '')))]);
+    const byName = await mirrorByNames(trx, run.accountId, [
+      ...new Set([...payloads.values()].map((p) => contactNameKey(p.name ?? ''))),
+    ]);
 
     const creates: PlannedWrite[] = [];
     const updates: PlannedWrite[] = [];
@@ -162,15 +176,33 @@ async function planBatch(db: Db, run: RunRef, batchNo: number, size: number): Pr
       const contact = payloads.get(r.host_id)!;
       const nameKey = contactNameKey(contact.name ?? '');
       // Linked already, or Xero holds our own earlier write (ContactNumber = host id): update it.
-      const existing = r.linked_xero_id ? linkedMirror.get(r.linked_xero_id) ?? { contactId: r.linked_xero_id, status: 'ACTIVE', name: '' } : byNumber.get(r.host_id.toLowerCase());
+      const existing = r.linked_xero_id
+        ? (linkedMirror.get(r.linked_xero_id) ?? { contactId: r.linked_xero_id, status: 'ACTIVE', name: '' })
+        : byNumber.get(r.host_id.toLowerCase());
       if (existing) {
-        if (!r.linked_xero_id) await link(trx, run.accountId, r.host_id, existing.contactId, existing.name, 'contact_number');
+        if (!r.linked_xero_id)
+          await link(trx, run.accountId, r.host_id, existing.contactId, existing.name, 'contact_number');
         if (existing.status === 'ARCHIVED') {
           decided.archived++;
-          await hold(trx, run, r.host_id, key, existing.contactId, `The Xero contact ${existing.name ? `“${existing.name}” ` : ''}is archived: not updated. Restore it in Xero to resume syncing it.`);
+          await hold(
+            trx,
+            run,
+            r.host_id,
+            key,
+            existing.contactId,
+            `The Xero contact ${existing.name ? `“${existing.name}” ` : ''}is archived: not updated. Restore it in Xero to resume syncing it.`,
+          );
         } else if (!settings.updateXeroContacts) {
           // Found by number while updates are off: Xero already has it; nothing to write.
-          await settle(trx, run, r.host_id, key, existing.contactId, 'linked', 'Already in Xero (found by contact number); "Update Xero contacts" is off.');
+          await settle(
+            trx,
+            run,
+            r.host_id,
+            key,
+            existing.contactId,
+            'linked',
+            'Already in Xero (found by contact number); "Update Xero contacts" is off.',
+          );
           decided.linked++;
         } else {
           updates.push({ hostId: r.host_id, key, contact: { ...contact, contactID: existing.contactId } });
@@ -180,14 +212,41 @@ async function planBatch(db: Db, run: RunRef, batchNo: number, size: number): Pr
       const named = byName.get(nameKey);
       if (named?.status === 'ACTIVE') {
         await link(trx, run.accountId, r.host_id, named.contactId, named.name, 'name');
-        await settle(trx, run, r.host_id, key, named.contactId, 'linked', `Linked to the existing Xero contact “${named.name}” (same name); not created again.`);
-        await trx.insertInto('sync_log').values(logEntry(run, { kind: 'contact', action: 'link', hostRef: r.host_id, outcome: 'success', xeroId: named.contactId, message: `Linked to the existing Xero contact “${named.name}” (same name)` })).execute();
+        await settle(
+          trx,
+          run,
+          r.host_id,
+          key,
+          named.contactId,
+          'linked',
+          `Linked to the existing Xero contact “${named.name}” (same name); not created again.`,
+        );
+        await trx
+          .insertInto('sync_log')
+          .values(
+            logEntry(run, {
+              kind: 'contact',
+              action: 'link',
+              hostRef: r.host_id,
+              outcome: 'success',
+              xeroId: named.contactId,
+              message: `Linked to the existing Xero contact “${named.name}” (same name)`,
+            }),
+          )
+          .execute();
         decided.linked++;
         continue;
       }
       if (named) {
         decided.archived++;
-        await hold(trx, run, r.host_id, key, named.contactId, `A Xero contact named “${named.name}” exists but is archived: not created again and not restored. Restore it in Xero, or rename the contact.`);
+        await hold(
+          trx,
+          run,
+          r.host_id,
+          key,
+          named.contactId,
+          `A Xero contact named “${named.name}” exists but is archived: not created again and not restored. Restore it in Xero, or rename the contact.`,
+        );
         continue;
       }
       const sibling = creatingByName.get(nameKey);
@@ -218,7 +277,16 @@ async function planBatch(db: Db, run: RunRef, batchNo: number, size: number): Pr
         decided: JSON.stringify(decided),
       })
       .execute();
-    return { batchNo, claimed: rows.length, creates, updates, createsDone: creates.length === 0 && decided.sameNameAs.length === 0, updatesDone: updates.length === 0, decided, result: null };
+    return {
+      batchNo,
+      claimed: rows.length,
+      creates,
+      updates,
+      createsDone: creates.length === 0 && decided.sameNameAs.length === 0,
+      updatesDone: updates.length === 0,
+      decided,
+      result: null,
+    };
   });
 }
 
@@ -229,18 +297,34 @@ type Outcome =
   | { kind: 'archived'; contact: Contact; message: string }
   | { kind: 'failed'; errors: string[] };
 
-async function sendCreates(db: Db, xero: XeroDeps, run: RunRef, batch: Batch, sofar: BatchResult): Promise<BatchResult> {
+async function sendCreates(
+  db: Db,
+  xero: XeroDeps,
+  run: RunRef,
+  batch: Batch,
+  sofar: BatchResult,
+): Promise<BatchResult> {
   const outcomes = new Map<string, Outcome>();
   if (batch.creates.length > 0) {
     await db
       .updateTable('contact_push_batches')
-      .set((eb) => ({ create_attempts: eb('create_attempts', '+', 1), create_sent_at: sql<Date>`coalesce(create_sent_at, now())` }))
+      .set((eb) => ({
+        create_attempts: eb('create_attempts', '+', 1),
+        create_sent_at: sql<Date>`coalesce(create_sent_at, now())`,
+      }))
       .where('account_id', '=', run.accountId)
       .where('run_key', '=', run.runKey)
       .where('batch_no', '=', batch.batchNo)
       .execute();
     const key = idempotencyKey(run.runKey, batch.batchNo, 'create');
-    const answers = await wholeBatch(batch.creates, () => createContacts(xero, run.accountId, batch.creates.map((c) => c.contact), key));
+    const answers = await wholeBatch(batch.creates, () =>
+      createContacts(
+        xero,
+        run.accountId,
+        batch.creates.map((c) => c.contact),
+        key,
+      ),
+    );
     for (const [i, planned] of batch.creates.entries()) {
       outcomes.set(planned.hostId, await createOutcome(xero, run.accountId, planned, answers[i]));
     }
@@ -256,12 +340,37 @@ async function sendCreates(db: Db, xero: XeroDeps, run: RunRef, batch: Batch, so
       if (sibling && 'contact' in sibling && sibling.contact.contactID) {
         const c = sibling.contact;
         await link(trx, run.accountId, s.hostId, c.contactID!, c.name ?? '', 'name');
-        await settle(trx, run, s.hostId, s.key, c.contactID!, 'linked', `Linked to the Xero contact “${c.name}” (same name as host contact ${s.siblingHostId}); not created twice.`);
-        await trx.insertInto('sync_log').values(logEntry(run, { kind: 'contact', action: 'link', hostRef: s.hostId, outcome: 'success', xeroId: c.contactID!, message: `Linked to the Xero contact “${c.name}” (same name)` })).execute();
+        await settle(
+          trx,
+          run,
+          s.hostId,
+          s.key,
+          c.contactID!,
+          'linked',
+          `Linked to the Xero contact “${c.name}” (same name as host contact ${s.siblingHostId}); not created twice.`,
+        );
+        await trx
+          .insertInto('sync_log')
+          .values(
+            logEntry(run, {
+              kind: 'contact',
+              action: 'link',
+              hostRef: s.hostId,
+              outcome: 'success',
+              xeroId: c.contactID!,
+              message: `Linked to the Xero contact “${c.name}” (same name)`,
+            }),
+          )
+          .execute();
         result.linked++;
       } else {
         // Its sibling failed: let the next run decide it afresh.
-        await trx.updateTable('host_contacts').set({ last_run_key: null }).where('account_id', '=', run.accountId).where('host_id', '=', s.hostId).execute();
+        await trx
+          .updateTable('host_contacts')
+          .set({ last_run_key: null })
+          .where('account_id', '=', run.accountId)
+          .where('host_id', '=', s.hostId)
+          .execute();
       }
     }
     await markDone(trx, run, batch.batchNo, { creates_done: true }, result);
@@ -269,20 +378,43 @@ async function sendCreates(db: Db, xero: XeroDeps, run: RunRef, batch: Batch, so
   return result;
 }
 
-async function sendUpdates(db: Db, xero: XeroDeps, run: RunRef, batch: Batch, sofar: BatchResult): Promise<BatchResult> {
+async function sendUpdates(
+  db: Db,
+  xero: XeroDeps,
+  run: RunRef,
+  batch: Batch,
+  sofar: BatchResult,
+): Promise<BatchResult> {
   const outcomes = new Map<string, Outcome>();
   const key = idempotencyKey(run.runKey, batch.batchNo, 'update');
-  const answers = await wholeBatch(batch.updates, () => updateContacts(xero, run.accountId, batch.updates.map((c) => c.contact), key));
+  const answers = await wholeBatch(batch.updates, () =>
+    updateContacts(
+      xero,
+      run.accountId,
+      batch.updates.map((c) => c.contact),
+      key,
+    ),
+  );
   for (const [i, planned] of batch.updates.entries()) {
     const answer = answers[i];
-    const errors = Array.isArray(answer) ? answer : answer ? elementErrors(answer) : ['Xero returned no result for this contact'];
+    const errors = Array.isArray(answer)
+      ? answer
+      : answer
+        ? elementErrors(answer)
+        : ['Xero returned no result for this contact'];
     if (errors.length > 0 || Array.isArray(answer) || !answer) outcomes.set(planned.hostId, { kind: 'failed', errors });
-    else if (String(answer.contactStatus) === 'ARCHIVED') outcomes.set(planned.hostId, { kind: 'archived', contact: answer, message: `Updated, but the Xero contact “${answer.name}” is archived (not restored).` });
+    else if (String(answer.contactStatus) === 'ARCHIVED')
+      outcomes.set(planned.hostId, {
+        kind: 'archived',
+        contact: answer,
+        message: `Updated, but the Xero contact “${answer.name}” is archived (not restored).`,
+      });
     else outcomes.set(planned.hostId, { kind: 'updated', contact: answer });
   }
   const result = { ...sofar };
   await db.transaction().execute(async (trx) => {
-    for (const planned of batch.updates) await record(trx, run, planned, outcomes.get(planned.hostId)!, 'update', result);
+    for (const planned of batch.updates)
+      await record(trx, run, planned, outcomes.get(planned.hostId)!, 'update', result);
     await markDone(trx, run, batch.batchNo, { updates_done: true }, result);
   });
   return result;
@@ -292,7 +424,10 @@ async function sendUpdates(db: Db, xero: XeroDeps, run: RunRef, batch: Batch, so
  * A 400 for the whole request (despite summarizeErrors=false: a malformed body) fails every
  * element with Xero's message; anything else (429, 5xx, network) is thrown and retried.
  */
-async function wholeBatch(items: PlannedWrite[], send: () => Promise<Contact[]>): Promise<Array<Contact | string[] | undefined>> {
+async function wholeBatch(
+  items: PlannedWrite[],
+  send: () => Promise<Contact[]>,
+): Promise<Array<Contact | string[] | undefined>> {
   try {
     return await send();
   } catch (thrown) {
@@ -305,7 +440,12 @@ async function wholeBatch(items: PlannedWrite[], send: () => Promise<Contact[]>)
   }
 }
 
-async function createOutcome(xero: XeroDeps, accountId: string, planned: PlannedWrite, answer: Contact | string[] | undefined): Promise<Outcome> {
+async function createOutcome(
+  xero: XeroDeps,
+  accountId: string,
+  planned: PlannedWrite,
+  answer: Contact | string[] | undefined,
+): Promise<Outcome> {
   if (Array.isArray(answer)) return { kind: 'failed', errors: answer };
   if (!answer) return { kind: 'failed', errors: ['Xero returned no result for this contact'] };
   const errors = elementErrors(answer);
@@ -315,7 +455,11 @@ async function createOutcome(xero: XeroDeps, accountId: string, planned: Planned
     const mine = await findContactByNumber(xero, accountId, planned.hostId);
     if (mine?.contactID) {
       return String(mine.contactStatus) === 'ARCHIVED'
-        ? { kind: 'archived', contact: mine, message: `The Xero contact “${mine.name}” with this contact number is archived: not restored.` }
+        ? {
+            kind: 'archived',
+            contact: mine,
+            message: `The Xero contact “${mine.name}” with this contact number is archived: not restored.`,
+          }
         : { kind: 'adopted', contact: mine };
     }
   }
@@ -328,7 +472,14 @@ async function createOutcome(xero: XeroDeps, accountId: string, planned: Planned
   return { kind: 'failed', errors };
 }
 
-async function record(trx: Db, run: RunRef, planned: PlannedWrite, outcome: Outcome, action: 'create' | 'update', result: BatchResult): Promise<void> {
+async function record(
+  trx: Db,
+  run: RunRef,
+  planned: PlannedWrite,
+  outcome: Outcome,
+  action: 'create' | 'update',
+  result: BatchResult,
+): Promise<void> {
   const hostRef = planned.hostId;
   if (outcome.kind === 'failed') {
     result.failed++;
@@ -340,7 +491,16 @@ async function record(trx: Db, run: RunRef, planned: PlannedWrite, outcome: Outc
       .execute();
     await trx
       .insertInto('sync_log')
-      .values(logEntry(run, { kind: 'contact', action, hostRef, outcome: 'failure', message: outcome.errors.join('; '), error: { kind: 'validation', messages: outcome.errors } }))
+      .values(
+        logEntry(run, {
+          kind: 'contact',
+          action,
+          hostRef,
+          outcome: 'failure',
+          message: outcome.errors.join('; '),
+          error: { kind: 'validation', messages: outcome.errors },
+        }),
+      )
       .execute();
     return;
   }
@@ -366,11 +526,26 @@ async function record(trx: Db, run: RunRef, planned: PlannedWrite, outcome: Outc
   await settle(trx, run, hostRef, planned.key, c.contactID!, status, message);
   await trx
     .insertInto('sync_log')
-    .values(logEntry(run, { kind: 'contact', action: outcome.kind === 'linked' ? 'link' : action, hostRef, outcome: 'success', xeroId: c.contactID!, message: message ?? `${action === 'create' ? 'Created' : 'Updated'} Xero contact “${c.name}”` }))
+    .values(
+      logEntry(run, {
+        kind: 'contact',
+        action: outcome.kind === 'linked' ? 'link' : action,
+        hostRef,
+        outcome: 'success',
+        xeroId: c.contactID!,
+        message: message ?? `${action === 'create' ? 'Created' : 'Updated'} Xero contact “${c.name}”`,
+      }),
+    )
     .execute();
 }
 
-async function markDone(trx: Db, run: RunRef, batchNo: number, done: { creates_done?: boolean; updates_done?: boolean }, result: BatchResult): Promise<void> {
+async function markDone(
+  trx: Db,
+  run: RunRef,
+  batchNo: number,
+  done: { creates_done?: boolean; updates_done?: boolean },
+  result: BatchResult,
+): Promise<void> {
   await trx
     .updateTable('contact_push_batches')
     .set({ ...done, result: JSON.stringify(result) })
@@ -381,17 +556,41 @@ async function markDone(trx: Db, run: RunRef, batchNo: number, done: { creates_d
 }
 
 /** host id ↔ Xero ContactID in entity_links (kind "contact"): order sync finds the same contact there. */
-async function link(trx: Db, accountId: string, hostId: string, xeroId: string, name: string, linkedBy: string): Promise<void> {
+async function link(
+  trx: Db,
+  accountId: string,
+  hostId: string,
+  xeroId: string,
+  name: string,
+  linkedBy: string,
+): Promise<void> {
   await trx
     .insertInto('entity_links')
-    .values({ account_id: accountId, kind: 'contact', host_id: hostId, xero_id: xeroId, xero_number: hostId, data: JSON.stringify({ name, linkedBy }) })
+    .values({
+      account_id: accountId,
+      kind: 'contact',
+      host_id: hostId,
+      xero_id: xeroId,
+      xero_number: hostId,
+      data: JSON.stringify({ name, linkedBy }),
+    })
     .onConflict((oc) =>
-      oc.columns(['account_id', 'kind', 'host_id']).doUpdateSet({ xero_id: xeroId, data: JSON.stringify({ name, linkedBy }), updated_at: sql<Date>`now()` }),
+      oc
+        .columns(['account_id', 'kind', 'host_id'])
+        .doUpdateSet({ xero_id: xeroId, data: JSON.stringify({ name, linkedBy }), updated_at: sql<Date>`now()` }),
     )
     .execute();
 }
 
-async function settle(trx: Db, run: RunRef, hostId: string, key: string, xeroId: string, status: HostContactStatus, message: string | null): Promise<void> {
+async function settle(
+  trx: Db,
+  run: RunRef,
+  hostId: string,
+  key: string,
+  xeroId: string,
+  status: HostContactStatus,
+  message: string | null,
+): Promise<void> {
   await trx
     .updateTable('host_contacts')
     .set({ pushed_key: key, held_key: null, status, status_message: message, errors: null, xero_contact_id: xeroId })
@@ -408,5 +607,8 @@ async function hold(trx: Db, run: RunRef, hostId: string, key: string, xeroId: s
     .where('account_id', '=', run.accountId)
     .where('host_id', '=', hostId)
     .execute();
-  await trx.insertInto('sync_log').values(logEntry(run, { kind: 'contact', action: 'skip', hostRef: hostId, outcome: 'skipped', xeroId, message })).execute();
+  await trx
+    .insertInto('sync_log')
+    .values(logEntry(run, { kind: 'contact', action: 'skip', hostRef: hostId, outcome: 'skipped', xeroId, message }))
+    .execute();
 }

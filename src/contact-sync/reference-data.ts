@@ -9,9 +9,19 @@ import { getReferenceData, type XeroDeps } from './xero-contacts';
  * Xero calls, and they stay readable while Xero is rate-limiting or down.
  */
 
-export const REFERENCE_DATA_KINDS: readonly ReferenceDataKind[] = ['tax-rates', 'items', 'accounts', 'tracking-categories'];
+export const REFERENCE_DATA_KINDS: readonly ReferenceDataKind[] = [
+  'tax-rates',
+  'items',
+  'accounts',
+  'tracking-categories',
+];
 
-export async function refreshReferenceData(db: Db, xero: XeroDeps, accountId: string, kind: ReferenceDataKind): Promise<number> {
+export async function refreshReferenceData(
+  db: Db,
+  xero: XeroDeps,
+  accountId: string,
+  kind: ReferenceDataKind,
+): Promise<number> {
   const items = await getReferenceData(xero, accountId, kind);
   // JSON round trip: xero-node's model objects become plain JSON (enums as Xero's strings, dates ISO).
   const json = JSON.stringify(items);
@@ -31,6 +41,11 @@ export interface ReferenceData {
 }
 
 export async function readReferenceData(db: Db, accountId: string, kind: ReferenceDataKind): Promise<ReferenceData> {
-  const row = await db.selectFrom('xero_reference_data').select(['items', 'refreshed_at']).where('account_id', '=', accountId).where('kind', '=', kind).executeTakeFirst();
+  const row = await db
+    .selectFrom('xero_reference_data')
+    .select(['items', 'refreshed_at'])
+    .where('account_id', '=', accountId)
+    .where('kind', '=', kind)
+    .executeTakeFirst();
   return { kind, refreshedAt: row?.refreshed_at.toISOString() ?? null, items: row?.items ?? [] };
 }

@@ -21,7 +21,11 @@ export interface AccountInfo {
 }
 
 export async function accountInfo(db: Db, accountId: string): Promise<AccountInfo | undefined> {
-  const a = await db.selectFrom('accounts').select(['id', 'host_app_id', 'external_id']).where('id', '=', accountId).executeTakeFirst();
+  const a = await db
+    .selectFrom('accounts')
+    .select(['id', 'host_app_id', 'external_id'])
+    .where('id', '=', accountId)
+    .executeTakeFirst();
   return a && { accountId: a.id, hostAppId: a.host_app_id, hostAccountId: a.external_id };
 }
 
@@ -33,7 +37,11 @@ export async function connectionState(db: Db, accountId: string): Promise<Connec
 }
 
 export async function ensureSyncState(db: Db, accountId: string): Promise<void> {
-  await db.insertInto('contact_sync_state').values({ account_id: accountId }).onConflict((oc) => oc.column('account_id').doNothing()).execute();
+  await db
+    .insertInto('contact_sync_state')
+    .values({ account_id: accountId })
+    .onConflict((oc) => oc.column('account_id').doNothing())
+    .execute();
 }
 
 export async function startRun(db: Db, run: RunRef, mode: ContactSyncMode): Promise<{ since: Date | null }> {
@@ -45,16 +53,39 @@ export async function startRun(db: Db, run: RunRef, mode: ContactSyncMode): Prom
     .execute();
   const stateUpdate =
     mode === 'import'
-      ? { import_run_key: run.runKey, import_status: 'running' as const, import_done: 0, import_total: null, import_started_at: new Date(), import_finished_at: null, import_error: null }
+      ? {
+          import_run_key: run.runKey,
+          import_status: 'running' as const,
+          import_done: 0,
+          import_total: null,
+          import_started_at: new Date(),
+          import_finished_at: null,
+          import_error: null,
+        }
       : { last_run_key: run.runKey };
   // An import restarted by a retry keeps its progress: only a new run resets it.
-  let q = db.updateTable('contact_sync_state').set({ ...stateUpdate, updated_at: sql<Date>`now()` }).where('account_id', '=', run.accountId);
+  let q = db
+    .updateTable('contact_sync_state')
+    .set({ ...stateUpdate, updated_at: sql<Date>`now()` })
+    .where('account_id', '=', run.accountId);
   if (mode === 'import') q = q.where((eb) => eb('import_run_key', 'is', null).or('import_run_key', '!=', run.runKey));
   await q.execute();
-  const state = await db.selectFrom('contact_sync_state').select('pull_watermark').where('account_id', '=', run.accountId).executeTakeFirstOrThrow();
+  const state = await db
+    .selectFrom('contact_sync_state')
+    .select('pull_watermark')
+    .where('account_id', '=', run.accountId)
+    .executeTakeFirstOrThrow();
   // Old page markers and batches only matter while their run can still be retried.
-  await db.deleteFrom('contact_pull_pages').where('account_id', '=', run.accountId).where('created_at', '<', sql<Date>`now() - interval '3 days'`).execute();
-  await db.deleteFrom('contact_push_batches').where('account_id', '=', run.accountId).where('created_at', '<', sql<Date>`now() - interval '3 days'`).execute();
+  await db
+    .deleteFrom('contact_pull_pages')
+    .where('account_id', '=', run.accountId)
+    .where('created_at', '<', sql<Date>`now() - interval '3 days'`)
+    .execute();
+  await db
+    .deleteFrom('contact_push_batches')
+    .where('account_id', '=', run.accountId)
+    .where('created_at', '<', sql<Date>`now() - interval '3 days'`)
+    .execute();
   return { since: mode === 'import' ? null : state.pull_watermark };
 }
 
@@ -62,7 +93,10 @@ export async function startRun(db: Db, run: RunRef, mode: ContactSyncMode): Prom
 export async function advanceWatermark(db: Db, accountId: string, watermark: Date): Promise<void> {
   await db
     .updateTable('contact_sync_state')
-    .set({ pull_watermark: sql<Date>`greatest(coalesce(pull_watermark, ${watermark}), ${watermark})`, updated_at: sql<Date>`now()` })
+    .set({
+      pull_watermark: sql<Date>`greatest(coalesce(pull_watermark, ${watermark}), ${watermark})`,
+      updated_at: sql<Date>`now()`,
+    })
     .where('account_id', '=', accountId)
     .execute();
 }
@@ -99,7 +133,9 @@ export async function finishRun(
           kind: 'contact_sync',
           action: mode,
           outcome: outcome.status === 'not-connected' ? 'skipped' : failed ? 'failure' : 'success',
-          message: failed ? `${countsMessage(mode, outcome.counts)} — ${outcome.error ?? 'failed'}` : countsMessage(mode, outcome.counts),
+          message: failed
+            ? `${countsMessage(mode, outcome.counts)} — ${outcome.error ?? 'failed'}`
+            : countsMessage(mode, outcome.counts),
           error: failed ? { kind: outcome.status, message: outcome.error ?? null, counts: outcome.counts } : null,
         }),
       )
@@ -108,19 +144,36 @@ export async function finishRun(
     if (mode === 'import') {
       await trx
         .updateTable('contact_sync_state')
-        .set({ import_status: failed ? 'failed' : 'done', import_finished_at: now, import_error: outcome.error ?? null, updated_at: now })
+        .set({
+          import_status: failed ? 'failed' : 'done',
+          import_finished_at: now,
+          import_error: outcome.error ?? null,
+          updated_at: now,
+        })
         .where('account_id', '=', run.accountId)
         .where('import_run_key', '=', run.runKey)
         .execute();
     } else if (!failed) {
-      await trx.updateTable('contact_sync_state').set({ last_success_at: now, updated_at: now }).where('account_id', '=', run.accountId).execute();
+      await trx
+        .updateTable('contact_sync_state')
+        .set({ last_success_at: now, updated_at: now })
+        .where('account_id', '=', run.accountId)
+        .execute();
     }
   });
 }
 
 export function logEntry(
   run: RunRef,
-  e: { kind: string; action: string; hostRef?: string | null; outcome: 'success' | 'failure' | 'skipped'; xeroId?: string | null; message: string; error?: Record<string, unknown> | null },
+  e: {
+    kind: string;
+    action: string;
+    hostRef?: string | null;
+    outcome: 'success' | 'failure' | 'skipped';
+    xeroId?: string | null;
+    message: string;
+    error?: Record<string, unknown> | null;
+  },
 ): NewSyncLogEntry {
   return {
     account_id: run.accountId,
@@ -147,7 +200,11 @@ export interface ImportProgress {
 
 /** "Import Xero customers": N of M, for the account page. */
 export async function importProgress(db: Db, accountId: string): Promise<ImportProgress> {
-  const s = await db.selectFrom('contact_sync_state').selectAll().where('account_id', '=', accountId).executeTakeFirst();
+  const s = await db
+    .selectFrom('contact_sync_state')
+    .selectAll()
+    .where('account_id', '=', accountId)
+    .executeTakeFirst();
   return {
     status: s?.import_status ?? null,
     done: s?.import_done ?? 0,

@@ -68,10 +68,19 @@ export interface EnsureOptions {
  * Creates the account's schedule, or brings an existing one in line with setup (interval, task
  * queue) and with the connection (paused or not). Called on connect, reconnect and setup save.
  */
-export async function ensureContactSyncSchedule(client: Client, target: ScheduleTarget, settings: Pick<Settings, 'contactSyncIntervalHours'>, opts: EnsureOptions = {}): Promise<void> {
+export async function ensureContactSyncSchedule(
+  client: Client,
+  target: ScheduleTarget,
+  settings: Pick<Settings, 'contactSyncIntervalHours'>,
+  opts: EnsureOptions = {},
+): Promise<void> {
   const scheduleId = contactSyncScheduleId(target.accountId);
   const paused = opts.paused ?? false;
-  const note = opts.note ?? (paused ? 'paused: the Xero connection needs reconnecting' : `contact sync every ${settings.contactSyncIntervalHours} h`);
+  const note =
+    opts.note ??
+    (paused
+      ? 'paused: the Xero connection needs reconnecting'
+      : `contact sync every ${settings.contactSyncIntervalHours} h`);
   try {
     await client.schedule.create({
       scheduleId,
@@ -101,12 +110,18 @@ export async function ensureContactSyncSchedule(client: Client, target: Schedule
 }
 
 /** While the connection needs reconnecting: keep the schedule (and its history), take no actions. */
-export async function pauseContactSync(client: Client, accountId: string, reason = 'the Xero connection needs reconnecting'): Promise<void> {
+export async function pauseContactSync(
+  client: Client,
+  accountId: string,
+  reason = 'the Xero connection needs reconnecting',
+): Promise<void> {
   await ignoreMissing(() => client.schedule.getHandle(contactSyncScheduleId(accountId)).pause(`paused: ${reason}`));
 }
 
 export async function resumeContactSync(client: Client, accountId: string): Promise<void> {
-  await ignoreMissing(() => client.schedule.getHandle(contactSyncScheduleId(accountId)).unpause('resumed: connection active'));
+  await ignoreMissing(() =>
+    client.schedule.getHandle(contactSyncScheduleId(accountId)).unpause('resumed: connection active'),
+  );
 }
 
 /** Disconnect or account removal: the schedule goes; a reconnect creates a fresh one. */
@@ -128,7 +143,10 @@ export interface ContactSyncScheduleInfo {
   recentRuns: Array<{ workflowId: string; startedAt: Date }>;
 }
 
-export async function describeContactSync(client: Client, accountId: string): Promise<ContactSyncScheduleInfo | undefined> {
+export async function describeContactSync(
+  client: Client,
+  accountId: string,
+): Promise<ContactSyncScheduleInfo | undefined> {
   let d: ScheduleDescription;
   try {
     d = await client.schedule.getHandle(contactSyncScheduleId(accountId)).describe();
@@ -151,7 +169,11 @@ export async function describeContactSync(client: Client, accountId: string): Pr
  * "Import Xero customers": one import per account at a time (a second click while one runs
  * joins it); a finished one can be run again.
  */
-export async function startContactImport(client: Client, target: ScheduleTarget, opts: Pick<ContactSyncInput, 'pageSize'> = {}): Promise<{ workflowId: string; runId: string }> {
+export async function startContactImport(
+  client: Client,
+  target: ScheduleTarget,
+  opts: Pick<ContactSyncInput, 'pageSize'> = {},
+): Promise<{ workflowId: string; runId: string }> {
   const input: ContactSyncInput = { accountId: target.accountId, mode: 'import', ...opts };
   const workflowId = contactImportWorkflowId(target.accountId);
   const handle = await client.workflow.start(CONTACT_SYNC_WORKFLOW_TYPE, {

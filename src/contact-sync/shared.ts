@@ -37,7 +37,8 @@ export interface ContactSyncCounts {
   skipped: number;
 }
 
-export type ContactSyncPhase = 'starting' | 'pulling' | 'pushing' | 'reference-data' | 'done' | 'not-connected' | 'failed';
+export type ContactSyncPhase =
+  'starting' | 'pulling' | 'pushing' | 'reference-data' | 'done' | 'not-connected' | 'failed';
 
 export interface ContactSyncProgress extends ContactSyncCounts {
   phase: ContactSyncPhase;

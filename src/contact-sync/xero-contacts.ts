@@ -9,7 +9,10 @@ import type { ReferenceDataKind } from '../db/schema-contact-sync';
  * ones are still created (xero-facts.md), and a retry would duplicate them.
  */
 
-export type XeroCall = <T>(accountId: string, run: (api: AccountingApi, tenantId: string) => Promise<{ response: { headers?: unknown }; body: T }>) => Promise<T>;
+export type XeroCall = <T>(
+  accountId: string,
+  run: (api: AccountingApi, tenantId: string) => Promise<{ response: { headers?: unknown }; body: T }>,
+) => Promise<T>;
 
 export interface XeroDeps {
   call: XeroCall;
@@ -28,10 +31,25 @@ export interface ContactsPage {
  * included. Ordered by ContactID, which never changes: a contact edited while we page stays where
  * it was, so paging can repeat a contact (harmless) but never skip one.
  */
-export async function getContactsPage(xero: XeroDeps, accountId: string, opts: { since?: Date; page: number; pageSize: number }): Promise<ContactsPage> {
+export async function getContactsPage(
+  xero: XeroDeps,
+  accountId: string,
+  opts: { since?: Date; page: number; pageSize: number },
+): Promise<ContactsPage> {
   let date: string | undefined;
   const body = await xero.call(accountId, async (api, tenantId) => {
-    const r = await api.getContacts(tenantId, opts.since, undefined, 'ContactID ASC', undefined, opts.page, true, undefined, undefined, opts.pageSize);
+    const r = await api.getContacts(
+      tenantId,
+      opts.since,
+      undefined,
+      'ContactID ASC',
+      undefined,
+      opts.page,
+      true,
+      undefined,
+      undefined,
+      opts.pageSize,
+    );
     date = headerOf(r.response.headers, 'date');
     return r;
   });
@@ -52,12 +70,18 @@ function headerOf(headers: unknown, name: string): string | undefined {
 /** Active and archived contacts of exactly this name (Xero compares names without case). */
 export async function findContactsByName(xero: XeroDeps, accountId: string, name: string): Promise<Contact[]> {
   const where = `Name=="${name.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
-  const body = await xero.call(accountId, (api, t) => api.getContacts(t, undefined, where, undefined, undefined, undefined, true));
+  const body = await xero.call(accountId, (api, t) =>
+    api.getContacts(t, undefined, where, undefined, undefined, undefined, true),
+  );
   return body.contacts ?? [];
 }
 
 /** The contact carrying this ContactNumber (the host id), if any. */
-export async function findContactByNumber(xero: XeroDeps, accountId: string, contactNumber: string): Promise<Contact | undefined> {
+export async function findContactByNumber(
+  xero: XeroDeps,
+  accountId: string,
+  contactNumber: string,
+): Promise<Contact | undefined> {
   try {
     const body = await xero.call(accountId, (api, t) => api.getContactByContactNumber(t, contactNumber));
     return body.contacts?.[0];
@@ -68,26 +92,43 @@ export async function findContactByNumber(xero: XeroDeps, accountId: string, con
 }
 
 /** PUT /Contacts: creates; one result per element, in order. */
-export async function createContacts(xero: XeroDeps, accountId: string, contacts: Contact[], idempotencyKey: string): Promise<Contact[]> {
+export async function createContacts(
+  xero: XeroDeps,
+  accountId: string,
+  contacts: Contact[],
+  idempotencyKey: string,
+): Promise<Contact[]> {
   const body = await xero.call(accountId, (api, t) => api.createContacts(t, { contacts }, false, idempotencyKey));
   return body.contacts ?? [];
 }
 
 /** POST /Contacts with ContactIDs: updates; one result per element, in order. */
-export async function updateContacts(xero: XeroDeps, accountId: string, contacts: Contact[], idempotencyKey: string): Promise<Contact[]> {
-  const body = await xero.call(accountId, (api, t) => api.updateOrCreateContacts(t, { contacts }, false, idempotencyKey));
+export async function updateContacts(
+  xero: XeroDeps,
+  accountId: string,
+  contacts: Contact[],
+  idempotencyKey: string,
+): Promise<Contact[]> {
+  const body = await xero.call(accountId, (api, t) =>
+    api.updateOrCreateContacts(t, { contacts }, false, idempotencyKey),
+  );
   return body.contacts ?? [];
 }
 
 /** A batch element's own errors (empty when it was written). */
 export function elementErrors(c: Contact): string[] {
   const messages = (c.validationErrors ?? []).map((v) => v.message ?? '').filter(Boolean);
-  if (messages.length === 0 && (c.hasValidationErrors || String(c.statusAttributeString ?? '').toUpperCase() === 'ERROR')) return ['Xero refused the contact'];
+  if (
+    messages.length === 0 &&
+    (c.hasValidationErrors || String(c.statusAttributeString ?? '').toUpperCase() === 'ERROR')
+  )
+    return ['Xero refused the contact'];
   return messages;
 }
 
 export const isDuplicateNameError = (m: string) => /contact name .* is already assigned to another contact/i.test(m);
-export const isDuplicateNumberError = (m: string) => /contact number .* is already assigned to another contact/i.test(m);
+export const isDuplicateNumberError = (m: string) =>
+  /contact number .* is already assigned to another contact/i.test(m);
 
 /** Reference data as the host reads it: Xero's objects, as xero-node parsed them. */
 export async function getReferenceData(xero: XeroDeps, accountId: string, kind: ReferenceDataKind): Promise<unknown[]> {
@@ -99,6 +140,9 @@ export async function getReferenceData(xero: XeroDeps, accountId: string, kind: 
     case 'items':
       return (await xero.call(accountId, (api, t) => api.getItems(t))).items ?? [];
     case 'tracking-categories':
-      return (await xero.call(accountId, (api, t) => api.getTrackingCategories(t, undefined, undefined, true))).trackingCategories ?? [];
+      return (
+        (await xero.call(accountId, (api, t) => api.getTrackingCategories(t, undefined, undefined, true)))
+          .trackingCategories ?? []
+      );
   }
 }

@@ -45,11 +45,17 @@ export function openDatabase(target: DatabaseTarget): DatabaseHandle {
  * `public`: kysely otherwise finds another schema's bookkeeping tables and skips creating its own.
  */
 export async function migrateToLatest(db: Db, opts: { schema?: string } = {}): Promise<string[]> {
-  const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations }, ...(opts.schema ? { migrationTableSchema: opts.schema } : {}) });
+  const migrator = new Migrator({
+    db,
+    provider: { getMigrations: async () => migrations },
+    ...(opts.schema ? { migrationTableSchema: opts.schema } : {}),
+  });
   const { error, results } = await migrator.migrateToLatest();
   const failed = results?.find((r) => r.status === 'Error');
   if (error || failed) {
-    throw new Error(`database migration${failed ? ` ${failed.migrationName}` : ''} failed: ${(error as Error | undefined)?.message ?? 'unknown error'}`);
+    throw new Error(
+      `database migration${failed ? ` ${failed.migrationName}` : ''} failed: ${(error as Error | undefined)?.message ?? 'unknown error'}`,
+    );
   }
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
 }

@@ -12,7 +12,7 @@ export async function openConfiguredDatabase(cfg: Config): Promise<DatabaseHandl
   } catch (err) {
     await handle.close().catch(() => undefined);
     const name = cfg.DATABASE_URL ? 'DATABASE_URL' : 'DATA_DIR';
-    throw new Error(`${name}: cannot open the database: ${(err as Error).message}`);
+    throw new Error(`${name}: cannot open the database: ${(err as Error).message}`, { cause: err });
   }
   return handle;
 }

@@ -6,7 +6,8 @@ type CreatedAt = ColumnType<Date, Date | string | undefined, never>;
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
 type Json<T> = ColumnType<T, string, string>;
 
-export type HostContactStatus = 'pending' | 'created' | 'updated' | 'linked' | 'unchanged' | 'skipped' | 'archived' | 'failed';
+export type HostContactStatus =
+  'pending' | 'created' | 'updated' | 'linked' | 'unchanged' | 'skipped' | 'archived' | 'failed';
 
 /** A contact the host sent, and where its push to Xero stands. */
 export interface HostContactsTable {

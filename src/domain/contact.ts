@@ -89,7 +89,14 @@ export interface PulledContact {
   isCustomer: boolean;
   isSupplier: boolean;
   phones: Array<{ type: string; number: string }>;
-  addresses: Array<{ type: string; lines: string[]; city: string | null; region: string | null; postalCode: string | null; country: string | null }>;
+  addresses: Array<{
+    type: string;
+    lines: string[];
+    city: string | null;
+    region: string | null;
+    postalCode: string | null;
+    country: string | null;
+  }>;
   updatedDateUtc: string | null;
 }
 
@@ -97,7 +104,10 @@ export interface PulledContact {
 export function fromXeroContact(c: Contact, hostContactId: string | null): PulledContact {
   const phones = (c.phones ?? [])
     .filter((p) => p.phoneNumber)
-    .map((p) => ({ type: String(p.phoneType ?? 'DEFAULT'), number: [p.phoneCountryCode, p.phoneAreaCode, p.phoneNumber].filter(Boolean).join(' ') }));
+    .map((p) => ({
+      type: String(p.phoneType ?? 'DEFAULT'),
+      number: [p.phoneCountryCode, p.phoneAreaCode, p.phoneNumber].filter(Boolean).join(' '),
+    }));
   const addresses = (c.addresses ?? [])
     .filter((a) => a.addressLine1 || a.city || a.postalCode || a.country)
     .map((a) => ({

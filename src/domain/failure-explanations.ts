@@ -35,7 +35,10 @@ const rules: Rule[] = [
     const role = accountRole(match[1]!, s);
     return {
       problem: `${role} ${match[1]} is archived in Xero`,
-      action: role === 'Account' ? 'Restore it in Xero, or change the code on the order line' : `Choose another ${role.toLowerCase()} in Setup`,
+      action:
+        role === 'Account'
+          ? 'Restore it in Xero, or change the code on the order line'
+          : `Choose another ${role.toLowerCase()} in Setup`,
     };
   },
   (m, s) => {
@@ -44,7 +47,10 @@ const rules: Rule[] = [
     const role = accountRole(match[1]!, s);
     return {
       problem: `${role} ${match[1]} does not exist in Xero or cannot be used here`,
-      action: role === 'Account' ? 'Check the account code on the order line' : `Choose another ${role.toLowerCase()} in Setup`,
+      action:
+        role === 'Account'
+          ? 'Check the account code on the order line'
+          : `Choose another ${role.toLowerCase()} in Setup`,
     };
   },
   (m, s) => {
@@ -53,7 +59,9 @@ const rules: Rule[] = [
     const isDefault = match[1] === s.defaultTaxType;
     return {
       problem: `Tax rate ${match[1]} does not exist in Xero or cannot be used on this document`,
-      action: isDefault ? 'Choose another default tax rate in Setup' : 'Fix the tax code on the order line, or choose another default tax rate in Setup',
+      action: isDefault
+        ? 'Choose another default tax rate in Setup'
+        : 'Fix the tax code on the order line, or choose another default tax rate in Setup',
     };
   },
   (m) => {
@@ -68,53 +76,92 @@ const rules: Rule[] = [
   (m) => {
     const category = /tracking category '([^']+)' does not exist/i.exec(m)?.[1];
     return category
-      ? { problem: `Tracking category '${category}' does not exist or is archived in Xero`, action: 'Restore it in Xero, or choose another tracking category in Setup' }
+      ? {
+          problem: `Tracking category '${category}' does not exist or is archived in Xero`,
+          action: 'Restore it in Xero, or choose another tracking category in Setup',
+        }
       : undefined;
   },
   (m) => {
     const code = /item code '([^']+)' is not valid/i.exec(m)?.[1];
-    return code ? { problem: `Item ${code} does not exist in Xero`, action: 'Add the item in Xero, or fix the item code on the order line, then retry' } : undefined;
+    return code
+      ? {
+          problem: `Item ${code} does not exist in Xero`,
+          action: 'Add the item in Xero, or fix the item code on the order line, then retry',
+        }
+      : undefined;
   },
   (m) => {
     const name = /the contact (.+?) has been archived/i.exec(m)?.[1];
-    return name ? { problem: `The Xero contact '${name}' is archived`, action: 'Restore the contact in Xero, then retry' } : undefined;
+    return name
+      ? { problem: `The Xero contact '${name}' is archived`, action: 'Restore the contact in Xero, then retry' }
+      : undefined;
   },
   (m) => {
     const currency = /not subscribed to currency (\w+)/i.exec(m)?.[1];
     return currency
-      ? { problem: `The Xero organisation does not use currency ${currency}`, action: `Add ${currency} in Xero's currency settings, or send the order in the organisation's currency` }
+      ? {
+          problem: `The Xero organisation does not use currency ${currency}`,
+          action: `Add ${currency} in Xero's currency settings, or send the order in the organisation's currency`,
+        }
       : undefined;
   },
   (m) =>
     /must be unique/i.test(m) && /invoice/i.test(m)
-      ? { problem: 'Xero already has an invoice with this number that was not created by this sync', action: 'Rename or delete that invoice in Xero, or set an invoice number prefix in Setup, then retry' }
+      ? {
+          problem: 'Xero already has an invoice with this number that was not created by this sync',
+          action: 'Rename or delete that invoice in Xero, or set an invoice number prefix in Setup, then retry',
+        }
       : undefined,
   (m) =>
     /lock ?date|locked period|period lock|end of year lock/i.test(m)
-      ? { problem: 'The document is dated inside a period that is locked in Xero', action: 'Ask your accountant to move the lock date in Xero, or change the document date' }
+      ? {
+          problem: 'The document is dated inside a period that is locked in Xero',
+          action: 'Ask your accountant to move the lock date in Xero, or change the document date',
+        }
       : undefined,
   (m) =>
     /only be made against authorised/i.test(m)
-      ? { problem: 'The invoice is not approved (authorised) in Xero, so it cannot take payments', action: "Approve it in Xero, or set 'Invoice status on creation' to Authorised in Setup, then retry" }
+      ? {
+          problem: 'The invoice is not approved (authorised) in Xero, so it cannot take payments',
+          action: "Approve it in Xero, or set 'Invoice status on creation' to Authorised in Setup, then retry",
+        }
       : undefined,
   (m) =>
     /exceeds the amount outstanding/i.test(m)
-      ? { problem: 'The payment is more than what is still owed on the invoice in Xero', action: 'Check for payments or credit notes entered directly in Xero' }
+      ? {
+          problem: 'The payment is more than what is still owed on the invoice in Xero',
+          action: 'Check for payments or credit notes entered directly in Xero',
+        }
       : undefined,
   (m) =>
     /payment or credit note allocated/i.test(m)
-      ? { problem: 'The invoice has payments in Xero, so its lines cannot be changed', action: 'Remove the payments in Xero or turn off "Sync edits of exported invoices", then retry' }
+      ? {
+          problem: 'The invoice has payments in Xero, so its lines cannot be changed',
+          action: 'Remove the payments in Xero or turn off "Sync edits of exported invoices", then retry',
+        }
       : undefined,
   (m) => {
     const name = /contact name '?([^']+?)'? (already|is already)/i.exec(m)?.[1];
-    return name ? { problem: `Another Xero contact is already called '${name}'`, action: 'Rename or archive one of them in Xero, then retry' } : undefined;
+    return name
+      ? {
+          problem: `Another Xero contact is already called '${name}'`,
+          action: 'Rename or archive one of them in Xero, then retry',
+        }
+      : undefined;
   },
 ];
 
 const byKind: Record<string, (f: FailureFacts) => Explanation> = {
   not_connected: () => ({ problem: 'This account is not connected to Xero', action: 'Connect to Xero, then retry' }),
-  needs_reconnect: () => ({ problem: 'The Xero connection has expired or was revoked', action: 'Reconnect to Xero, then retry' }),
-  missing_setup: (f) => ({ problem: `Setup is incomplete${f.messages.length ? `: ${f.messages.join(', ')}` : ''}`, action: 'Complete Setup, then retry' }),
+  needs_reconnect: () => ({
+    problem: 'The Xero connection has expired or was revoked',
+    action: 'Reconnect to Xero, then retry',
+  }),
+  missing_setup: (f) => ({
+    problem: `Setup is incomplete${f.messages.length ? `: ${f.messages.join(', ')}` : ''}`,
+    action: 'Complete Setup, then retry',
+  }),
 };
 
 export function explainFailure(facts: FailureFacts, settings: Settings): Explanation {

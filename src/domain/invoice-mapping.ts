@@ -23,7 +23,9 @@ export function referenceFor(order: Order, settings: Pick<Settings, 'referenceFi
     customerReference: order.customerReference,
     jobLocation: order.jobLocation,
   };
-  const parts = settings.referenceFields.map((f) => values[f]?.replace(/\s+/g, ' ').trim()).filter((v): v is string => !!v);
+  const parts = settings.referenceFields
+    .map((f) => values[f]?.replace(/\s+/g, ' ').trim())
+    .filter((v): v is string => !!v);
   const joined = [...new Set(parts)].join(' / ');
   // Xero refuses a reference over 255 characters; a cut reference beats a failed sync.
   return joined.length > REFERENCE_MAX ? `${joined.slice(0, REFERENCE_MAX - 1)}…` : joined;
@@ -40,7 +42,10 @@ export function dueDateFor(order: Pick<Order, 'date' | 'dueDate'>, settings: Pic
 }
 
 /** The tracking option a cost centre maps to: setup's mapping, else an option of the same name (names must match exactly). */
-export function trackingFor(costCentre: string | undefined, settings: Pick<Settings, 'trackingCategoryName' | 'costCentreOptions'>) {
+export function trackingFor(
+  costCentre: string | undefined,
+  settings: Pick<Settings, 'trackingCategoryName' | 'costCentreOptions'>,
+) {
   if (!costCentre || !settings.trackingCategoryName) return [];
   return [{ name: settings.trackingCategoryName, option: settings.costCentreOptions[costCentre] ?? costCentre }];
 }
@@ -72,7 +77,12 @@ export interface InvoicePayloadOptions {
   forUpdate?: boolean;
 }
 
-export function invoiceFor(order: Order, settings: Settings, contactId: string, opts: InvoicePayloadOptions = {}): Invoice {
+export function invoiceFor(
+  order: Order,
+  settings: Settings,
+  contactId: string,
+  opts: InvoicePayloadOptions = {},
+): Invoice {
   const invoice: Invoice = {
     type: Invoice.TypeEnum.ACCREC,
     contact: { contactID: contactId },
@@ -107,12 +117,20 @@ export function contactNameFor(customer: Customer, settings: Pick<Settings, 'per
   }
 }
 
-const PHONE_TYPES = { default: Phone.PhoneTypeEnum.DEFAULT, mobile: Phone.PhoneTypeEnum.MOBILE, fax: Phone.PhoneTypeEnum.FAX, ddi: Phone.PhoneTypeEnum.DDI } as const;
+const PHONE_TYPES = {
+  default: Phone.PhoneTypeEnum.DEFAULT,
+  mobile: Phone.PhoneTypeEnum.MOBILE,
+  fax: Phone.PhoneTypeEnum.FAX,
+  ddi: Phone.PhoneTypeEnum.DDI,
+} as const;
 const ADDRESS_TYPES = { street: Address.AddressTypeEnum.STREET, postal: Address.AddressTypeEnum.POBOX } as const;
 const ADDRESS_LINES = ['addressLine1', 'addressLine2', 'addressLine3', 'addressLine4'] as const;
 
 /** The Xero contact for a customer. ContactNumber = the host's id, so a re-run finds its own earlier write. */
-export function contactFor(customer: Customer, settings: Pick<Settings, 'personNameFormat' | 'accountNumberFromPayerReference'>): Contact {
+export function contactFor(
+  customer: Customer,
+  settings: Pick<Settings, 'personNameFormat' | 'accountNumberFromPayerReference'>,
+): Contact {
   const contact: Contact = {
     name: contactNameFor(customer, settings),
     contactNumber: customer.id,
@@ -122,8 +140,10 @@ export function contactFor(customer: Customer, settings: Pick<Settings, 'personN
     contact.lastName = customer.lastName;
   }
   if (customer.email) contact.emailAddress = customer.email;
-  if (settings.accountNumberFromPayerReference && customer.payerReference) contact.accountNumber = customer.payerReference;
-  if (customer.phones.length > 0) contact.phones = customer.phones.map((p) => ({ phoneType: PHONE_TYPES[p.type], phoneNumber: p.number }));
+  if (settings.accountNumberFromPayerReference && customer.payerReference)
+    contact.accountNumber = customer.payerReference;
+  if (customer.phones.length > 0)
+    contact.phones = customer.phones.map((p) => ({ phoneType: PHONE_TYPES[p.type], phoneNumber: p.number }));
   if (customer.addresses.length > 0) {
     contact.addresses = customer.addresses.map((a) => {
       const address: Address = { addressType: ADDRESS_TYPES[a.type] };
@@ -161,7 +181,13 @@ export interface OrderLineTotals {
 export function orderLineTotals(order: Order): { lines: OrderLineTotals[]; total: number } {
   const lines = order.lines.map((l) => {
     const gross = l.quantity * l.unitPrice * (1 - (l.discountRate ?? 0) / 100);
-    return { description: l.description, quantity: l.quantity, unitPrice: l.unitPrice, discountRate: l.discountRate ?? 0, amount: roundCents(gross) };
+    return {
+      description: l.description,
+      quantity: l.quantity,
+      unitPrice: l.unitPrice,
+      discountRate: l.discountRate ?? 0,
+      amount: roundCents(gross),
+    };
   });
   return { lines, total: roundCents(lines.reduce((s, l) => s + l.amount, 0)) };
 }

@@ -21,7 +21,10 @@ export const orderNumberSchema = z
   .regex(/^[^\s/\\?#%][^/\\?#%]*$/, 'letters, digits, spaces and punctuation except / \\ ? # %');
 
 /** Amounts in the order's currency; Xero keeps unit amounts to 4 decimals (unitdp=4). */
-const amount = z.number().finite().refine((n) => Math.abs(n) < 1e12, 'too large');
+const amount = z
+  .number()
+  .finite()
+  .refine((n) => Math.abs(n) < 1e12, 'too large');
 const decimals = (n: number, dp: number) => Math.abs(Math.round(n * 10 ** dp) - n * 10 ** dp) < 1e-6;
 
 export const phoneSchema = z.object({
@@ -52,7 +55,12 @@ const customerCommon = {
 
 /** An order's customer; host contacts (src/domain/contact.ts) share this schema and its mapping. */
 export const customerSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('person'), firstName: z.string().trim().max(255).default(''), lastName: text(255), ...customerCommon }),
+  z.object({
+    type: z.literal('person'),
+    firstName: z.string().trim().max(255).default(''),
+    lastName: text(255),
+    ...customerCommon,
+  }),
   z.object({ type: z.literal('organisation'), name: text(255), ...customerCommon }),
 ]);
 
@@ -74,7 +82,10 @@ export const orderSchema = z.object({
   date: isoDate,
   /** When absent the account's default due days after `date` apply. */
   dueDate: isoDate.optional(),
-  currency: z.string().trim().regex(/^[A-Z]{3}$/, 'expected an ISO 4217 code such as NZD'),
+  currency: z
+    .string()
+    .trim()
+    .regex(/^[A-Z]{3}$/, 'expected an ISO 4217 code such as NZD'),
   customer: customerSchema,
   lines: z.array(orderLineSchema).min(1, 'an order needs at least one line').max(500, 'at most 500 lines'),
   jobDescription: z.string().trim().max(4000).optional(),
@@ -109,7 +120,11 @@ export const orderRevisedSchema = z.object({
 export const paymentSchema = z.object({
   /** The host's id of the payment; unique within the order. */
   id: text(100),
-  amount: z.number().finite().positive('must be more than zero').refine((n) => decimals(n, 2), 'at most 2 decimals'),
+  amount: z
+    .number()
+    .finite()
+    .positive('must be more than zero')
+    .refine((n) => decimals(n, 2), 'at most 2 decimals'),
   date: isoDate,
   reference: z.string().trim().max(255).optional(),
 });

@@ -19,7 +19,8 @@ export function checkSettingsAgainstXero(s: Settings, ref: ReferenceData): Field
     const a = account(code);
     if (!a) errors[field] = `account ${code} does not exist in ${ref.organisation.name || 'this Xero organisation'}`;
     else if (!a.active) errors[field] = `account ${code} is archived in Xero`;
-    else if (NOT_FOR_LINES.has(a.type)) errors[field] = `${a.name} is a bank account; Xero does not accept it on invoice or bill lines`;
+    else if (NOT_FOR_LINES.has(a.type))
+      errors[field] = `${a.name} is a bank account; Xero does not accept it on invoice or bill lines`;
   };
   lineAccount('revenueAccountCode', s.revenueAccountCode);
   lineAccount('expenseAccountCode', s.expenseAccountCode);
@@ -28,7 +29,8 @@ export function checkSettingsAgainstXero(s: Settings, ref: ReferenceData): Field
     const a = account(s.bankAccountCode);
     if (!a) errors.bankAccountCode = `account ${s.bankAccountCode} does not exist in Xero`;
     else if (!a.active) errors.bankAccountCode = `account ${s.bankAccountCode} is archived in Xero`;
-    else if (a.type !== 'BANK' && !a.enablePayments) errors.bankAccountCode = `${a.name} cannot receive payments: choose a bank account, or enable payments to it in Xero`;
+    else if (a.type !== 'BANK' && !a.enablePayments)
+      errors.bankAccountCode = `${a.name} cannot receive payments: choose a bank account, or enable payments to it in Xero`;
   }
 
   if (s.defaultTaxType) {
@@ -44,12 +46,15 @@ export function checkSettingsAgainstXero(s: Settings, ref: ReferenceData): Field
   const mapped = Object.entries(s.costCentreOptions);
   if (s.trackingCategoryName) {
     const category = ref.trackingCategories.find((c) => c.name === s.trackingCategoryName);
-    if (!category) errors.trackingCategoryName = `there is no tracking category named "${s.trackingCategoryName}" in Xero (names must match exactly)`;
-    else if (!category.active) errors.trackingCategoryName = `the tracking category "${category.name}" is archived in Xero`;
+    if (!category)
+      errors.trackingCategoryName = `there is no tracking category named "${s.trackingCategoryName}" in Xero (names must match exactly)`;
+    else if (!category.active)
+      errors.trackingCategoryName = `the tracking category "${category.name}" is archived in Xero`;
     else {
       for (const [costCentre, option] of mapped) {
         if (!category.options.includes(option)) {
-          errors[`costCentreOptions.${costCentre}`] = `"${option}" is not an option of ${category.name} in Xero (names must match exactly)`;
+          errors[`costCentreOptions.${costCentre}`] =
+            `"${option}" is not an option of ${category.name} in Xero (names must match exactly)`;
         }
       }
     }

@@ -75,7 +75,12 @@ export async function deliverPending(opts: DeliveryOptions): Promise<PassResult>
         .forUpdate()
         .skipLocked()
         .executeTakeFirst();
-      if (claimed) await trx.updateTable('webhook_outbox').set({ next_attempt_at: new Date(Date.now() + timeoutMs + 5_000) }).where('id', '=', claimed.id).execute();
+      if (claimed)
+        await trx
+          .updateTable('webhook_outbox')
+          .set({ next_attempt_at: new Date(Date.now() + timeoutMs + 5_000) })
+          .where('id', '=', claimed.id)
+          .execute();
       return claimed;
     });
     if (!row) continue; // another worker has it, or it was just delivered
@@ -106,7 +111,13 @@ export async function deliverPending(opts: DeliveryOptions): Promise<PassResult>
     if (error === null) {
       await db
         .updateTable('webhook_outbox')
-        .set({ attempts, delivered_at: sql<Date>`now()`, last_attempt_at: sql<Date>`now()`, last_status: status, last_error: null })
+        .set({
+          attempts,
+          delivered_at: sql<Date>`now()`,
+          last_attempt_at: sql<Date>`now()`,
+          last_status: status,
+          last_error: null,
+        })
         .where('id', '=', row.id)
         .execute();
       result.delivered += 1;
@@ -115,11 +126,20 @@ export async function deliverPending(opts: DeliveryOptions): Promise<PassResult>
       const delay = backoffMs(attempts, baseMs, maxMs);
       await db
         .updateTable('webhook_outbox')
-        .set({ attempts, last_attempt_at: sql<Date>`now()`, last_status: status, last_error: error, next_attempt_at: new Date(Date.now() + delay) })
+        .set({
+          attempts,
+          last_attempt_at: sql<Date>`now()`,
+          last_status: status,
+          last_error: error,
+          next_attempt_at: new Date(Date.now() + delay),
+        })
         .where('id', '=', row.id)
         .execute();
       result.failed += 1;
-      log.warn({ eventId: row.event_id, type: row.event_type, attempts, status, error, retryInMs: delay }, 'host webhook delivery failed');
+      log.warn(
+        { eventId: row.event_id, type: row.event_type, attempts, status, error, retryInMs: delay },
+        'host webhook delivery failed',
+      );
     }
   }
   return result;

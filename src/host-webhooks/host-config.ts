@@ -24,30 +24,51 @@ export const webhookConfigInput = z
 
 export type WebhookConfigInput = z.infer<typeof webhookConfigInput>;
 
-export async function setHostWebhook(db: Db, cipher: TokenCipher, hostAppId: string, input: WebhookConfigInput | null): Promise<void> {
+export async function setHostWebhook(
+  db: Db,
+  cipher: TokenCipher,
+  hostAppId: string,
+  input: WebhookConfigInput | null,
+): Promise<void> {
   await db
     .updateTable('host_apps')
-    .set(input ? { webhook_url: input.url, webhook_secret_enc: cipher.encrypt(input.secret) } : { webhook_url: null, webhook_secret_enc: null })
+    .set(
+      input
+        ? { webhook_url: input.url, webhook_secret_enc: cipher.encrypt(input.secret) }
+        : { webhook_url: null, webhook_secret_enc: null },
+    )
     .where('id', '=', hostAppId)
     .execute();
 }
 
 export async function hostWebhookView(db: Db, hostAppId: string): Promise<{ url: string | null; secretSet: boolean }> {
-  const row = await db.selectFrom('host_apps').select(['webhook_url', 'webhook_secret_enc']).where('id', '=', hostAppId).executeTakeFirst();
+  const row = await db
+    .selectFrom('host_apps')
+    .select(['webhook_url', 'webhook_secret_enc'])
+    .where('id', '=', hostAppId)
+    .executeTakeFirst();
   return { url: row?.webhook_url ?? null, secretSet: !!row?.webhook_secret_enc };
 }
 
 /** The delivery loop's `targetFor`: the URL and the decrypted secret, or undefined (events wait). */
 export function webhookTargets(db: Db, cipher: TokenCipher): (hostAppId: string) => Promise<WebhookTarget | undefined> {
   return async (hostAppId) => {
-    const row = await db.selectFrom('host_apps').select(['webhook_url', 'webhook_secret_enc']).where('id', '=', hostAppId).executeTakeFirst();
+    const row = await db
+      .selectFrom('host_apps')
+      .select(['webhook_url', 'webhook_secret_enc'])
+      .where('id', '=', hostAppId)
+      .executeTakeFirst();
     if (!row?.webhook_url || !row.webhook_secret_enc) return undefined;
     return { url: row.webhook_url, secret: cipher.decrypt(row.webhook_secret_enc) };
   };
 }
 
 /** The loop the worker process runs (`npm start`, `npm run worker`); stop it before closing the database. */
-export function startHostWebhookDelivery(p: { db: Db; cipher: TokenCipher; log: Logger } & Partial<Omit<DeliveryOptions, 'db' | 'log' | 'targetFor'>> & { intervalMs?: number }): DeliveryLoop {
+export function startHostWebhookDelivery(
+  p: { db: Db; cipher: TokenCipher; log: Logger } & Partial<Omit<DeliveryOptions, 'db' | 'log' | 'targetFor'>> & {
+      intervalMs?: number;
+    },
+): DeliveryLoop {
   const { cipher, ...rest } = p;
   return startDeliveryLoop({ ...rest, targetFor: webhookTargets(p.db, cipher) });
 }
@@ -77,16 +98,37 @@ export interface DeliveryView {
 }
 
 /** A host app's recent events and how their delivery went, newest first. */
-export async function listDeliveries(db: Db, hostAppId: string, query: z.infer<typeof deliveriesQuery>): Promise<{ deliveries: DeliveryView[]; nextBefore?: string }> {
+export async function listDeliveries(
+  db: Db,
+  hostAppId: string,
+  query: z.infer<typeof deliveriesQuery>,
+): Promise<{ deliveries: DeliveryView[]; nextBefore?: string }> {
   let q = db
     .selectFrom('webhook_outbox as o')
     .leftJoin('accounts as a', 'a.id', 'o.account_id')
-    .select(['o.id', 'o.event_id', 'o.event_type', 'a.external_id', 'o.ordering_key', 'o.created_at', 'o.attempts', 'o.last_attempt_at', 'o.last_status', 'o.last_error', 'o.next_attempt_at', 'o.delivered_at', 'o.payload'])
+    .select([
+      'o.id',
+      'o.event_id',
+      'o.event_type',
+      'a.external_id',
+      'o.ordering_key',
+      'o.created_at',
+      'o.attempts',
+      'o.last_attempt_at',
+      'o.last_status',
+      'o.last_error',
+      'o.next_attempt_at',
+      'o.delivered_at',
+      'o.payload',
+    ])
     .where('o.host_app_id', '=', hostAppId);
   if (query.status === 'pending') q = q.where('o.delivered_at', 'is', null);
   if (query.status === 'delivered') q = q.where('o.delivered_at', 'is not', null);
   if (query.before !== undefined) q = q.where('o.id', '<', query.before.toString());
-  const rows = await q.orderBy('o.id', 'desc').limit(query.limit + 1).execute();
+  const rows = await q
+    .orderBy('o.id', 'desc')
+    .limit(query.limit + 1)
+    .execute();
   const page = rows.slice(0, query.limit);
   const deliveries = page.map((r) => ({
     id: String(r.id),

@@ -12,7 +12,8 @@ export function signHostWebhook(secret: string, body: string, timestampSeconds: 
   return `t=${timestampSeconds},v1=${mac}`;
 }
 
-export type VerifyResult = { ok: true; timestamp: number } | { ok: false; reason: 'malformed' | 'bad_signature' | 'too_old' };
+export type VerifyResult =
+  { ok: true; timestamp: number } | { ok: false; reason: 'malformed' | 'bad_signature' | 'too_old' };
 
 export function verifyHostWebhook(
   secret: string,
@@ -25,7 +26,8 @@ export function verifyHostWebhook(
   const timestamp = Number(match[1]);
   const expected = Buffer.from(createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex'), 'hex');
   const given = Buffer.from(match[2]!, 'hex');
-  if (expected.length !== given.length || !timingSafeEqual(expected, given)) return { ok: false, reason: 'bad_signature' };
+  if (expected.length !== given.length || !timingSafeEqual(expected, given))
+    return { ok: false, reason: 'bad_signature' };
   if (Math.abs(nowSeconds - timestamp) > toleranceSeconds) return { ok: false, reason: 'too_old' };
   return { ok: true, timestamp };
 }

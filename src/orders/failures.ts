@@ -21,7 +21,11 @@ export type SyncErrorKind =
   | 'payments_allocated'
   | 'pdf_unavailable';
 
-export function businessFailure(kind: SyncErrorKind, message: string, details: Record<string, unknown> = {}): ApplicationFailure {
+export function businessFailure(
+  kind: SyncErrorKind,
+  message: string,
+  details: Record<string, unknown> = {},
+): ApplicationFailure {
   return ApplicationFailure.create({ type: kind, message, nonRetryable: true, details: [{ kind, ...details }] });
 }
 
@@ -35,7 +39,11 @@ export function toActivityFailure(err: unknown): unknown {
   if (err instanceof XeroApiError) {
     switch (err.kind) {
       case 'rate_limited':
-        return ApplicationFailure.create({ type: 'XeroRateLimited', message: err.message, nextRetryDelay: Math.max(1, err.retryAfterSeconds ?? 1) * 1000 });
+        return ApplicationFailure.create({
+          type: 'XeroRateLimited',
+          message: err.message,
+          nextRetryDelay: Math.max(1, err.retryAfterSeconds ?? 1) * 1000,
+        });
       case 'server':
       case 'network':
         return ApplicationFailure.create({ type: 'XeroUnavailable', message: err.message });
@@ -44,7 +52,11 @@ export function toActivityFailure(err: unknown): unknown {
       case 'bad_request':
         return businessFailure('xero_rejected', err.message, { status: err.status });
       case 'unauthorized':
-        return businessFailure('not_connected', 'Xero refused the access token even after a refresh: reconnect to Xero', { status: err.status });
+        return businessFailure(
+          'not_connected',
+          'Xero refused the access token even after a refresh: reconnect to Xero',
+          { status: err.status },
+        );
       case 'forbidden':
         return businessFailure('forbidden', err.message, { status: err.status });
       case 'not_found':

@@ -18,16 +18,25 @@ export async function fetchHostPdf(url: string, timeoutMs = 20_000): Promise<Hos
   try {
     res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), redirect: 'follow' });
   } catch (err) {
-    throw ApplicationFailure.create({ type: 'HostPdfUnavailable', message: `the order PDF at ${url} could not be fetched: ${(err as Error).message}` });
+    throw ApplicationFailure.create({
+      type: 'HostPdfUnavailable',
+      message: `the order PDF at ${url} could not be fetched: ${(err as Error).message}`,
+    });
   }
   if (res.status >= 500 || res.status === 429) {
-    throw ApplicationFailure.create({ type: 'HostPdfUnavailable', message: `the order PDF at ${url} answered ${res.status}` });
+    throw ApplicationFailure.create({
+      type: 'HostPdfUnavailable',
+      message: `the order PDF at ${url} answered ${res.status}`,
+    });
   }
   if (!res.ok) throw businessFailure('pdf_unavailable', `the order PDF at ${url} answered ${res.status}`);
   const declared = Number(res.headers.get('content-length') ?? 0);
-  if (declared > MAX_ATTACHMENT_BYTES) throw businessFailure('pdf_unavailable', `the order PDF at ${url} is larger than Xero's 10 MB limit`);
+  if (declared > MAX_ATTACHMENT_BYTES)
+    throw businessFailure('pdf_unavailable', `the order PDF at ${url} is larger than Xero's 10 MB limit`);
   const bytes = Buffer.from(await res.arrayBuffer());
-  if (bytes.length > MAX_ATTACHMENT_BYTES) throw businessFailure('pdf_unavailable', `the order PDF at ${url} is larger than Xero's 10 MB limit`);
-  if (bytes.subarray(0, 5).toString('latin1') !== '%PDF-') throw businessFailure('pdf_unavailable', `the document at ${url} is not a PDF`);
+  if (bytes.length > MAX_ATTACHMENT_BYTES)
+    throw businessFailure('pdf_unavailable', `the order PDF at ${url} is larger than Xero's 10 MB limit`);
+  if (bytes.subarray(0, 5).toString('latin1') !== '%PDF-')
+    throw businessFailure('pdf_unavailable', `the document at ${url} is not a PDF`);
   return { bytes, contentType: 'application/pdf' };
 }

@@ -7,6 +7,9 @@ import { createHash } from 'node:crypto';
  * the order number; the step name stays readable in Xero's and the simulator's logs.
  */
 export function idempotencyKey(workflowId: string, step: string, ...qualifiers: Array<string | number>): string {
-  const digest = createHash('sha256').update([workflowId, step, ...qualifiers].join('\n')).digest('hex').slice(0, 40);
+  const digest = createHash('sha256')
+    .update([workflowId, step, ...qualifiers].join('\n'))
+    .digest('hex')
+    .slice(0, 40);
   return `xs-${step}-${digest}`;
 }

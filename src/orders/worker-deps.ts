@@ -6,10 +6,19 @@ import { createXeroGateway } from '../xero/gateway';
 import { createRateLimiter } from '../xero/rate-limiter';
 
 /** What a worker needs to sync orders: the Xero gateway (behind the shared rate limiter) and timings from config. */
-export function orderWorkerDeps(p: { db: Db; cfg: Config; access: XeroAccessProvider; apiUrl: string }): Pick<OrderActivityDeps, 'xero' | 'orders'> {
+export function orderWorkerDeps(p: {
+  db: Db;
+  cfg: Config;
+  access: XeroAccessProvider;
+  apiUrl: string;
+}): Pick<OrderActivityDeps, 'xero' | 'orders'> {
   const limiter = createRateLimiter({
     db: p.db,
-    limits: { perMinute: p.cfg.XERO_RATE_PER_MINUTE, perDay: p.cfg.XERO_RATE_PER_DAY, concurrent: p.cfg.XERO_RATE_CONCURRENT },
+    limits: {
+      perMinute: p.cfg.XERO_RATE_PER_MINUTE,
+      perDay: p.cfg.XERO_RATE_PER_DAY,
+      concurrent: p.cfg.XERO_RATE_CONCURRENT,
+    },
   });
   return {
     xero: createXeroGateway({ access: p.access, limiter, apiUrl: p.apiUrl, batchWindowMs: p.cfg.XERO_BATCH_WINDOW_MS }),

@@ -10,13 +10,23 @@ import type { Settings } from '../domain/settings';
  * else varies, so a retried upload sends exactly the same body under the same Idempotency-Key
  * (Xero answers 400 to a reused key with a different body).
  */
-export async function renderOrderPdf(order: Order, settings: Pick<Settings, 'lineAmountTypes'>, organisationName?: string): Promise<Buffer> {
+export async function renderOrderPdf(
+  order: Order,
+  settings: Pick<Settings, 'lineAmountTypes'>,
+  organisationName?: string,
+): Promise<Buffer> {
   const created = new Date(`${order.date}T00:00:00Z`);
   const doc = new PDFDocument({
     size: 'A4',
     margin: 50,
     compress: true,
-    info: { Title: `Order ${order.number}`, Creator: 'xero-sync', Producer: 'xero-sync', CreationDate: created, ModDate: created },
+    info: {
+      Title: `Order ${order.number}`,
+      Creator: 'xero-sync',
+      Producer: 'xero-sync',
+      CreationDate: created,
+      ModDate: created,
+    },
   });
   const chunks: Buffer[] = [];
   doc.on('data', (c: Buffer) => chunks.push(c));
@@ -80,7 +90,12 @@ export async function renderOrderPdf(order: Order, settings: Pick<Settings, 'lin
     doc.y = Math.max(after, doc.y) + 4;
   }
   doc.moveDown();
-  const label = settings.lineAmountTypes === 'Inclusive' ? 'Total (tax inclusive)' : settings.lineAmountTypes === 'NoTax' ? 'Total' : 'Total (excluding tax)';
+  const label =
+    settings.lineAmountTypes === 'Inclusive'
+      ? 'Total (tax inclusive)'
+      : settings.lineAmountTypes === 'NoTax'
+        ? 'Total'
+        : 'Total (excluding tax)';
   doc.font('Helvetica-Bold').text(`${label}: ${money(total)}`, cols.desc, doc.y, { width: 495, align: 'right' });
   doc.end();
   return done;

@@ -10,7 +10,10 @@ export function accountHooks(deps: ContactSyncLifecycleDeps) {
   return {
     ...contacts,
     async onConnected(accountId: string): Promise<void> {
-      const [schedule, retried] = await Promise.allSettled([contacts.onConnected(accountId), retryFailuresCuredByReconnect(deps.db, deps.temporal, accountId)]);
+      const [schedule, retried] = await Promise.allSettled([
+        contacts.onConnected(accountId),
+        retryFailuresCuredByReconnect(deps.db, deps.temporal, accountId),
+      ]);
       for (const r of [schedule, retried]) if (r.status === 'rejected') throw r.reason;
     },
   };

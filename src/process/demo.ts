@@ -24,7 +24,12 @@ export function sampleOrderEvent(number: string): OrderConvertedInput {
       number,
       date: new Date().toISOString().slice(0, 10),
       currency: 'NZD',
-      customer: { type: 'organisation', id: 'cust-demo-1', name: 'Harbour View Cafe', email: 'accounts@harbourview.example' },
+      customer: {
+        type: 'organisation',
+        id: 'cust-demo-1',
+        name: 'Harbour View Cafe',
+        email: 'accounts@harbourview.example',
+      },
       lines: [
         { description: 'Call-out fee', quantity: 1, unitPrice: 95 },
         { description: 'Copper pipe 15mm (m)', quantity: 4, unitPrice: 12.5, discountRate: 10 },
@@ -41,17 +46,31 @@ export function sampleOrderEvent(number: string): OrderConvertedInput {
  * a fresh API key (older demo keys are revoked, the key is shown once), a demo account, a
  * single-use admin link to connect it, and a ready-to-send sample order.
  */
-export async function prepareDemo(db: Db, p: { sessionSecret: string; publicUrl: string; dataDir: string }): Promise<Demo> {
+export async function prepareDemo(
+  db: Db,
+  p: { sessionSecret: string; publicUrl: string; dataDir: string },
+): Promise<Demo> {
   const existing = await db.selectFrom('host_apps').select('id').where('name', '=', DEMO_HOST_APP).executeTakeFirst();
   const hostAppId = existing?.id ?? (await createHostApp(db, { name: DEMO_HOST_APP })).id;
-  await db.updateTable('api_keys').set({ revoked_at: sql<Date>`now()` }).where('host_app_id', '=', hostAppId).where('revoked_at', 'is', null).execute();
+  await db
+    .updateTable('api_keys')
+    .set({ revoked_at: sql<Date>`now()` })
+    .where('host_app_id', '=', hostAppId)
+    .where('revoked_at', 'is', null)
+    .execute();
   const { key } = await createApiKey(db, hostAppId);
-  const { account } = await upsertAccount(db, hostAppId, DEMO_ACCOUNT, { name: 'Demo Plumbing Ltd', options: { jobStatuses: ['Invoiced', 'Completed'] } });
+  const { account } = await upsertAccount(db, hostAppId, DEMO_ACCOUNT, {
+    name: 'Demo Plumbing Ltd',
+    options: { jobStatuses: ['Invoiced', 'Completed'] },
+  });
   const { url } = await createAdminLink(db, { secret: p.sessionSecret, publicUrl: p.publicUrl, accountId: account.id });
 
   mkdirSync(p.dataDir, { recursive: true });
   const sampleOrderFile = path.join(p.dataDir, 'sample-order.json');
-  writeFileSync(sampleOrderFile, `${JSON.stringify(sampleOrderEvent(`SO-${Date.now().toString(36).toUpperCase()}`), null, 2)}\n`);
+  writeFileSync(
+    sampleOrderFile,
+    `${JSON.stringify(sampleOrderEvent(`SO-${Date.now().toString(36).toUpperCase()}`), null, 2)}\n`,
+  );
   const sampleOrderCurl = `curl -s -X POST ${p.publicUrl}/api/v1/accounts/${DEMO_ACCOUNT}/orders -H "Authorization: Bearer ${key}" -H "Content-Type: application/json" --data @${sampleOrderFile}`;
   return { apiKey: key, adminLink: url, sampleOrderFile, sampleOrderCurl };
 }

@@ -23,8 +23,12 @@ export const DEV_SECRETS_FILE = 'dev-secrets.json';
  */
 export function requireSecrets(cfg: Config): EngineSecrets {
   const missing = [
-    cfg.TOKEN_ENCRYPTION_KEY ? undefined : 'TOKEN_ENCRYPTION_KEY: required (32 random bytes as 64 hex characters, e.g. `openssl rand -hex 32`)',
-    cfg.SESSION_SECRET ? undefined : 'SESSION_SECRET: required (at least 32 random characters, e.g. `openssl rand -base64 48`)',
+    cfg.TOKEN_ENCRYPTION_KEY
+      ? undefined
+      : 'TOKEN_ENCRYPTION_KEY: required (32 random bytes as 64 hex characters, e.g. `openssl rand -hex 32`)',
+    cfg.SESSION_SECRET
+      ? undefined
+      : 'SESSION_SECRET: required (at least 32 random characters, e.g. `openssl rand -base64 48`)',
   ].filter((m): m is string => Boolean(m));
   if (missing.length > 0) throw new Error(missing.join('; '));
   return { tokenEncryptionKey: parseEncryptionKey(cfg.TOKEN_ENCRYPTION_KEY!), sessionSecret: cfg.SESSION_SECRET! };
@@ -42,11 +46,20 @@ export function devSecrets(cfg: Config, log: Logger): EngineSecrets {
   try {
     stored = devSecretsFile.parse(JSON.parse(readFileSync(file, 'utf8')));
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new Error(`${file}: unreadable development secrets (${(err as Error).message}); fix or delete it`);
-    stored = { TOKEN_ENCRYPTION_KEY: randomBytes(32).toString('hex'), SESSION_SECRET: randomBytes(48).toString('base64url') };
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT')
+      throw new Error(`${file}: unreadable development secrets (${(err as Error).message}); fix or delete it`, {
+        cause: err,
+      });
+    stored = {
+      TOKEN_ENCRYPTION_KEY: randomBytes(32).toString('hex'),
+      SESSION_SECRET: randomBytes(48).toString('base64url'),
+    };
     mkdirSync(cfg.DATA_DIR, { recursive: true });
     writeFileSync(file, `${JSON.stringify(stored, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
-    log.warn({ file }, 'generated development secrets (TOKEN_ENCRYPTION_KEY, SESSION_SECRET); set both in the environment for production');
+    log.warn(
+      { file },
+      'generated development secrets (TOKEN_ENCRYPTION_KEY, SESSION_SECRET); set both in the environment for production',
+    );
   }
   return {
     tokenEncryptionKey: parseEncryptionKey(cfg.TOKEN_ENCRYPTION_KEY ?? stored.TOKEN_ENCRYPTION_KEY),

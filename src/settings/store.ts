@@ -9,7 +9,12 @@ export async function loadSettings(db: Db, accountId: string): Promise<Settings>
   const parsed = settingsSchema.safeParse(row.settings);
   // A stored value that no longer passes (a rule tightened since) still yields its valid parts.
   if (parsed.success) return parsed.data;
-  const retry = settingsSchema.safeParse(pickValid(row.settings, parsed.error.issues.map((i) => String(i.path[0]))));
+  const retry = settingsSchema.safeParse(
+    pickValid(
+      row.settings,
+      parsed.error.issues.map((i) => String(i.path[0])),
+    ),
+  );
   return retry.success ? retry.data : DEFAULT_SETTINGS;
 }
 

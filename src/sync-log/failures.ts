@@ -32,7 +32,8 @@ const SETUP_LABELS: Record<string, string> = {
 /** What a sync-log failure says, as `explainFailure` takes it (Xero's own messages when it gave some). */
 export function failureFactsOf(entry: Pick<SyncLogEntry, 'message' | 'error'>): FailureFacts {
   const error = (entry.error ?? {}) as Record<string, unknown>;
-  const strings = (v: unknown) => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string' && x !== '') : []);
+  const strings = (v: unknown) =>
+    Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string' && x !== '') : [];
   const kind = typeof error.kind === 'string' ? error.kind : undefined;
   if (kind === 'missing_setup') {
     const missing = strings(error.missing).map((m) => SETUP_LABELS[m] ?? m);
@@ -41,7 +42,10 @@ export function failureFactsOf(entry: Pick<SyncLogEntry, 'message' | 'error'>): 
   // The not-connected failure says why: never connected, or Xero refused the refresh token.
   const errorKind = kind === 'not_connected' && error.reason === 'needs_reconnect' ? 'needs_reconnect' : kind;
   const messages = [...new Set(strings(error.messages))];
-  return { ...(errorKind ? { errorKind } : {}), messages: messages.length > 0 ? messages : entry.message ? [entry.message] : [] };
+  return {
+    ...(errorKind ? { errorKind } : {}),
+    messages: messages.length > 0 ? messages : entry.message ? [entry.message] : [],
+  };
 }
 
 export interface OpenFailure {
@@ -64,7 +68,8 @@ export interface OpenFailure {
 /** The explanation stored with the failure (as setup stood then), else one made now. */
 function explanationOf(entry: SyncLogEntry, settings: Settings): { problem: string; action: string } {
   const stored = (entry.error as { explanation?: { problem?: unknown; action?: unknown } } | null)?.explanation;
-  if (stored && typeof stored.problem === 'string' && typeof stored.action === 'string') return { problem: stored.problem, action: stored.action };
+  if (stored && typeof stored.problem === 'string' && typeof stored.action === 'string')
+    return { problem: stored.problem, action: stored.action };
   return explainFailure(failureFactsOf(entry), settings);
 }
 
@@ -105,7 +110,12 @@ export interface RetryResult {
  * workflow id that is not an open, retryable failure of this account is ignored, so a forged form
  * cannot signal another account's workflows.
  */
-export async function retryOpenFailures(db: Db, temporal: Client, accountId: string, only?: string[]): Promise<RetryResult> {
+export async function retryOpenFailures(
+  db: Db,
+  temporal: Client,
+  accountId: string,
+  only?: string[],
+): Promise<RetryResult> {
   const open = (await listOpenFailures(db, accountId)).filter((e) => e.workflow_id?.startsWith(`order:${accountId}:`));
   const ids = [...new Set(open.map((e) => e.workflow_id!))].filter((id) => !only || only.includes(id));
   const result: RetryResult = { sent: [], ended: [] };
@@ -130,7 +140,10 @@ const CURED_BY_RECONNECT = new Set(['not_connected', 'forbidden']);
  */
 export async function retryFailuresCuredByReconnect(db: Db, temporal: Client, accountId: string): Promise<RetryResult> {
   const open = await listOpenFailures(db, accountId);
-  const ids = open.filter((e) => CURED_BY_RECONNECT.has(String((e.error as { kind?: unknown } | null)?.kind))).map((e) => e.workflow_id!).filter(Boolean);
+  const ids = open
+    .filter((e) => CURED_BY_RECONNECT.has(String((e.error as { kind?: unknown } | null)?.kind)))
+    .map((e) => e.workflow_id!)
+    .filter(Boolean);
   if (ids.length === 0) return { sent: [], ended: [] };
   return retryOpenFailures(db, temporal, accountId, ids);
 }

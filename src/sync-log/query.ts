@@ -26,15 +26,27 @@ export async function listSyncLog(db: Kysely<Database>, accountId: string, query
   if (query.kind) q = q.where('kind', '=', query.kind);
   if (query.orderNumber) q = q.where('host_ref', '=', query.orderNumber);
   if (query.before !== undefined) q = q.where('id', '<', query.before.toString());
-  const rows = await q.orderBy('id', 'desc').limit(query.limit + 1).execute();
+  const rows = await q
+    .orderBy('id', 'desc')
+    .limit(query.limit + 1)
+    .execute();
   const entries = rows.slice(0, query.limit);
   const last = entries[entries.length - 1];
   return rows.length > query.limit && last ? { entries, nextBefore: String(last.id) } : { entries };
 }
 
-export async function getSyncLogEntry(db: Kysely<Database>, accountId: string, id: string): Promise<SyncLogEntry | undefined> {
+export async function getSyncLogEntry(
+  db: Kysely<Database>,
+  accountId: string,
+  id: string,
+): Promise<SyncLogEntry | undefined> {
   if (!/^\d{1,18}$/.test(id)) return undefined;
-  return db.selectFrom('sync_log').selectAll().where('account_id', '=', accountId).where('id', '=', id).executeTakeFirst();
+  return db
+    .selectFrom('sync_log')
+    .selectAll()
+    .where('account_id', '=', accountId)
+    .where('id', '=', id)
+    .executeTakeFirst();
 }
 
 /**

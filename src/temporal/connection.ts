@@ -64,7 +64,7 @@ export async function openTemporal(cfg: Config, log: Logger, opts: OpenTemporalO
     };
   } catch (err) {
     await devServer?.stop();
-    throw new Error(`TEMPORAL_ADDRESS: cannot reach Temporal at ${address}: ${(err as Error).message}`);
+    throw new Error(`TEMPORAL_ADDRESS: cannot reach Temporal at ${address}: ${(err as Error).message}`, { cause: err });
   }
 }
 
@@ -92,7 +92,10 @@ export async function ensureSearchAttributes(connection: Connection, namespace: 
   if (missing.length === 0) return;
   const searchAttributes: Record<string, temporal.api.enums.v1.IndexedValueType> = {};
   for (const key of missing) {
-    searchAttributes[key.name] = temporal.api.enums.v1.IndexedValueType[`INDEXED_VALUE_TYPE_${key.type}` as keyof typeof temporal.api.enums.v1.IndexedValueType];
+    searchAttributes[key.name] =
+      temporal.api.enums.v1.IndexedValueType[
+        `INDEXED_VALUE_TYPE_${key.type}` as keyof typeof temporal.api.enums.v1.IndexedValueType
+      ];
   }
   await connection.operatorService.addSearchAttributes({ namespace, searchAttributes });
   log.info({ added: missing.map((k) => k.name) }, 'registered search attributes');

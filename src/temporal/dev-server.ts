@@ -50,10 +50,14 @@ export async function startDevServer(opts: DevServerOptions): Promise<RunningDev
   const ip = opts.ip ?? '127.0.0.1';
   const cli = findTemporalCli(opts.cliPath);
   const args = [
-    '--ip', ip,
-    '--port', String(opts.port),
-    '--namespace', opts.namespace,
-    '--log-level', 'error',
+    '--ip',
+    ip,
+    '--port',
+    String(opts.port),
+    '--namespace',
+    opts.namespace,
+    '--log-level',
+    'error',
     ...searchAttributeArgs(),
   ];
   if (opts.dbFilename) {
@@ -94,14 +98,22 @@ export async function startDevServer(opts: DevServerOptions): Promise<RunningDev
   process.once('exit', killOnExit);
 
   let exited = false;
-  const exitPromise = new Promise<void>((resolve) => child.once('exit', () => { exited = true; resolve(); }));
+  const exitPromise = new Promise<void>((resolve) =>
+    child.once('exit', () => {
+      exited = true;
+      resolve();
+    }),
+  );
 
   try {
     await waitUntilServing(address, child, opts.readyTimeoutMs ?? 60_000, () => exited);
   } catch (err) {
     child.kill('SIGKILL');
     process.removeListener('exit', killOnExit);
-    throw new Error(`Temporal dev server (${cli}) did not start on ${address}: ${(err as Error).message}\n${output.join('')}`);
+    throw new Error(
+      `Temporal dev server (${cli}) did not start on ${address}: ${(err as Error).message}\n${output.join('')}`,
+      { cause: err },
+    );
   }
   opts.log.debug({ address, uiUrl, cli }, 'temporal dev server ready');
 
@@ -120,7 +132,12 @@ export async function startDevServer(opts: DevServerOptions): Promise<RunningDev
   };
 }
 
-async function waitUntilServing(address: string, child: ChildProcess, timeoutMs: number, hasExited: () => boolean): Promise<void> {
+async function waitUntilServing(
+  address: string,
+  child: ChildProcess,
+  timeoutMs: number,
+  hasExited: () => boolean,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   while (Date.now() < deadline) {

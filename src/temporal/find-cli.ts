@@ -5,7 +5,10 @@ import path from 'node:path';
  * Where the `temporal` CLI lives: TEMPORAL_CLI_PATH, else the first executable on PATH.
  * Returns undefined when neither has one, so the caller can fall back to the SDK's download.
  */
-export function findTemporalCli(explicitPath: string | undefined, searchPath: string = process.env.PATH ?? ''): string | undefined {
+export function findTemporalCli(
+  explicitPath: string | undefined,
+  searchPath: string = process.env.PATH ?? '',
+): string | undefined {
   if (explicitPath) {
     if (!isExecutableFile(explicitPath)) {
       throw new Error(`TEMPORAL_CLI_PATH: expected an executable temporal CLI, but "${explicitPath}" is not one`);

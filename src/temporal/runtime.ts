@@ -13,7 +13,8 @@ export function installTemporalRuntime(log: Logger): void {
   Runtime.install({
     shutdownSignals: [],
     logger: {
-      log: (level, message, meta) => log[level === 'TRACE' ? 'trace' : (level.toLowerCase() as 'info')]({ ...meta }, message),
+      log: (level, message, meta) =>
+        log[level === 'TRACE' ? 'trace' : (level.toLowerCase() as 'info')]({ ...meta }, message),
       trace: (message, meta) => log.trace({ ...meta }, message),
       debug: (message, meta) => log.debug({ ...meta }, message),
       info: (message, meta) => log.info({ ...meta }, message),

@@ -69,13 +69,15 @@ export function accountingHandler(deps: AccountingDeps) {
     const method = (req.method ?? 'GET').toUpperCase();
     const tenantId = header(req, 'xero-tenant-id')?.trim().toLowerCase();
     const idempotencyKey = method === 'PUT' || method === 'POST' ? header(req, 'idempotency-key') : undefined;
+    // eslint-disable-next-line prefer-const -- finish() (below) logs it whether or not the request got past the token
     let clientId: string | undefined;
     const extraHeaders: Record<string, string> = { 'Xero-Correlation-Id': newId() };
     let faultIds: string[] | undefined;
     let replay = false;
 
     const finish = (answer: SimResponse | StoredAnswer, dropped = false) => {
-      const { body, contentType } = 'body' in answer ? { body: answer.body, contentType: answer.contentType } : serializeBody(answer);
+      const { body, contentType } =
+        'body' in answer ? { body: answer.body, contentType: answer.contentType } : serializeBody(answer);
       if (store.options.recordResponses && !dropped) {
         let parsed: unknown = body.toString('utf8');
         if (contentType.includes('json')) {
@@ -85,7 +87,14 @@ export function accountingHandler(deps: AccountingDeps) {
             /* recorded as text */
           }
         } else if (!contentType.startsWith('text/')) parsed = `<${body.length} bytes>`;
-        store.recorded.push({ method, path, query: Object.fromEntries(url.searchParams), status: answer.status, contentType, body: parsed });
+        store.recorded.push({
+          method,
+          path,
+          query: Object.fromEntries(url.searchParams),
+          status: answer.status,
+          contentType,
+          body: parsed,
+        });
       }
       store.logRequest({
         at: new Date(store.now()).toISOString(),
@@ -104,7 +113,11 @@ export function accountingHandler(deps: AccountingDeps) {
         res.socket?.destroy();
         return;
       }
-      const headers: Record<string, string | number> = { ...extraHeaders, 'Content-Type': contentType, 'Content-Length': body.length };
+      const headers: Record<string, string | number> = {
+        ...extraHeaders,
+        'Content-Type': contentType,
+        'Content-Length': body.length,
+      };
       if ('headers' in answer && answer.headers) Object.assign(headers, answer.headers);
       res.writeHead(answer.status, headers);
       res.end(body);
@@ -115,7 +128,10 @@ export function accountingHandler(deps: AccountingDeps) {
     const token = auth?.toLowerCase().startsWith('bearer ') ? auth.slice(7).trim() : undefined;
     const access = checkAccessToken(store, token);
     if (!access.ok) {
-      const detail = access.expiredAt !== undefined ? `TokenExpired: token expired at ${usDateTime(access.expiredAt)}` : 'AuthenticationUnsuccessful';
+      const detail =
+        access.expiredAt !== undefined
+          ? `TokenExpired: token expired at ${usDateTime(access.expiredAt)}`
+          : 'AuthenticationUnsuccessful';
       const wwwAuth =
         access.expiredAt !== undefined
           ? `Bearer error="invalid_token", error_description="The token expired at '${usDateTime(access.expiredAt)}'"`
@@ -129,20 +145,29 @@ export function accountingHandler(deps: AccountingDeps) {
     const org = tenantId ? store.org(tenantId) : undefined;
     const connected =
       org !== undefined &&
-      [...store.connections.values()].some((c) => c.tenantId === org.OrganisationID && c.clientId === clientId && c.userId === access.grant.userId);
+      [...store.connections.values()].some(
+        (c) => c.tenantId === org.OrganisationID && c.clientId === clientId && c.userId === access.grant.userId,
+      );
     if (!org || !connected || !app) return finish(problem(403, 'Forbidden', 'AuthenticationUnsuccessful'));
 
     // 3. The endpoint and the scope it needs.
-    const segments = path.split('/').filter(Boolean).map((s) => {
-      try {
-        return decodeURIComponent(s);
-      } catch {
-        return s;
-      }
-    });
+    const segments = path
+      .split('/')
+      .filter(Boolean)
+      .map((s) => {
+        try {
+          return decodeURIComponent(s);
+        } catch {
+          return s;
+        }
+      });
     const match = matchRoute(method, segments);
     if (match && !scopeAllows(match.route, access.grant.scope)) {
-      return finish(problem(401, 'Unauthorized', 'AuthorizationUnsuccessful', { 'WWW-Authenticate': 'Bearer error="insufficient_scope"' }));
+      return finish(
+        problem(401, 'Unauthorized', 'AuthorizationUnsuccessful', {
+          'WWW-Authenticate': 'Bearer error="insufficient_scope"',
+        }),
+      );
     }
 
     // 4. Rate limits.
@@ -170,7 +195,8 @@ export function accountingHandler(deps: AccountingDeps) {
         try {
           rawBody = await readBody(req, match.route.rawBody ? ATTACHMENT_LIMIT : JSON_LIMIT);
         } catch (err) {
-          if (err instanceof BodyTooLarge) return finish({ status: 413, raw: 'Request Entity Too Large', contentType: 'text/plain; charset=utf-8' });
+          if (err instanceof BodyTooLarge)
+            return finish({ status: 413, raw: 'Request Entity Too Large', contentType: 'text/plain; charset=utf-8' });
           throw err;
         }
       }
@@ -187,14 +213,22 @@ export function accountingHandler(deps: AccountingDeps) {
       let complete: ((a: StoredAnswer | undefined) => void) | undefined;
       if (idempotencyKey !== undefined) {
         if (idempotencyKey.length > MAX_KEY_LENGTH || idempotencyKey.trim() === '') {
-          return finish(problem(400, 'Bad Request', `The Idempotency-Key header must be between 1 and ${MAX_KEY_LENGTH} characters.`));
+          return finish(
+            problem(
+              400,
+              'Bad Request',
+              `The Idempotency-Key header must be between 1 and ${MAX_KEY_LENGTH} characters.`,
+            ),
+          );
         }
         const fingerprint = fingerprintOf(method, path.toLowerCase(), url.search, rawBody);
         const scope = `${clientId}\u0000${org.OrganisationID}`;
         for (;;) {
           const found = idempotency.lookup(scope, idempotencyKey, fingerprint, store.now());
           if (found.kind === 'mismatch') {
-            return finish(problem(400, 'Bad Request', 'The Idempotency-Key has already been used with a different request.'));
+            return finish(
+              problem(400, 'Bad Request', 'The Idempotency-Key has already been used with a different request.'),
+            );
           }
           if (found.kind === 'replay') {
             replay = true;
@@ -228,7 +262,8 @@ export function accountingHandler(deps: AccountingDeps) {
         rawBody,
         now: store.now(),
         emit: (category: EventCategory, type, resourceId) => {
-          const resourcePath = category === 'INVOICE' ? 'Invoices' : category === 'CONTACT' ? 'Contacts' : 'CreditNotes';
+          const resourcePath =
+            category === 'INVOICE' ? 'Invoices' : category === 'CONTACT' ? 'Contacts' : 'CreditNotes';
           webhooks.emit({
             resourceUrl: `${store.baseUrl}${API_PREFIX}/${resourcePath}/${resourceId}`,
             resourceId,
@@ -249,7 +284,11 @@ export function accountingHandler(deps: AccountingDeps) {
         return finish(serverError(500));
       }
       const serialized = serializeBody(answer);
-      const stored: StoredAnswer = { status: answer.status, contentType: serialized.contentType, body: serialized.body };
+      const stored: StoredAnswer = {
+        status: answer.status,
+        contentType: serialized.contentType,
+        body: serialized.body,
+      };
       complete?.(answer.status < 500 ? stored : undefined);
       if (answer.headers) Object.assign(extraHeaders, answer.headers);
       finish(stored, fault?.dropAfterCommit);

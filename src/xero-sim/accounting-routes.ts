@@ -76,8 +76,20 @@ export const ROUTES: Route[] = [
   r('GET', 'Invoices/:key/OnlineInvoice', INVOICES, (c, [k]) => getOnlineInvoice(c, k!)),
   r('GET', 'Invoices/:key/Attachments', ATTACHMENTS, (c, [k]) => listAttachments(c, 'Invoices', k!)),
   r('GET', 'Invoices/:key/Attachments/:name', ATTACHMENTS, (c, [k, n]) => getAttachmentContent(c, 'Invoices', k!, n!)),
-  r('PUT', 'Invoices/:key/Attachments/:name', ATTACHMENTS, (c, [k, n]) => uploadAttachment(c, 'Invoices', k!, n!), true),
-  r('POST', 'Invoices/:key/Attachments/:name', ATTACHMENTS, (c, [k, n]) => uploadAttachment(c, 'Invoices', k!, n!), true),
+  r(
+    'PUT',
+    'Invoices/:key/Attachments/:name',
+    ATTACHMENTS,
+    (c, [k, n]) => uploadAttachment(c, 'Invoices', k!, n!),
+    true,
+  ),
+  r(
+    'POST',
+    'Invoices/:key/Attachments/:name',
+    ATTACHMENTS,
+    (c, [k, n]) => uploadAttachment(c, 'Invoices', k!, n!),
+    true,
+  ),
 
   r('GET', 'Payments', PAYMENTS, getPayments),
   r('PUT', 'Payments', PAYMENTS, createPayments),
@@ -92,9 +104,23 @@ export const ROUTES: Route[] = [
   r('POST', 'CreditNotes/:key', INVOICES, (c, [k]) => writeCreditNotes(c, 'upsert', k)),
   r('PUT', 'CreditNotes/:key/Allocations', INVOICES, (c, [k]) => allocateCreditNote(c, k!)),
   r('GET', 'CreditNotes/:key/Attachments', ATTACHMENTS, (c, [k]) => listAttachments(c, 'CreditNotes', k!)),
-  r('GET', 'CreditNotes/:key/Attachments/:name', ATTACHMENTS, (c, [k, n]) => getAttachmentContent(c, 'CreditNotes', k!, n!)),
-  r('PUT', 'CreditNotes/:key/Attachments/:name', ATTACHMENTS, (c, [k, n]) => uploadAttachment(c, 'CreditNotes', k!, n!), true),
-  r('POST', 'CreditNotes/:key/Attachments/:name', ATTACHMENTS, (c, [k, n]) => uploadAttachment(c, 'CreditNotes', k!, n!), true),
+  r('GET', 'CreditNotes/:key/Attachments/:name', ATTACHMENTS, (c, [k, n]) =>
+    getAttachmentContent(c, 'CreditNotes', k!, n!),
+  ),
+  r(
+    'PUT',
+    'CreditNotes/:key/Attachments/:name',
+    ATTACHMENTS,
+    (c, [k, n]) => uploadAttachment(c, 'CreditNotes', k!, n!),
+    true,
+  ),
+  r(
+    'POST',
+    'CreditNotes/:key/Attachments/:name',
+    ATTACHMENTS,
+    (c, [k, n]) => uploadAttachment(c, 'CreditNotes', k!, n!),
+    true,
+  ),
 ];
 
 export function matchRoute(method: string, segments: string[]): { route: Route; params: string[] } | undefined {

@@ -22,8 +22,21 @@ export function jsonAnswer(status: number, json: unknown, headers?: Record<strin
 }
 
 /** Xero's envelope around every accounting collection: Id, Status, ProviderName, DateTimeUTC. */
-export function envelope(providerName: string, now: number, key: string, items: unknown[], extra?: Record<string, unknown>): SimResponse {
-  return jsonAnswer(200, { Id: randomUUID(), Status: 'OK', ProviderName: providerName, DateTimeUTC: msDate(now).replace('+0000', ''), ...extra, [key]: items });
+export function envelope(
+  providerName: string,
+  now: number,
+  key: string,
+  items: unknown[],
+  extra?: Record<string, unknown>,
+): SimResponse {
+  return jsonAnswer(200, {
+    Id: randomUUID(),
+    Status: 'OK',
+    ProviderName: providerName,
+    DateTimeUTC: msDate(now).replace('+0000', ''),
+    ...extra,
+    [key]: items,
+  });
 }
 
 /** 404 from the accounting API is plain text, not JSON (Xero-OpenAPI issue #163, "Wontfix"). */
@@ -36,7 +49,10 @@ export interface ValidationElement {
   ValidationErrors: Array<{ Message: string }>;
 }
 
-export function validationException(elements: ValidationElement[], message = 'A validation exception occurred'): SimResponse {
+export function validationException(
+  elements: ValidationElement[],
+  message = 'A validation exception occurred',
+): SimResponse {
   return jsonAnswer(400, { ErrorNumber: 10, Type: 'ValidationException', Message: message, Elements: elements });
 }
 
@@ -50,16 +66,33 @@ export function queryParseException(message: string): SimResponse {
 
 /** The RFC 7807-like body Xero's gateway gives for 401, 403, 429 and 5xx. */
 export function problem(status: number, title: string, detail: string, headers?: Record<string, string>): SimResponse {
-  return jsonAnswer(status, { Type: null, Title: title, Status: status, Detail: detail, Instance: randomUUID(), Extensions: {} }, headers);
+  return jsonAnswer(
+    status,
+    { Type: null, Title: title, Status: status, Detail: detail, Instance: randomUUID(), Extensions: {} },
+    headers,
+  );
 }
 
 export function serverError(status: 500 | 502 | 503 | 504): SimResponse {
-  if (status === 503) return problem(503, 'Service Unavailable', 'The Xero API is temporarily unavailable. Please try again later.');
-  return problem(status, 'An error occurred', 'An error occurred in Xero. Check the API Status page http://status.developer.xero.com for current service status.');
+  if (status === 503)
+    return problem(503, 'Service Unavailable', 'The Xero API is temporarily unavailable. Please try again later.');
+  return problem(
+    status,
+    'An error occurred',
+    'An error occurred in Xero. Check the API Status page http://status.developer.xero.com for current service status.',
+  );
 }
 
 export function serializeBody(res: SimResponse): { body: Buffer; contentType: string } {
-  if (res.json !== undefined) return { body: Buffer.from(JSON.stringify(res.json)), contentType: res.contentType ?? 'application/json; charset=utf-8' };
-  if (res.raw !== undefined) return { body: typeof res.raw === 'string' ? Buffer.from(res.raw) : res.raw, contentType: res.contentType ?? 'text/plain; charset=utf-8' };
+  if (res.json !== undefined)
+    return {
+      body: Buffer.from(JSON.stringify(res.json)),
+      contentType: res.contentType ?? 'application/json; charset=utf-8',
+    };
+  if (res.raw !== undefined)
+    return {
+      body: typeof res.raw === 'string' ? Buffer.from(res.raw) : res.raw,
+      contentType: res.contentType ?? 'text/plain; charset=utf-8',
+    };
   return { body: Buffer.alloc(0), contentType: res.contentType ?? 'text/plain; charset=utf-8' };
 }

@@ -23,16 +23,40 @@ interface Owner {
 
 function ownerOf(org: OrgRec, kind: AttachmentOwnerPath, key: string): Owner | undefined {
   if (kind === 'Invoices') {
-    const inv = [...org.invoices.values()].find((i) => i.InvoiceID.toLowerCase() === key.toLowerCase() || (!isUuid(key) && i.InvoiceNumber.toLowerCase() === key.toLowerCase()));
+    const inv = [...org.invoices.values()].find(
+      (i) =>
+        i.InvoiceID.toLowerCase() === key.toLowerCase() ||
+        (!isUuid(key) && i.InvoiceNumber.toLowerCase() === key.toLowerCase()),
+    );
     if (!inv) return undefined;
-    return { id: inv.InvoiceID, attachments: inv.attachments, isSales: inv.Type === 'ACCREC', touch: (now) => (inv.UpdatedDateUTC = now) };
+    return {
+      id: inv.InvoiceID,
+      attachments: inv.attachments,
+      isSales: inv.Type === 'ACCREC',
+      touch: (now) => (inv.UpdatedDateUTC = now),
+    };
   }
-  const cn = [...org.creditNotes.values()].find((c) => c.CreditNoteID.toLowerCase() === key.toLowerCase() || (!isUuid(key) && c.CreditNoteNumber.toLowerCase() === key.toLowerCase()));
+  const cn = [...org.creditNotes.values()].find(
+    (c) =>
+      c.CreditNoteID.toLowerCase() === key.toLowerCase() ||
+      (!isUuid(key) && c.CreditNoteNumber.toLowerCase() === key.toLowerCase()),
+  );
   if (!cn) return undefined;
-  return { id: cn.CreditNoteID, attachments: cn.attachments, isSales: cn.Type === 'ACCRECCREDIT', touch: (now) => (cn.UpdatedDateUTC = now) };
+  return {
+    id: cn.CreditNoteID,
+    attachments: cn.attachments,
+    isSales: cn.Type === 'ACCRECCREDIT',
+    touch: (now) => (cn.UpdatedDateUTC = now),
+  };
 }
 
-export function renderAttachment(org: OrgRec, kind: AttachmentOwnerPath, ownerId: string, a: AttachmentRec, baseUrl = ''): Record<string, unknown> {
+export function renderAttachment(
+  org: OrgRec,
+  kind: AttachmentOwnerPath,
+  ownerId: string,
+  a: AttachmentRec,
+  baseUrl = '',
+): Record<string, unknown> {
   void org;
   return {
     AttachmentID: a.AttachmentID,
@@ -44,43 +68,73 @@ export function renderAttachment(org: OrgRec, kind: AttachmentOwnerPath, ownerId
   };
 }
 
-export function uploadAttachment(ctx: ApiContext, kind: AttachmentOwnerPath, key: string, fileName: string): SimResponse {
+export function uploadAttachment(
+  ctx: ApiContext,
+  kind: AttachmentOwnerPath,
+  key: string,
+  fileName: string,
+): SimResponse {
   const owner = ownerOf(ctx.org, kind, key);
   if (!owner) return notFound();
   if (ctx.rawBody.length > MAX_ATTACHMENT_BYTES) {
-    return { status: 413, raw: 'The attachment exceeds the maximum size of 10 MB.', contentType: 'text/plain; charset=utf-8' };
+    return {
+      status: 413,
+      raw: 'The attachment exceeds the maximum size of 10 MB.',
+      contentType: 'text/plain; charset=utf-8',
+    };
   }
   const element = { [kind === 'Invoices' ? 'InvoiceID' : 'CreditNoteID']: owner.id };
-  if (fileName.trim() === '') return validationException([{ ...element, ValidationErrors: [{ Message: 'A file name must be specified.' }] }]);
-  if (ctx.rawBody.length === 0) return validationException([{ ...element, ValidationErrors: [{ Message: 'The attachment has no content.' }] }]);
+  if (fileName.trim() === '')
+    return validationException([{ ...element, ValidationErrors: [{ Message: 'A file name must be specified.' }] }]);
+  if (ctx.rawBody.length === 0)
+    return validationException([{ ...element, ValidationErrors: [{ Message: 'The attachment has no content.' }] }]);
   const existing = owner.attachments.findIndex((a) => a.FileName === fileName);
   if (existing === -1 && owner.attachments.length >= MAX_ATTACHMENTS) {
-    return validationException([{ ...element, ValidationErrors: [{ Message: `A document can have at most ${MAX_ATTACHMENTS} attachments.` }] }]);
+    return validationException([
+      { ...element, ValidationErrors: [{ Message: `A document can have at most ${MAX_ATTACHMENTS} attachments.` }] },
+    ]);
   }
   const rec: AttachmentRec = {
     AttachmentID: newId(),
     FileName: fileName,
-    MimeType: String(ctx.headers['content-type'] ?? 'application/octet-stream').split(';')[0]!.trim() || 'application/octet-stream',
+    MimeType:
+      String(ctx.headers['content-type'] ?? 'application/octet-stream')
+        .split(';')[0]!
+        .trim() || 'application/octet-stream',
     IncludeOnline: owner.isSales && queryFlag(ctx, 'IncludeOnline'),
     bytes: Buffer.from(ctx.rawBody),
   };
   if (existing === -1) owner.attachments.push(rec);
   else owner.attachments[existing] = rec;
   owner.touch(ctx.now);
-  return envelope(ctx.app.name, ctx.now, 'Attachments', [renderAttachment(ctx.org, kind, owner.id, rec, ctx.store.baseUrl)]);
+  return envelope(ctx.app.name, ctx.now, 'Attachments', [
+    renderAttachment(ctx.org, kind, owner.id, rec, ctx.store.baseUrl),
+  ]);
 }
 
 export function listAttachments(ctx: ApiContext, kind: AttachmentOwnerPath, key: string): SimResponse {
   const owner = ownerOf(ctx.org, kind, key);
   if (!owner) return notFound();
-  return envelope(ctx.app.name, ctx.now, 'Attachments', owner.attachments.map((a) => renderAttachment(ctx.org, kind, owner.id, a, ctx.store.baseUrl)));
+  return envelope(
+    ctx.app.name,
+    ctx.now,
+    'Attachments',
+    owner.attachments.map((a) => renderAttachment(ctx.org, kind, owner.id, a, ctx.store.baseUrl)),
+  );
 }
 
 /** The bytes, by file name or AttachmentID, with the stored content type. */
-export function getAttachmentContent(ctx: ApiContext, kind: AttachmentOwnerPath, key: string, nameOrId: string): SimResponse {
+export function getAttachmentContent(
+  ctx: ApiContext,
+  kind: AttachmentOwnerPath,
+  key: string,
+  nameOrId: string,
+): SimResponse {
   const owner = ownerOf(ctx.org, kind, key);
   if (!owner) return notFound();
-  const a = owner.attachments.find((x) => x.AttachmentID.toLowerCase() === nameOrId.toLowerCase()) ?? owner.attachments.find((x) => x.FileName === nameOrId);
+  const a =
+    owner.attachments.find((x) => x.AttachmentID.toLowerCase() === nameOrId.toLowerCase()) ??
+    owner.attachments.find((x) => x.FileName === nameOrId);
   if (!a) return notFound();
   return { status: 200, raw: a.bytes, contentType: a.MimeType };
 }

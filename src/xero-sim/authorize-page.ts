@@ -37,7 +37,8 @@ export function authorizePage(args: {
     .join('\n      ');
   const orgs = args.orgs
     .map(
-      (o, i) => `<label class="org"><input type="checkbox" name="tenant" value="${esc(o.OrganisationID)}"${i === 0 ? ' checked' : ''}> <span>${esc(o.Name)}</span></label>`,
+      (o, i) =>
+        `<label class="org"><input type="checkbox" name="tenant" value="${esc(o.OrganisationID)}"${i === 0 ? ' checked' : ''}> <span>${esc(o.Name)}</span></label>`,
     )
     .join('\n        ');
   const scopes = args.scope.map((s) => `<li>${esc(SCOPE_TEXT[s] ?? s)}</li>`).join('');

@@ -14,13 +14,18 @@ export interface Balances {
 
 export function invoiceBalances(org: OrgRec, inv: InvoiceRec): Balances {
   let paid = 0;
-  for (const p of org.payments.values()) if (p.InvoiceID === inv.InvoiceID && p.Status === 'AUTHORISED') paid += p.Amount;
+  for (const p of org.payments.values())
+    if (p.InvoiceID === inv.InvoiceID && p.Status === 'AUTHORISED') paid += p.Amount;
   let credited = 0;
   for (const a of org.allocations.values()) if (a.InvoiceID === inv.InvoiceID) credited += a.Amount;
   const AmountPaid = round2(paid);
   const AmountCredited = round2(credited);
   const settled = inv.Status === 'VOIDED' || inv.Status === 'DELETED';
-  return { AmountPaid, AmountCredited, AmountDue: settled ? 0 : round2(inv.totals.Total - AmountPaid - AmountCredited) };
+  return {
+    AmountPaid,
+    AmountCredited,
+    AmountDue: settled ? 0 : round2(inv.totals.Total - AmountPaid - AmountCredited),
+  };
 }
 
 export function hasAllocations(org: OrgRec, inv: InvoiceRec): boolean {

@@ -9,8 +9,7 @@ import { envelope, type SimResponse, validationException } from './answers';
  */
 
 export type ElementOutcome =
-  | { ok: Record<string, unknown>; warnings?: string[] }
-  | { errors: string[]; echo: Record<string, unknown> };
+  { ok: Record<string, unknown>; warnings?: string[] } | { errors: string[]; echo: Record<string, unknown> };
 
 export function batchAnswer(
   ctx: ApiContext,
@@ -21,15 +20,27 @@ export function batchAnswer(
   const failed = outcomes.filter((o): o is Extract<ElementOutcome, { errors: string[] }> => 'errors' in o);
   if (summarizeErrors(ctx)) {
     if (failed.length > 0) {
-      return validationException(failed.map((f) => ({ ...f.echo, ValidationErrors: f.errors.map((Message) => ({ Message })) })));
+      return validationException(
+        failed.map((f) => ({ ...f.echo, ValidationErrors: f.errors.map((Message) => ({ Message })) })),
+      );
     }
   }
   const elements = outcomes.map((o) => {
     if ('errors' in o) {
-      return { ...o.echo, [hasErrorsField]: true, StatusAttributeString: 'ERROR', ValidationErrors: o.errors.map((Message) => ({ Message })) };
+      return {
+        ...o.echo,
+        [hasErrorsField]: true,
+        StatusAttributeString: 'ERROR',
+        ValidationErrors: o.errors.map((Message) => ({ Message })),
+      };
     }
     if (o.warnings && o.warnings.length > 0) {
-      return { ...o.ok, [hasErrorsField]: false, StatusAttributeString: 'WARNING', Warnings: o.warnings.map((Message) => ({ Message })) };
+      return {
+        ...o.ok,
+        [hasErrorsField]: false,
+        StatusAttributeString: 'WARNING',
+        Warnings: o.warnings.map((Message) => ({ Message })),
+      };
     }
     return { ...o.ok, [hasErrorsField]: false, StatusAttributeString: 'OK' };
   });

@@ -4,7 +4,11 @@ import { DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, startXeroSimulator } from './server
 async function main() {
   const port = Number(process.env.PORT ?? process.env.XERO_SIM_PORT ?? 4010);
   const host = process.env.HOST ?? '127.0.0.1';
-  const sim = await startXeroSimulator({ port, host, logLevel: (process.env.LOG_LEVEL as 'info' | undefined) ?? 'warn' });
+  const sim = await startXeroSimulator({
+    port,
+    host,
+    logLevel: (process.env.LOG_LEVEL as 'info' | undefined) ?? 'warn',
+  });
   const orgs = sim.sim.organisations();
   process.stdout.write(
     [

@@ -17,13 +17,17 @@ const PHONE_TYPES: PhoneRec['PhoneType'][] = ['DDI', 'DEFAULT', 'FAX', 'MOBILE']
 
 function fullAddresses(addresses: AddressRec[]): AddressRec[] {
   const out = [...addresses];
-  for (const type of ADDRESS_TYPES) if (!out.some((a) => a.AddressType === type)) out.push({ AddressType: type, City: '', Region: '', PostalCode: '', Country: '' });
+  for (const type of ADDRESS_TYPES)
+    if (!out.some((a) => a.AddressType === type))
+      out.push({ AddressType: type, City: '', Region: '', PostalCode: '', Country: '' });
   return out;
 }
 
 function fullPhones(phones: PhoneRec[]): PhoneRec[] {
   const out = [...phones];
-  for (const type of PHONE_TYPES) if (!out.some((p) => p.PhoneType === type)) out.push({ PhoneType: type, PhoneNumber: '', PhoneAreaCode: '', PhoneCountryCode: '' });
+  for (const type of PHONE_TYPES)
+    if (!out.some((p) => p.PhoneType === type))
+      out.push({ PhoneType: type, PhoneNumber: '', PhoneAreaCode: '', PhoneCountryCode: '' });
   return out;
 }
 
@@ -88,7 +92,9 @@ function byNumber(org: OrgRec, number: string): ContactRec | undefined {
 
 export function findContact(org: OrgRec, key: string): ContactRec | undefined {
   if (isUuid(key)) {
-    const byId = org.contacts.get(key.toLowerCase()) ?? [...org.contacts.values()].find((c) => c.ContactID.toLowerCase() === key.toLowerCase());
+    const byId =
+      org.contacts.get(key.toLowerCase()) ??
+      [...org.contacts.values()].find((c) => c.ContactID.toLowerCase() === key.toLowerCase());
     if (byId) return byId;
   }
   return byNumber(org, key);
@@ -99,21 +105,32 @@ function duplicateNameMessage(name: string): string {
 }
 
 /** Applies a contact write to a new or existing record; returns messages when Xero would refuse it. */
-function applyContact(org: OrgRec, input: ContactInput, existing: ContactRec | undefined, now: number): { contact: ContactRec; created: boolean } | { errors: string[] } {
+function applyContact(
+  org: OrgRec,
+  input: ContactInput,
+  existing: ContactRec | undefined,
+  now: number,
+): { contact: ContactRec; created: boolean } | { errors: string[] } {
   const errors: string[] = [];
   const name = input.Name ?? existing?.Name;
   if (name === undefined || name.trim() === '') errors.push('The contact name must be specified.');
   else if (name.length > 255) errors.push('The contact name must be 255 characters or fewer.');
-  const status = input.ContactStatus === 'GDPRREQUEST' ? 'ARCHIVED' : (input.ContactStatus ?? existing?.ContactStatus ?? 'ACTIVE');
-  if (name && status === 'ACTIVE' && activeByName(org, name, existing?.ContactID)) errors.push(duplicateNameMessage(name));
-  if (input.ContactNumber && input.ContactNumber.length > 50) errors.push('The contact number must be 50 characters or fewer.');
+  const status =
+    input.ContactStatus === 'GDPRREQUEST' ? 'ARCHIVED' : (input.ContactStatus ?? existing?.ContactStatus ?? 'ACTIVE');
+  if (name && status === 'ACTIVE' && activeByName(org, name, existing?.ContactID))
+    errors.push(duplicateNameMessage(name));
+  if (input.ContactNumber && input.ContactNumber.length > 50)
+    errors.push('The contact number must be 50 characters or fewer.');
   if (input.ContactNumber) {
     const other = byNumber(org, input.ContactNumber);
-    if (other && other.ContactID !== existing?.ContactID) errors.push(`The contact number ${input.ContactNumber} is already assigned to another contact.`);
+    if (other && other.ContactID !== existing?.ContactID)
+      errors.push(`The contact number ${input.ContactNumber} is already assigned to another contact.`);
   }
-  if (input.EmailAddress && !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(input.EmailAddress)) errors.push('Email address must be valid.');
+  if (input.EmailAddress && !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(input.EmailAddress))
+    errors.push('Email address must be valid.');
   for (const taxType of [input.AccountsReceivableTaxType, input.AccountsPayableTaxType]) {
-    if (taxType && !org.taxRates.some((t) => t.TaxType === taxType && t.Status === 'ACTIVE')) errors.push(`The TaxType code '${taxType}' does not exist or cannot be used for this type of transaction.`);
+    if (taxType && !org.taxRates.some((t) => t.TaxType === taxType && t.Status === 'ACTIVE'))
+      errors.push(`The TaxType code '${taxType}' does not exist or cannot be used for this type of transaction.`);
   }
   if (errors.length > 0) return { errors };
 
@@ -143,8 +160,20 @@ function applyContact(org: OrgRec, input: ContactInput, existing: ContactRec | u
     AccountsReceivableTaxType: defined.AccountsReceivableTaxType ?? base.AccountsReceivableTaxType,
     AccountsPayableTaxType: defined.AccountsPayableTaxType ?? base.AccountsPayableTaxType,
     DefaultCurrency: defined.DefaultCurrency ?? base.DefaultCurrency,
-    Addresses: input.Addresses ? mergeTyped(base.Addresses, input.Addresses.map((a) => ({ ...a, AddressType: a.AddressType ?? 'POBOX' }) as AddressRec), 'AddressType') : base.Addresses,
-    Phones: input.Phones ? mergeTyped(base.Phones, input.Phones.map((p) => ({ ...p, PhoneType: p.PhoneType ?? 'DEFAULT' }) as PhoneRec), 'PhoneType') : base.Phones,
+    Addresses: input.Addresses
+      ? mergeTyped(
+          base.Addresses,
+          input.Addresses.map((a) => ({ ...a, AddressType: a.AddressType ?? 'POBOX' }) as AddressRec),
+          'AddressType',
+        )
+      : base.Addresses,
+    Phones: input.Phones
+      ? mergeTyped(
+          base.Phones,
+          input.Phones.map((p) => ({ ...p, PhoneType: p.PhoneType ?? 'DEFAULT' }) as PhoneRec),
+          'PhoneType',
+        )
+      : base.Phones,
     UpdatedDateUTC: now,
   };
   org.contacts.set(contact.ContactID, contact);
@@ -154,7 +183,10 @@ function applyContact(org: OrgRec, input: ContactInput, existing: ContactRec | u
 /** Addresses and phones are replaced per type (sending a STREET address leaves the POBOX one). */
 function mergeTyped<T extends object, K extends keyof T>(current: T[], incoming: T[], key: K): T[] {
   const out = current.filter((c) => !incoming.some((i) => i[key] === c[key]));
-  return [...out, ...incoming.map((i) => Object.fromEntries(Object.entries(i).filter(([, v]) => v !== undefined)) as T)];
+  return [
+    ...out,
+    ...incoming.map((i) => Object.fromEntries(Object.entries(i).filter(([, v]) => v !== undefined)) as T),
+  ];
 }
 
 /**
@@ -176,13 +208,15 @@ export function resolveDocumentContact(
       errors.push(`The contact with the ContactID ${input.ContactID} could not be found.`);
       return {};
     }
-    if (c.ContactStatus !== 'ACTIVE') errors.push(`The contact ${c.Name} has been archived. Restore the contact before using it on a transaction.`);
+    if (c.ContactStatus !== 'ACTIVE')
+      errors.push(`The contact ${c.Name} has been archived. Restore the contact before using it on a transaction.`);
     return { contact: c };
   }
   if (input.ContactNumber) {
     const c = byNumber(org, input.ContactNumber);
     if (c) {
-      if (c.ContactStatus !== 'ACTIVE') errors.push(`The contact ${c.Name} has been archived. Restore the contact before using it on a transaction.`);
+      if (c.ContactStatus !== 'ACTIVE')
+        errors.push(`The contact ${c.Name} has been archived. Restore the contact before using it on a transaction.`);
       return { contact: c };
     }
   }
@@ -212,12 +246,22 @@ export function getContacts(ctx: ApiContext): SimResponse {
   for (const c of ctx.org.contacts.values()) {
     if (!includeArchived && !ids && c.ContactStatus !== 'ACTIVE') continue;
     if (ids && !ids.has(c.ContactID.toLowerCase())) continue;
-    if (term && ![c.Name, c.FirstName, c.LastName, c.ContactNumber, c.EmailAddress].some((f) => f?.toLowerCase().includes(term))) continue;
+    if (
+      term &&
+      ![c.Name, c.FirstName, c.LastName, c.ContactNumber, c.EmailAddress].some((f) => f?.toLowerCase().includes(term))
+    )
+      continue;
     rows.push({ record: renderContact(c, summaryOnly), updatedAt: c.UpdatedDateUTC });
   }
   const listed = listRecords(ctx, rows, { pageable: true });
   if (!isListed(listed)) return listed;
-  return envelope(ctx.app.name, ctx.now, 'Contacts', listed.items, listed.pagination ? { pagination: listed.pagination } : undefined);
+  return envelope(
+    ctx.app.name,
+    ctx.now,
+    'Contacts',
+    listed.items,
+    listed.pagination ? { pagination: listed.pagination } : undefined,
+  );
 }
 
 export function getContact(ctx: ApiContext, key: string): SimResponse {
@@ -253,7 +297,11 @@ export function writeContacts(ctx: ApiContext, mode: 'create' | 'upsert', pathId
     if (!existing && mode === 'upsert') {
       if (input.ContactID) {
         existing = findContact(ctx.org, input.ContactID);
-        if (!existing) return { errors: [`The contact with the ContactID ${input.ContactID} could not be found.`], echo: echoOf(input) };
+        if (!existing)
+          return {
+            errors: [`The contact with the ContactID ${input.ContactID} could not be found.`],
+            echo: echoOf(input),
+          };
       } else if (input.ContactNumber) {
         existing = byNumber(ctx.org, input.ContactNumber);
       }
@@ -267,5 +315,11 @@ export function writeContacts(ctx: ApiContext, mode: 'create' | 'upsert', pathId
 }
 
 function echoOf(input: ContactInput): Record<string, unknown> {
-  return { ...input, Addresses: input.Addresses ?? [], Phones: input.Phones ?? [], ContactGroups: [], ContactPersons: [] };
+  return {
+    ...input,
+    Addresses: input.Addresses ?? [],
+    Phones: input.Phones ?? [],
+    ContactGroups: [],
+    ContactPersons: [],
+  };
 }

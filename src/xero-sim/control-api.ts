@@ -7,17 +7,19 @@ import type { SimulatorControl } from './control';
  * part of Xero's surface and needs no token.
  */
 
-const wrap = (fn: (req: Request, res: Response) => unknown | Promise<unknown>) => (req: Request, res: Response, next: NextFunction) => {
-  Promise.resolve()
-    .then(() => fn(req, res))
-    .then((out) => {
-      if (!res.headersSent) {
-        if (out === undefined) res.status(204).end();
-        else res.json(out);
-      }
-    })
-    .catch(next);
-};
+const wrap =
+  (fn: (req: Request, res: Response) => unknown | Promise<unknown>) =>
+  (req: Request, res: Response, next: NextFunction) => {
+    Promise.resolve()
+      .then(() => fn(req, res))
+      .then((out) => {
+        if (!res.headersSent) {
+          if (out === undefined) res.status(204).end();
+          else res.json(out);
+        }
+      })
+      .catch(next);
+  };
 
 const ENDPOINTS = {
   'GET /__sim': 'this list',
@@ -25,7 +27,8 @@ const ENDPOINTS = {
   'GET /__sim/organisations': 'seeded organisations (tenantId, name, shortCode, lock dates)',
   'POST /__sim/organisations': 'add an organisation {name, shortCode?, periodLockDate?, …}',
   'PATCH /__sim/organisations/:tenantId': 'set lock dates {periodLockDate?, endOfYearLockDate?} (null clears)',
-  'POST /__sim/organisations/:tenantId/status': 'archive/restore {accountCode?|taxType?|trackingCategory?, trackingOption?, status}',
+  'POST /__sim/organisations/:tenantId/status':
+    'archive/restore {accountCode?|taxType?|trackingCategory?, trackingOption?, status}',
   'GET /__sim/organisations/:tenantId/invoices|contacts|payments|credit-notes': 'every document, Xero-shaped',
   'GET /__sim/organisations/:tenantId/documents/:id/attachments': 'attachments of an invoice/credit note (metadata)',
   'GET /__sim/organisations/:tenantId/documents/:id/attachments/:fileName': 'the bytes of one attachment',
@@ -55,14 +58,31 @@ export function controlRouter(control: SimulatorControl): Router {
   router.use('/__sim', express.json({ limit: '1mb' }));
   const tenant = (req: Request) => String(req.params.tenantId);
 
-  router.get('/__sim', wrap(() => ({ endpoints: ENDPOINTS })));
-  router.post('/__sim/reset', wrap(() => control.reset()));
-  router.get('/__sim/organisations', wrap(() => control.organisations()));
-  router.post('/__sim/organisations', wrap((req) => control.addOrganisation(req.body)));
+  router.get(
+    '/__sim',
+    wrap(() => ({ endpoints: ENDPOINTS })),
+  );
+  router.post(
+    '/__sim/reset',
+    wrap(() => control.reset()),
+  );
+  router.get(
+    '/__sim/organisations',
+    wrap(() => control.organisations()),
+  );
+  router.post(
+    '/__sim/organisations',
+    wrap((req) => control.addOrganisation(req.body)),
+  );
   router.patch(
     '/__sim/organisations/:tenantId',
     wrap((req) => {
-      const body = z.object({ periodLockDate: z.string().nullable().optional(), endOfYearLockDate: z.string().nullable().optional() }).parse(req.body);
+      const body = z
+        .object({
+          periodLockDate: z.string().nullable().optional(),
+          endOfYearLockDate: z.string().nullable().optional(),
+        })
+        .parse(req.body);
       control.setLockDates(tenant(req), body);
       return control.organisations().find((o) => o.tenantId === tenant(req));
     }),
@@ -71,18 +91,40 @@ export function controlRouter(control: SimulatorControl): Router {
     '/__sim/organisations/:tenantId/status',
     wrap((req) => {
       const body = z
-        .object({ accountCode: z.string().optional(), taxType: z.string().optional(), trackingCategory: z.string().optional(), trackingOption: z.string().optional(), status: z.enum(['ACTIVE', 'ARCHIVED']) })
+        .object({
+          accountCode: z.string().optional(),
+          taxType: z.string().optional(),
+          trackingCategory: z.string().optional(),
+          trackingOption: z.string().optional(),
+          status: z.enum(['ACTIVE', 'ARCHIVED']),
+        })
         .parse(req.body);
       control.setStatus(tenant(req), body, body.status);
     }),
   );
-  router.get('/__sim/organisations/:tenantId/invoices', wrap((req) => control.invoices(tenant(req))));
-  router.get('/__sim/organisations/:tenantId/contacts', wrap((req) => control.contacts(tenant(req))));
-  router.get('/__sim/organisations/:tenantId/payments', wrap((req) => control.payments(tenant(req))));
-  router.get('/__sim/organisations/:tenantId/credit-notes', wrap((req) => control.creditNotes(tenant(req))));
+  router.get(
+    '/__sim/organisations/:tenantId/invoices',
+    wrap((req) => control.invoices(tenant(req))),
+  );
+  router.get(
+    '/__sim/organisations/:tenantId/contacts',
+    wrap((req) => control.contacts(tenant(req))),
+  );
+  router.get(
+    '/__sim/organisations/:tenantId/payments',
+    wrap((req) => control.payments(tenant(req))),
+  );
+  router.get(
+    '/__sim/organisations/:tenantId/credit-notes',
+    wrap((req) => control.creditNotes(tenant(req))),
+  );
   router.get(
     '/__sim/organisations/:tenantId/documents/:id/attachments',
-    wrap((req) => control.attachments(tenant(req), String(req.params.id)).map(({ bytes, ...meta }) => ({ ...meta, size: bytes.length }))),
+    wrap((req) =>
+      control
+        .attachments(tenant(req), String(req.params.id))
+        .map(({ bytes, ...meta }) => ({ ...meta, size: bytes.length })),
+    ),
   );
   router.get(
     '/__sim/organisations/:tenantId/documents/:id/attachments/:fileName',
@@ -92,9 +134,18 @@ export function controlRouter(control: SimulatorControl): Router {
       res.type(a.mimeType).send(a.bytes);
     }),
   );
-  router.post('/__sim/apps', wrap((req) => control.addApp(req.body)));
-  router.post('/__sim/tokens', wrap((req) => control.issueTokens(req.body ?? {})));
-  router.post('/__sim/revoke', wrap((req) => ({ revokedGrants: control.revokeTokens(req.body ?? {}) })));
+  router.post(
+    '/__sim/apps',
+    wrap((req) => control.addApp(req.body)),
+  );
+  router.post(
+    '/__sim/tokens',
+    wrap((req) => control.issueTokens(req.body ?? {})),
+  );
+  router.post(
+    '/__sim/revoke',
+    wrap((req) => ({ revokedGrants: control.revokeTokens(req.body ?? {}) })),
+  );
   router.post(
     '/__sim/disconnect',
     wrap((req) => {
@@ -102,25 +153,78 @@ export function controlRouter(control: SimulatorControl): Router {
       return { removedConnections: control.disconnectTenant(body.tenantId, body.clientId) };
     }),
   );
-  router.post('/__sim/expire-access-tokens', wrap(() => control.expireAccessTokens()));
-  router.post('/__sim/expire-idempotency-keys', wrap(() => control.expireIdempotencyKeys()));
-  router.post('/__sim/advance-time', wrap((req) => control.advanceTime(z.object({ ms: z.number() }).parse(req.body).ms)));
-  router.get('/__sim/faults', wrap(() => control.faults()));
-  router.post('/__sim/faults', wrap((req) => control.addFault(req.body)));
-  router.delete('/__sim/faults', wrap(() => control.clearFaults()));
-  router.delete('/__sim/faults/:id', wrap((req, res) => (control.removeFault(String(req.params.id)) ? undefined : res.status(404).json({ error: 'no such fault' }))));
-  router.get('/__sim/limits', wrap(() => control.limits()));
-  router.put('/__sim/limits', wrap((req) => control.setLimits(req.body)));
+  router.post(
+    '/__sim/expire-access-tokens',
+    wrap(() => control.expireAccessTokens()),
+  );
+  router.post(
+    '/__sim/expire-idempotency-keys',
+    wrap(() => control.expireIdempotencyKeys()),
+  );
+  router.post(
+    '/__sim/advance-time',
+    wrap((req) => control.advanceTime(z.object({ ms: z.number() }).parse(req.body).ms)),
+  );
+  router.get(
+    '/__sim/faults',
+    wrap(() => control.faults()),
+  );
+  router.post(
+    '/__sim/faults',
+    wrap((req) => control.addFault(req.body)),
+  );
+  router.delete(
+    '/__sim/faults',
+    wrap(() => control.clearFaults()),
+  );
+  router.delete(
+    '/__sim/faults/:id',
+    wrap((req, res) =>
+      control.removeFault(String(req.params.id)) ? undefined : res.status(404).json({ error: 'no such fault' }),
+    ),
+  );
+  router.get(
+    '/__sim/limits',
+    wrap(() => control.limits()),
+  );
+  router.put(
+    '/__sim/limits',
+    wrap((req) => control.setLimits(req.body)),
+  );
   router.get(
     '/__sim/requests',
-    wrap((req) => control.requestLog({ tenantId: req.query.tenantId as string | undefined, pathContains: req.query.path as string | undefined, method: req.query.method as string | undefined })),
+    wrap((req) =>
+      control.requestLog({
+        tenantId: req.query.tenantId as string | undefined,
+        pathContains: req.query.path as string | undefined,
+        method: req.query.method as string | undefined,
+      }),
+    ),
   );
-  router.delete('/__sim/requests', wrap(() => control.clearRequestLog()));
-  router.put('/__sim/webhook', wrap((req) => control.setWebhook(req.body)));
-  router.delete('/__sim/webhook', wrap(() => control.clearWebhook()));
-  router.get('/__sim/webhook/deliveries', wrap(() => control.webhookDeliveries()));
-  router.post('/__sim/webhook/flush', wrap(() => control.flushWebhooks()));
-  router.post('/__sim/webhook/intent-check', wrap(() => control.checkWebhookIntent()));
+  router.delete(
+    '/__sim/requests',
+    wrap(() => control.clearRequestLog()),
+  );
+  router.put(
+    '/__sim/webhook',
+    wrap((req) => control.setWebhook(req.body)),
+  );
+  router.delete(
+    '/__sim/webhook',
+    wrap(() => control.clearWebhook()),
+  );
+  router.get(
+    '/__sim/webhook/deliveries',
+    wrap(() => control.webhookDeliveries()),
+  );
+  router.post(
+    '/__sim/webhook/flush',
+    wrap(() => control.flushWebhooks()),
+  );
+  router.post(
+    '/__sim/webhook/intent-check',
+    wrap(() => control.checkWebhookIntent()),
+  );
 
   router.use('/__sim', (err: unknown, _req: Request, res: Response, _next: NextFunction) => {
     void _next;

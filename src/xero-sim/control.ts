@@ -5,7 +5,15 @@ import type { FaultRule, FaultRuleInput, Faults } from './faults';
 import { issueTokensDirectly } from './identity';
 import type { IdempotencyStore } from './idempotency';
 import { renderInvoice } from './invoices';
-import { type Limits, type OrganisationSeed, resolveLimits, type SimApp, appSchema, type WebhookOptions, webhookOptionsSchema } from './options';
+import {
+  type Limits,
+  type OrganisationSeed,
+  resolveLimits,
+  type SimApp,
+  appSchema,
+  type WebhookOptions,
+  webhookOptionsSchema,
+} from './options';
 import { renderPayment } from './payments';
 import type { RateLimiter } from './rate-limits';
 import { buildOrganisation, DEFAULT_ORGANISATIONS } from './seed';
@@ -69,8 +77,10 @@ export class SimulatorControl {
       name: o.Name,
       shortCode: o.ShortCode,
       baseCurrency: o.BaseCurrency,
-      periodLockDate: o.PeriodLockDate !== undefined ? new Date(o.PeriodLockDate).toISOString().slice(0, 10) : undefined,
-      endOfYearLockDate: o.EndOfYearLockDate !== undefined ? new Date(o.EndOfYearLockDate).toISOString().slice(0, 10) : undefined,
+      periodLockDate:
+        o.PeriodLockDate !== undefined ? new Date(o.PeriodLockDate).toISOString().slice(0, 10) : undefined,
+      endOfYearLockDate:
+        o.EndOfYearLockDate !== undefined ? new Date(o.EndOfYearLockDate).toISOString().slice(0, 10) : undefined,
     }));
   }
 
@@ -84,12 +94,18 @@ export class SimulatorControl {
   /** Sets (or, with null, clears) the lock dates (YYYY-MM-DD). */
   setLockDates(tenantId: string, dates: { periodLockDate?: string | null; endOfYearLockDate?: string | null }): void {
     const org = this.requireOrg(tenantId);
-    if (dates.periodLockDate !== undefined) org.PeriodLockDate = dates.periodLockDate === null ? undefined : parseDocumentDate(dates.periodLockDate);
-    if (dates.endOfYearLockDate !== undefined) org.EndOfYearLockDate = dates.endOfYearLockDate === null ? undefined : parseDocumentDate(dates.endOfYearLockDate);
+    if (dates.periodLockDate !== undefined)
+      org.PeriodLockDate = dates.periodLockDate === null ? undefined : parseDocumentDate(dates.periodLockDate);
+    if (dates.endOfYearLockDate !== undefined)
+      org.EndOfYearLockDate = dates.endOfYearLockDate === null ? undefined : parseDocumentDate(dates.endOfYearLockDate);
   }
 
   /** Archives (or restores) an account, tax rate or tracking option, as a user would in Xero. */
-  setStatus(tenantId: string, what: { accountCode?: string; taxType?: string; trackingCategory?: string; trackingOption?: string }, status: 'ACTIVE' | 'ARCHIVED'): void {
+  setStatus(
+    tenantId: string,
+    what: { accountCode?: string; taxType?: string; trackingCategory?: string; trackingOption?: string },
+    status: 'ACTIVE' | 'ARCHIVED',
+  ): void {
     const org = this.requireOrg(tenantId);
     if (what.accountCode) {
       const a = org.accounts.find((x) => x.Code === what.accountCode);
@@ -124,7 +140,9 @@ export class SimulatorControl {
   /** Xero-shaped copies of every invoice/bill of a tenant (lines included). */
   invoices(tenantId: string): Array<Record<string, unknown>> {
     const org = this.requireOrg(tenantId);
-    return [...org.invoices.values()].map((i) => renderInvoice(org, i, { lines: true, unitdp: 4, attachments: true, baseUrl: this.store.baseUrl }));
+    return [...org.invoices.values()].map((i) =>
+      renderInvoice(org, i, { lines: true, unitdp: 4, attachments: true, baseUrl: this.store.baseUrl }),
+    );
   }
 
   contacts(tenantId: string): Array<Record<string, unknown>> {
@@ -143,11 +161,20 @@ export class SimulatorControl {
   }
 
   /** Attachments of an invoice or credit note, bytes included. */
-  attachments(tenantId: string, documentId: string): Array<{ attachmentId: string; fileName: string; mimeType: string; includeOnline: boolean; bytes: Buffer }> {
+  attachments(
+    tenantId: string,
+    documentId: string,
+  ): Array<{ attachmentId: string; fileName: string; mimeType: string; includeOnline: boolean; bytes: Buffer }> {
     const org = this.requireOrg(tenantId);
     const list = attachmentsOf(org, documentId);
     if (!list) throw new Error(`no invoice or credit note ${documentId}`);
-    return list.map((a) => ({ attachmentId: a.AttachmentID, fileName: a.FileName, mimeType: a.MimeType, includeOnline: a.IncludeOnline, bytes: a.bytes }));
+    return list.map((a) => ({
+      attachmentId: a.AttachmentID,
+      fileName: a.FileName,
+      mimeType: a.MimeType,
+      includeOnline: a.IncludeOnline,
+      bytes: a.bytes,
+    }));
   }
 
   requestLog(filter?: { tenantId?: string; pathContains?: string; method?: string }): RequestLogEntry[] {
@@ -196,7 +223,9 @@ export class SimulatorControl {
   }
 
   /** Tokens without the consent page (tests, demos): connects the tenants to the app. */
-  issueTokens(args: { clientId?: string; tenantIds?: string[]; scope?: string[] } = {}): TokenAnswer & { tenantIds: string[] } {
+  issueTokens(
+    args: { clientId?: string; tenantIds?: string[]; scope?: string[] } = {},
+  ): TokenAnswer & { tenantIds: string[] } {
     const clientId = args.clientId ?? this.initialApps[0]?.clientId ?? 'xero-sim-client';
     if (!this.store.apps.has(clientId)) throw new Error(`unknown app ${clientId}`);
     const tenantIds = args.tenantIds ?? [...this.store.orgs.keys()];
@@ -212,7 +241,11 @@ export class SimulatorControl {
     let count = 0;
     for (const grant of this.store.grants.values()) {
       if (grant.revoked || (filter.clientId && grant.clientId !== filter.clientId)) continue;
-      if (filter.tenantId && ![...this.store.connections.values()].some((c) => c.authEventId === grant.id && c.tenantId === filter.tenantId)) continue;
+      if (
+        filter.tenantId &&
+        ![...this.store.connections.values()].some((c) => c.authEventId === grant.id && c.tenantId === filter.tenantId)
+      )
+        continue;
       revokeGrant(this.store, grant.id);
       count++;
     }

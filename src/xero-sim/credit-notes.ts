@@ -9,7 +9,14 @@ import { ALLOCATED_MESSAGE, findInvoice, renderLine } from './invoices';
 import { buildLines, lineAsInput } from './lines';
 import { isListed, listRecords } from './listing';
 import { lockDateError } from './lock-dates';
-import { allocationInput, type AllocationInput, creditNoteInput, type CreditNoteInput, describeParseError, elementsOf } from './payloads';
+import {
+  allocationInput,
+  type AllocationInput,
+  creditNoteInput,
+  type CreditNoteInput,
+  describeParseError,
+  elementsOf,
+} from './payloads';
 import type { CreditAllocationRec, CreditNoteRec, DocStatus, OrgRec } from './store';
 import { documentTotals, round2 } from './totals';
 import { dayString, msDate, parseDocumentDate, startOfUtcDay, utcString } from './xero-dates';
@@ -53,7 +60,16 @@ function renderAllocation(org: OrgRec, a: CreditAllocationRec): Record<string, u
     AllocationID: a.AllocationID,
     Amount: a.Amount,
     Date: msDate(a.Date),
-    Invoice: { InvoiceID: a.InvoiceID, InvoiceNumber: inv?.InvoiceNumber, Payments: [], CreditNotes: [], Prepayments: [], Overpayments: [], HasErrors: false, LineItems: [] },
+    Invoice: {
+      InvoiceID: a.InvoiceID,
+      InvoiceNumber: inv?.InvoiceNumber,
+      Payments: [],
+      CreditNotes: [],
+      Prepayments: [],
+      Overpayments: [],
+      HasErrors: false,
+      LineItems: [],
+    },
     IsDeleted: false,
   };
 }
@@ -79,7 +95,9 @@ export function renderCreditNote(org: OrgRec, cn: CreditNoteRec, unitdp: 2 | 4):
     CurrencyRate: cn.CurrencyRate,
     FullyPaidOnDate: cn.FullyPaidOnDate !== undefined ? msDate(cn.FullyPaidOnDate) : undefined,
     RemainingCredit: remainingCredit(org, cn),
-    Allocations: [...org.allocations.values()].filter((a) => a.CreditNoteID === cn.CreditNoteID).map((a) => renderAllocation(org, a)),
+    Allocations: [...org.allocations.values()]
+      .filter((a) => a.CreditNoteID === cn.CreditNoteID)
+      .map((a) => renderAllocation(org, a)),
     Payments: [],
     BrandingThemeID: cn.BrandingThemeID,
     SentToContact: cn.SentToContact,
@@ -88,33 +106,51 @@ export function renderCreditNote(org: OrgRec, cn: CreditNoteRec, unitdp: 2 | 4):
   };
 }
 
-function applyCreditNote(ctx: ApiContext, input: CreditNoteInput, existing: CreditNoteRec | undefined): { ok: CreditNoteRec } | { errors: string[] } {
+function applyCreditNote(
+  ctx: ApiContext,
+  input: CreditNoteInput,
+  existing: CreditNoteRec | undefined,
+): { ok: CreditNoteRec } | { errors: string[] } {
   const { org } = ctx;
   const errors: string[] = [];
   if (existing) {
-    if (existing.Status === 'DELETED' || existing.Status === 'VOIDED') return { errors: ['Credit note not of valid status for modification'] };
-    if (allocated(org, existing) !== 0) return { errors: [input.Status === 'VOIDED' ? 'This document cannot be voided as it has been allocated.' : ALLOCATED_MESSAGE] };
+    if (existing.Status === 'DELETED' || existing.Status === 'VOIDED')
+      return { errors: ['Credit note not of valid status for modification'] };
+    if (allocated(org, existing) !== 0)
+      return {
+        errors: [
+          input.Status === 'VOIDED' ? 'This document cannot be voided as it has been allocated.' : ALLOCATED_MESSAGE,
+        ],
+      };
   }
   const type = existing?.Type ?? input.Type;
   if (!type) return { errors: ['Credit note Type must be specified (ACCRECCREDIT or ACCPAYCREDIT).'] };
   const status: DocStatus = input.Status ?? existing?.Status ?? 'DRAFT';
-  if (!existing && (status === 'PAID' || status === 'VOIDED' || status === 'DELETED')) errors.push('Credit note not of valid status for creation');
-  if (existing && !ALLOWED_NEXT[existing.Status].includes(status)) errors.push('Credit note not of valid status for modification');
+  if (!existing && (status === 'PAID' || status === 'VOIDED' || status === 'DELETED'))
+    errors.push('Credit note not of valid status for creation');
+  if (existing && !ALLOWED_NEXT[existing.Status].includes(status))
+    errors.push('Credit note not of valid status for modification');
   const approved = status === 'AUTHORISED' || status === 'SUBMITTED';
-  const contactInfo = input.Contact !== undefined || !existing ? resolveDocumentContact(org, input.Contact, errors) : { contact: org.contacts.get(existing.ContactID) };
+  const contactInfo =
+    input.Contact !== undefined || !existing
+      ? resolveDocumentContact(org, input.Contact, errors)
+      : { contact: org.contacts.get(existing.ContactID) };
   const given = input.Date !== undefined ? parseDocumentDate(input.Date) : undefined;
   if (input.Date !== undefined && given === undefined) errors.push('The Date is not a valid date (use YYYY-MM-DD).');
   const date = given ?? existing?.Date ?? startOfUtcDay(ctx.now);
   const lock = lockDateError(org, date) ?? (existing ? lockDateError(org, existing.Date) : undefined);
   if (lock) errors.push(lock);
   const currency = input.CurrencyCode ?? org.BaseCurrency;
-  if (currency.toUpperCase() !== org.BaseCurrency) errors.push(`Organisation is not subscribed to currency ${currency}`);
+  if (currency.toUpperCase() !== org.BaseCurrency)
+    errors.push(`Organisation is not subscribed to currency ${currency}`);
   const lineAmountTypes = input.LineAmountTypes ?? existing?.LineAmountTypes ?? 'Exclusive';
   const lineCtx = { org, kind: type, lineAmountTypes, unitdp: unitDp(ctx), approved } as const;
   let lines = existing?.LineItems ?? [];
   if (input.LineItems !== undefined) lines = buildLines(lineCtx, input.LineItems, errors, existing?.LineItems);
-  else if (existing && approved) lines = buildLines(lineCtx, existing.LineItems.map(lineAsInput), errors, existing.LineItems);
-  if (approved && lines.length === 0 && errors.length === 0) errors.push('An approved credit note must have at least one line item.');
+  else if (existing && approved)
+    lines = buildLines(lineCtx, existing.LineItems.map(lineAsInput), errors, existing.LineItems);
+  if (approved && lines.length === 0 && errors.length === 0)
+    errors.push('An approved credit note must have at least one line item.');
   const totals = documentTotals(lines, lineAmountTypes);
   if (totals.Total < 0) errors.push('The credit note total cannot be negative.');
   if (errors.length > 0) return { errors };
@@ -170,7 +206,8 @@ export function writeCreditNotes(ctx: ApiContext, mode: 'create' | 'upsert', pat
     let existing = target;
     if (!existing && mode === 'upsert' && input.CreditNoteID) {
       existing = findCreditNote(ctx.org, input.CreditNoteID);
-      if (!existing) return { errors: [`Credit note with ID ${input.CreditNoteID} could not be found.`], echo: { ...input } };
+      if (!existing)
+        return { errors: [`Credit note with ID ${input.CreditNoteID} could not be found.`], echo: { ...input } };
     }
     const result = applyCreditNote(ctx, input, existing);
     if ('errors' in result) return { errors: result.errors, echo: { ...input, HasErrors: true } };
@@ -179,28 +216,47 @@ export function writeCreditNotes(ctx: ApiContext, mode: 'create' | 'upsert', pat
   return batchAnswer(ctx, 'CreditNotes', 'HasErrors', outcomes);
 }
 
-function applyAllocation(ctx: ApiContext, cn: CreditNoteRec, input: AllocationInput): { ok: CreditAllocationRec } | { errors: string[] } {
+function applyAllocation(
+  ctx: ApiContext,
+  cn: CreditNoteRec,
+  input: AllocationInput,
+): { ok: CreditAllocationRec } | { errors: string[] } {
   const { org } = ctx;
   const ref = input.Invoice?.InvoiceID ?? input.Invoice?.InvoiceNumber;
   const inv = ref ? findInvoice(org, ref) : undefined;
-  if (!inv) return { errors: [ref ? `Invoice ${ref} could not be found.` : 'An Invoice must be specified for an allocation.'] };
+  if (!inv)
+    return { errors: [ref ? `Invoice ${ref} could not be found.` : 'An Invoice must be specified for an allocation.'] };
   const errors: string[] = [];
   if (cn.Status !== 'AUTHORISED') errors.push('Only authorised credit notes can be allocated.');
-  if (inv.Status !== 'AUTHORISED') errors.push(inv.Status === 'PAID' ? 'Allocation amount exceeds the amount outstanding on the invoice.' : 'Credit notes can only be allocated to Authorised documents.');
-  if ((cn.Type === 'ACCRECCREDIT') !== (inv.Type === 'ACCREC')) errors.push('A sales credit note can only be allocated to a sales invoice, and a purchase credit note to a bill.');
+  if (inv.Status !== 'AUTHORISED')
+    errors.push(
+      inv.Status === 'PAID'
+        ? 'Allocation amount exceeds the amount outstanding on the invoice.'
+        : 'Credit notes can only be allocated to Authorised documents.',
+    );
+  if ((cn.Type === 'ACCRECCREDIT') !== (inv.Type === 'ACCREC'))
+    errors.push('A sales credit note can only be allocated to a sales invoice, and a purchase credit note to a bill.');
   if (cn.ContactID !== inv.ContactID) errors.push('The credit note and the invoice must be for the same contact.');
   const amount = input.Amount === undefined ? undefined : round2(input.Amount);
   if (amount === undefined || amount <= 0) errors.push('Allocation amount must be greater than zero.');
   else {
-    if (amount > remainingCredit(org, cn)) errors.push('Allocation amount exceeds the remaining credit on this credit note.');
-    if (inv.Status === 'AUTHORISED' && amount > invoiceBalances(org, inv).AmountDue) errors.push('Allocation amount exceeds the amount outstanding on the invoice.');
+    if (amount > remainingCredit(org, cn))
+      errors.push('Allocation amount exceeds the remaining credit on this credit note.');
+    if (inv.Status === 'AUTHORISED' && amount > invoiceBalances(org, inv).AmountDue)
+      errors.push('Allocation amount exceeds the amount outstanding on the invoice.');
   }
   const given = input.Date !== undefined ? parseDocumentDate(input.Date) : undefined;
   const date = given ?? startOfUtcDay(ctx.now);
   const lock = lockDateError(org, date);
   if (lock) errors.push(lock);
   if (errors.length > 0) return { errors };
-  const rec: CreditAllocationRec = { AllocationID: newId(), CreditNoteID: cn.CreditNoteID, InvoiceID: inv.InvoiceID, Amount: amount!, Date: date };
+  const rec: CreditAllocationRec = {
+    AllocationID: newId(),
+    CreditNoteID: cn.CreditNoteID,
+    InvoiceID: inv.InvoiceID,
+    Amount: amount!,
+    Date: date,
+  };
   org.allocations.set(rec.AllocationID, rec);
   settleInvoice(org, inv, ctx.now, date);
   cn.UpdatedDateUTC = ctx.now;
@@ -224,7 +280,11 @@ export function allocateCreditNote(ctx: ApiContext, key: string): SimResponse {
     const parsed = allocationInput.safeParse(e);
     if (!parsed.success) return postDataInvalid(describeParseError(parsed.error));
     const result = applyAllocation(ctx, cn, parsed.data);
-    outcomes.push('errors' in result ? { errors: result.errors, echo: { ...parsed.data } } : { ok: renderAllocation(ctx.org, result.ok) });
+    outcomes.push(
+      'errors' in result
+        ? { errors: result.errors, echo: { ...parsed.data } }
+        : { ok: renderAllocation(ctx.org, result.ok) },
+    );
   }
   const answer = batchAnswer(ctx, 'Allocations', 'HasErrors', outcomes);
   // Allocation elements carry no HasErrors field in Xero's schema.
@@ -234,16 +294,28 @@ export function allocateCreditNote(ctx: ApiContext, key: string): SimResponse {
 }
 
 export function getCreditNotes(ctx: ApiContext): SimResponse {
-  const rows = [...ctx.org.creditNotes.values()].map((cn) => ({ record: renderCreditNote(ctx.org, cn, unitDp(ctx)), updatedAt: cn.UpdatedDateUTC }));
+  const rows = [...ctx.org.creditNotes.values()].map((cn) => ({
+    record: renderCreditNote(ctx.org, cn, unitDp(ctx)),
+    updatedAt: cn.UpdatedDateUTC,
+  }));
   const listed = listRecords(ctx, rows, { pageable: true });
   if (!isListed(listed)) return listed;
-  return envelope(ctx.app.name, ctx.now, 'CreditNotes', listed.items, listed.pagination ? { pagination: listed.pagination } : undefined);
+  return envelope(
+    ctx.app.name,
+    ctx.now,
+    'CreditNotes',
+    listed.items,
+    listed.pagination ? { pagination: listed.pagination } : undefined,
+  );
 }
 
 export function getCreditNote(ctx: ApiContext, key: string): SimResponse {
   const cn = findCreditNote(ctx.org, key);
   if (!cn) return notFound();
   const rendered = renderCreditNote(ctx.org, cn, unitDp(ctx));
-  if (cn.attachments.length > 0) rendered.Attachments = cn.attachments.map((a) => renderAttachment(ctx.org, 'CreditNotes', cn.CreditNoteID, a, ctx.store.baseUrl));
+  if (cn.attachments.length > 0)
+    rendered.Attachments = cn.attachments.map((a) =>
+      renderAttachment(ctx.org, 'CreditNotes', cn.CreditNoteID, a, ctx.store.baseUrl),
+    );
   return envelope(ctx.app.name, ctx.now, 'CreditNotes', [rendered]);
 }

@@ -30,7 +30,15 @@ export type IdempotencyLookup =
   | { kind: 'mismatch' };
 
 export function fingerprintOf(method: string, path: string, query: string, body: Buffer): string {
-  return createHash('sha256').update(method).update('\u0000').update(path).update('\u0000').update(query).update('\u0000').update(body).digest('hex');
+  return createHash('sha256')
+    .update(method)
+    .update('\u0000')
+    .update(path)
+    .update('\u0000')
+    .update(query)
+    .update('\u0000')
+    .update(body)
+    .digest('hex');
 }
 
 export class IdempotencyStore {

@@ -3,7 +3,15 @@ import { authorizePage, errorPage } from './authorize-page';
 import { newId } from './ids';
 import type { SimApp } from './options';
 import type { Store } from './store';
-import { checkAccessToken, connectTenants, issueTokens, newGrant, pkceS256, refreshTokens, revokeGrant } from './tokens';
+import {
+  checkAccessToken,
+  connectTenants,
+  issueTokens,
+  newGrant,
+  pkceS256,
+  refreshTokens,
+  revokeGrant,
+} from './tokens';
 import { connectionDateString } from './xero-dates';
 
 /**
@@ -79,7 +87,8 @@ function withParams(uri: string, params: Record<string, string | undefined>): st
   return url.toString();
 }
 
-const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : Array.isArray(v) && typeof v[0] === 'string' ? v[0] : undefined);
+const str = (v: unknown): string | undefined =>
+  typeof v === 'string' ? v : Array.isArray(v) && typeof v[0] === 'string' ? v[0] : undefined;
 
 interface AuthorizeParams {
   response_type?: string;
@@ -93,7 +102,16 @@ interface AuthorizeParams {
 }
 
 function readAuthorizeParams(source: Record<string, unknown>): AuthorizeParams {
-  const keys: Array<keyof AuthorizeParams> = ['response_type', 'client_id', 'redirect_uri', 'scope', 'state', 'code_challenge', 'code_challenge_method', 'nonce'];
+  const keys: Array<keyof AuthorizeParams> = [
+    'response_type',
+    'client_id',
+    'redirect_uri',
+    'scope',
+    'state',
+    'code_challenge',
+    'code_challenge_method',
+    'nonce',
+  ];
   return Object.fromEntries(keys.map((k) => [k, str(source[k])]).filter(([, v]) => v !== undefined));
 }
 
@@ -101,13 +119,15 @@ function readAuthorizeParams(source: Record<string, unknown>): AuthorizeParams {
 function validateAuthorize(store: Store, p: AuthorizeParams): { app: SimApp; scope: string[] } | { error: string } {
   const app = p.client_id ? store.apps.get(p.client_id) : undefined;
   if (!app) return { error: 'unauthorized_client: unknown client_id' };
-  if (!p.redirect_uri || !redirectAllowed(app, p.redirect_uri)) return { error: 'invalid_request: the redirect_uri does not match one registered for this app' };
+  if (!p.redirect_uri || !redirectAllowed(app, p.redirect_uri))
+    return { error: 'invalid_request: the redirect_uri does not match one registered for this app' };
   if (p.response_type !== 'code') return { error: 'unsupported_response_type: only response_type=code is supported' };
   const scope = (p.scope ?? '').split(/[\s+]+/).filter(Boolean);
   if (scope.length === 0) return { error: 'invalid_scope: a scope is required' };
   const unknown = scope.filter((s) => !KNOWN_SCOPES.has(s));
   if (unknown.length > 0) return { error: `invalid_scope: ${unknown.join(' ')}` };
-  if (p.code_challenge && (p.code_challenge_method ?? 'plain') !== 'S256') return { error: 'invalid_request: code_challenge_method must be S256' };
+  if (p.code_challenge && (p.code_challenge_method ?? 'plain') !== 'S256')
+    return { error: 'invalid_request: code_challenge_method must be S256' };
   return { app, scope };
 }
 
@@ -146,19 +166,24 @@ export function identityRouter(store: Store): Router {
       res.redirect(302, withParams(p.redirect_uri!, { error: 'access_denied', state: p.state }));
       return;
     }
-    const chosen = ([] as unknown[]).concat(req.body?.tenant ?? []).filter((t): t is string => typeof t === 'string' && store.orgs.has(t));
+    const chosen = ([] as unknown[])
+      .concat(req.body?.tenant ?? [])
+      .filter((t): t is string => typeof t === 'string' && store.orgs.has(t));
     if (chosen.length === 0) {
-      res.status(400).type('html').send(
-        authorizePage({
-          appName: checked.app.name,
-          userName: store.user.name,
-          userEmail: store.user.email,
-          orgs: [...store.orgs.values()],
-          scope: checked.scope,
-          hidden: p as Record<string, string>,
-          error: 'Choose at least one organisation to connect.',
-        }),
-      );
+      res
+        .status(400)
+        .type('html')
+        .send(
+          authorizePage({
+            appName: checked.app.name,
+            userName: store.user.name,
+            userEmail: store.user.email,
+            orgs: [...store.orgs.values()],
+            scope: checked.scope,
+            hidden: p as Record<string, string>,
+            error: 'Choose at least one organisation to connect.',
+          }),
+        );
       return;
     }
     const grant = newGrant(store, checked.app.clientId, checked.scope);
@@ -176,7 +201,15 @@ export function identityRouter(store: Store): Router {
       expiresAt: store.now() + store.options.authCodeTtlMs,
       used: false,
     });
-    res.redirect(302, withParams(p.redirect_uri!, { code, scope: checked.scope.join(' '), state: p.state, session_state: grant.id.replace(/-/g, '') }));
+    res.redirect(
+      302,
+      withParams(p.redirect_uri!, {
+        code,
+        scope: checked.scope.join(' '),
+        state: p.state,
+        session_state: grant.id.replace(/-/g, ''),
+      }),
+    );
   });
 
   router.post('/connect/token', form, (req, res) => {
@@ -185,7 +218,8 @@ export function identityRouter(store: Store): Router {
     const grantType = str(req.body?.grant_type);
     if (grantType === 'authorization_code') {
       const code = store.authCodes.get(str(req.body?.code) ?? '');
-      if (!code || code.used || code.clientId !== app.clientId || code.expiresAt <= store.now()) return oauthError(res, 'invalid_grant');
+      if (!code || code.used || code.clientId !== app.clientId || code.expiresAt <= store.now())
+        return oauthError(res, 'invalid_grant');
       // A code is spent by any attempt, right or wrong, so it cannot be guessed at.
       code.used = true;
       if (str(req.body?.redirect_uri) !== code.redirectUri) return oauthError(res, 'invalid_grant');
@@ -228,12 +262,24 @@ export function identityRouter(store: Store): Router {
   router.get('/connections', (req, res) => {
     const check = checkAccessToken(store, bearer(req));
     if (!check.ok) {
-      res.status(401).json({ Type: null, Title: 'Unauthorized', Status: 401, Detail: 'AuthenticationUnsuccessful', Instance: newId(), Extensions: {} });
+      res.status(401).json({
+        Type: null,
+        Title: 'Unauthorized',
+        Status: 401,
+        Detail: 'AuthenticationUnsuccessful',
+        Instance: newId(),
+        Extensions: {},
+      });
       return;
     }
     const authEventId = str(req.query.authEventId);
     const list = [...store.connections.values()]
-      .filter((c) => c.clientId === check.grant.clientId && c.userId === check.grant.userId && (!authEventId || c.authEventId === authEventId))
+      .filter(
+        (c) =>
+          c.clientId === check.grant.clientId &&
+          c.userId === check.grant.userId &&
+          (!authEventId || c.authEventId === authEventId),
+      )
       .map((c) => ({
         id: c.id,
         authEventId: c.authEventId,
@@ -249,10 +295,18 @@ export function identityRouter(store: Store): Router {
   router.delete('/connections/:id', (req, res) => {
     const check = checkAccessToken(store, bearer(req));
     if (!check.ok) {
-      res.status(401).json({ Type: null, Title: 'Unauthorized', Status: 401, Detail: 'AuthenticationUnsuccessful', Instance: newId(), Extensions: {} });
+      res.status(401).json({
+        Type: null,
+        Title: 'Unauthorized',
+        Status: 401,
+        Detail: 'AuthenticationUnsuccessful',
+        Instance: newId(),
+        Extensions: {},
+      });
       return;
     }
-    const c = store.connections.get(String(req.params.id).toLowerCase()) ?? store.connections.get(String(req.params.id));
+    const c =
+      store.connections.get(String(req.params.id).toLowerCase()) ?? store.connections.get(String(req.params.id));
     if (!c || c.clientId !== check.grant.clientId || c.userId !== check.grant.userId) {
       res.status(404).type('text').send("The resource you're looking for cannot be found");
       return;

@@ -32,21 +32,36 @@ const ALLOWED_NEXT: Record<DocStatus, DocStatus[]> = {
 export const ALLOCATED_MESSAGE = 'This document cannot be edited as it has a payment or credit note allocated to it.';
 const NOT_MODIFIABLE = 'Invoice not of valid status for modification';
 /** Fields an invoice with money allocated to it still accepts. */
-const FROZEN_EXEMPT = new Set(['InvoiceID', 'InvoiceNumber', 'Type', 'Status', 'SentToContact', 'ExpectedPaymentDate', 'PlannedPaymentDate']);
+const FROZEN_EXEMPT = new Set([
+  'InvoiceID',
+  'InvoiceNumber',
+  'Type',
+  'Status',
+  'SentToContact',
+  'ExpectedPaymentDate',
+  'PlannedPaymentDate',
+]);
 
 export function findInvoice(org: OrgRec, key: string): InvoiceRec | undefined {
   if (isUuid(key)) {
     for (const inv of org.invoices.values()) if (inv.InvoiceID.toLowerCase() === key.toLowerCase()) return inv;
   }
   const wanted = key.toLowerCase();
-  for (const inv of org.invoices.values()) if (inv.InvoiceNumber.toLowerCase() === wanted && inv.Status !== 'DELETED') return inv;
+  for (const inv of org.invoices.values())
+    if (inv.InvoiceNumber.toLowerCase() === wanted && inv.Status !== 'DELETED') return inv;
   return undefined;
 }
 
 function numberTaken(org: OrgRec, number: string, exceptId?: string): boolean {
   const wanted = number.trim().toLowerCase();
   for (const inv of org.invoices.values()) {
-    if (inv.Type === 'ACCREC' && inv.Status !== 'DELETED' && inv.InvoiceID !== exceptId && inv.InvoiceNumber.trim().toLowerCase() === wanted) return true;
+    if (
+      inv.Type === 'ACCREC' &&
+      inv.Status !== 'DELETED' &&
+      inv.InvoiceID !== exceptId &&
+      inv.InvoiceNumber.trim().toLowerCase() === wanted
+    )
+      return true;
   }
   return false;
 }
@@ -77,7 +92,15 @@ export function renderInvoice(org: OrgRec, inv: InvoiceRec, opts: RenderOptions)
   const balances = invoiceBalances(org, inv);
   const payments = [...org.payments.values()]
     .filter((p) => p.InvoiceID === inv.InvoiceID && p.Status === 'AUTHORISED')
-    .map((p) => ({ PaymentID: p.PaymentID, Date: msDate(p.Date), Amount: p.Amount, Reference: p.Reference, CurrencyRate: p.CurrencyRate, HasAccount: false, HasValidationErrors: false }));
+    .map((p) => ({
+      PaymentID: p.PaymentID,
+      Date: msDate(p.Date),
+      Amount: p.Amount,
+      Reference: p.Reference,
+      CurrencyRate: p.CurrencyRate,
+      HasAccount: false,
+      HasValidationErrors: false,
+    }));
   const creditNotes = [...org.allocations.values()]
     .filter((a) => a.InvoiceID === inv.InvoiceID)
     .map((a) => {
@@ -138,7 +161,8 @@ export function renderInvoice(org: OrgRec, inv: InvoiceRec, opts: RenderOptions)
   }
   if (opts.lines) out.LineItems = inv.LineItems.map((l) => renderLine(l, opts.unitdp));
   else out.LineItems = [];
-  if (opts.attachments && inv.attachments.length > 0) out.Attachments = inv.attachments.map((a) => renderAttachment(org, 'Invoices', inv.InvoiceID, a, opts.baseUrl));
+  if (opts.attachments && inv.attachments.length > 0)
+    out.Attachments = inv.attachments.map((a) => renderAttachment(org, 'Invoices', inv.InvoiceID, a, opts.baseUrl));
   return out;
 }
 
@@ -175,7 +199,13 @@ function applyInvoice(ctx: ApiContext, input: InvoiceInput, existing: InvoiceRec
       const touched = Object.entries(input).filter(([k, v]) => v !== undefined && !FROZEN_EXEMPT.has(k));
       const statusChange = input.Status !== undefined && input.Status !== existing.Status;
       if (touched.length > 0 || statusChange) {
-        return { errors: [input.Status === 'VOIDED' ? 'This document cannot be voided as it has a payment or credit note allocated to it.' : ALLOCATED_MESSAGE] };
+        return {
+          errors: [
+            input.Status === 'VOIDED'
+              ? 'This document cannot be voided as it has a payment or credit note allocated to it.'
+              : ALLOCATED_MESSAGE,
+          ],
+        };
       }
     }
   }
@@ -184,17 +214,23 @@ function applyInvoice(ctx: ApiContext, input: InvoiceInput, existing: InvoiceRec
   if (!type) return { errors: ['Invoice Type must be specified (ACCREC or ACCPAY).'] };
 
   const status: DocStatus = input.Status ?? existing?.Status ?? 'DRAFT';
-  if (!existing && (status === 'PAID' || status === 'VOIDED' || status === 'DELETED')) errors.push('Invoice not of valid status for creation');
+  if (!existing && (status === 'PAID' || status === 'VOIDED' || status === 'DELETED'))
+    errors.push('Invoice not of valid status for creation');
   if (existing && !ALLOWED_NEXT[existing.Status].includes(status)) errors.push(NOT_MODIFIABLE);
   const approved = status === 'AUTHORISED' || status === 'SUBMITTED';
 
-  const contactInfo = input.Contact !== undefined || !existing ? resolveDocumentContact(org, input.Contact, errors) : { contact: org.contacts.get(existing.ContactID) };
+  const contactInfo =
+    input.Contact !== undefined || !existing
+      ? resolveDocumentContact(org, input.Contact, errors)
+      : { contact: org.contacts.get(existing.ContactID) };
 
   const dateGiven = input.Date !== undefined ? parseDocumentDate(input.Date) : undefined;
-  if (input.Date !== undefined && dateGiven === undefined) errors.push('The Date is not a valid date (use YYYY-MM-DD).');
+  if (input.Date !== undefined && dateGiven === undefined)
+    errors.push('The Date is not a valid date (use YYYY-MM-DD).');
   const date = dateGiven ?? existing?.Date ?? Math.floor(now / 86_400_000) * 86_400_000;
   const dueGiven = input.DueDate !== undefined ? parseDocumentDate(input.DueDate) : undefined;
-  if (input.DueDate !== undefined && dueGiven === undefined) errors.push('The DueDate is not a valid date (use YYYY-MM-DD).');
+  if (input.DueDate !== undefined && dueGiven === undefined)
+    errors.push('The DueDate is not a valid date (use YYYY-MM-DD).');
   const dueDate = dueGiven ?? existing?.DueDate;
   if (status === 'AUTHORISED' && dueDate === undefined) errors.push('Due Date is required for approved invoices.');
 
@@ -207,23 +243,31 @@ function applyInvoice(ctx: ApiContext, input: InvoiceInput, existing: InvoiceRec
 
   let number = input.InvoiceNumber !== undefined ? input.InvoiceNumber.trim() : existing?.InvoiceNumber;
   if (number !== undefined && number.length > 255) errors.push('Invoice number must be 255 characters or fewer.');
-  if (type === 'ACCREC' && number !== undefined && number !== '' && numberTaken(org, number, existing?.InvoiceID)) errors.push('Invoice # must be unique.');
+  if (type === 'ACCREC' && number !== undefined && number !== '' && numberTaken(org, number, existing?.InvoiceID))
+    errors.push('Invoice # must be unique.');
 
   const currency = input.CurrencyCode ?? existing?.CurrencyCode ?? org.BaseCurrency;
-  if (currency.toUpperCase() !== org.BaseCurrency) errors.push(`Organisation is not subscribed to currency ${currency}`);
+  if (currency.toUpperCase() !== org.BaseCurrency)
+    errors.push(`Organisation is not subscribed to currency ${currency}`);
 
   const brandingThemeId = input.BrandingThemeID ?? existing?.BrandingThemeID;
-  if (input.BrandingThemeID !== undefined && !org.brandingThemes.some((b) => b.BrandingThemeID.toLowerCase() === input.BrandingThemeID!.toLowerCase())) {
+  if (
+    input.BrandingThemeID !== undefined &&
+    !org.brandingThemes.some((b) => b.BrandingThemeID.toLowerCase() === input.BrandingThemeID!.toLowerCase())
+  ) {
     errors.push('Branding theme is not valid.');
   }
-  if (input.Url !== undefined && input.Url !== '' && !/^https?:\/\/\S+$/i.test(input.Url)) errors.push('The Url must be a valid absolute URL (http or https).');
+  if (input.Url !== undefined && input.Url !== '' && !/^https?:\/\/\S+$/i.test(input.Url))
+    errors.push('The Url must be a valid absolute URL (http or https).');
 
   const lineAmountTypes = input.LineAmountTypes ?? existing?.LineAmountTypes ?? 'Exclusive';
   const lineCtx = { org, kind: type, lineAmountTypes, unitdp: unitDp(ctx), approved } as const;
   let lines = existing?.LineItems ?? [];
   if (input.LineItems !== undefined) lines = buildLines(lineCtx, input.LineItems, errors, existing?.LineItems);
-  else if (existing && (input.LineAmountTypes !== undefined || approved)) lines = buildLines(lineCtx, existing.LineItems.map(lineAsInput), errors, existing.LineItems);
-  if (approved && lines.length === 0 && !errors.length) errors.push('An approved invoice must have at least one line item.');
+  else if (existing && (input.LineAmountTypes !== undefined || approved))
+    lines = buildLines(lineCtx, existing.LineItems.map(lineAsInput), errors, existing.LineItems);
+  if (approved && lines.length === 0 && !errors.length)
+    errors.push('An approved invoice must have at least one line item.');
   const totals = documentTotals(lines, lineAmountTypes);
   if (totals.Total < 0) errors.push('The invoice total cannot be negative.');
 
@@ -241,7 +285,8 @@ function applyInvoice(ctx: ApiContext, input: InvoiceInput, existing: InvoiceRec
     contact.UpdatedDateUTC = now;
   }
 
-  if (type === 'ACCREC' && (number === undefined || number === '')) number = existing?.InvoiceNumber || nextInvoiceNumber(org);
+  if (type === 'ACCREC' && (number === undefined || number === ''))
+    number = existing?.InvoiceNumber || nextInvoiceNumber(org);
 
   const rec: InvoiceRec = {
     InvoiceID: existing?.InvoiceID ?? newId(),
@@ -260,9 +305,16 @@ function applyInvoice(ctx: ApiContext, input: InvoiceInput, existing: InvoiceRec
     CurrencyRate: 1,
     BrandingThemeID: brandingThemeId,
     Url: input.Url !== undefined ? input.Url || undefined : existing?.Url,
-    SentToContact: status === 'AUTHORISED' || status === 'PAID' ? (input.SentToContact ?? existing?.SentToContact ?? false) : false,
-    ExpectedPaymentDate: input.ExpectedPaymentDate !== undefined ? parseDocumentDate(input.ExpectedPaymentDate) : existing?.ExpectedPaymentDate,
-    PlannedPaymentDate: input.PlannedPaymentDate !== undefined ? parseDocumentDate(input.PlannedPaymentDate) : existing?.PlannedPaymentDate,
+    SentToContact:
+      status === 'AUTHORISED' || status === 'PAID' ? (input.SentToContact ?? existing?.SentToContact ?? false) : false,
+    ExpectedPaymentDate:
+      input.ExpectedPaymentDate !== undefined
+        ? parseDocumentDate(input.ExpectedPaymentDate)
+        : existing?.ExpectedPaymentDate,
+    PlannedPaymentDate:
+      input.PlannedPaymentDate !== undefined
+        ? parseDocumentDate(input.PlannedPaymentDate)
+        : existing?.PlannedPaymentDate,
     UpdatedDateUTC: now,
     FullyPaidOnDate: existing?.FullyPaidOnDate,
     attachments: existing?.attachments ?? [],
@@ -309,7 +361,8 @@ export function writeInvoices(ctx: ApiContext, mode: 'create' | 'upsert', pathKe
     if (!existing && mode === 'upsert') {
       if (input.InvoiceID) {
         existing = findInvoice(ctx.org, input.InvoiceID);
-        if (!existing) return { errors: [`Invoice with ID ${input.InvoiceID} could not be found.`], echo: echoOf(input) };
+        if (!existing)
+          return { errors: [`Invoice with ID ${input.InvoiceID} could not be found.`], echo: echoOf(input) };
       } else if (input.InvoiceNumber && (input.Type ?? 'ACCREC') === 'ACCREC') {
         const byNumber = findInvoice(ctx.org, input.InvoiceNumber);
         if (byNumber && byNumber.Type === 'ACCREC') existing = byNumber;
@@ -342,7 +395,13 @@ export function getInvoices(ctx: ApiContext): SimResponse {
   }
   const listed = listRecords(ctx, rows, { pageable: true });
   if (!isListed(listed)) return listed;
-  return envelope(ctx.app.name, ctx.now, 'Invoices', listed.items, listed.pagination ? { pagination: listed.pagination } : undefined);
+  return envelope(
+    ctx.app.name,
+    ctx.now,
+    'Invoices',
+    listed.items,
+    listed.pagination ? { pagination: listed.pagination } : undefined,
+  );
 }
 
 export function getInvoice(ctx: ApiContext, key: string): SimResponse {
@@ -352,7 +411,9 @@ export function getInvoice(ctx: ApiContext, key: string): SimResponse {
   if (accept.includes('application/pdf')) {
     return { status: 200, raw: invoicePdf(ctx.org, inv), contentType: 'application/pdf' };
   }
-  return envelope(ctx.app.name, ctx.now, 'Invoices', [renderInvoice(ctx.org, inv, { lines: true, unitdp: unitDp(ctx), attachments: true, baseUrl: ctx.store.baseUrl })]);
+  return envelope(ctx.app.name, ctx.now, 'Invoices', [
+    renderInvoice(ctx.org, inv, { lines: true, unitdp: unitDp(ctx), attachments: true, baseUrl: ctx.store.baseUrl }),
+  ]);
 }
 
 /** The customer-facing online invoice: sales invoices only, and not while they are drafts. */
@@ -365,6 +426,9 @@ export function getOnlineInvoice(ctx: ApiContext, key: string): SimResponse {
       : inv.Status === 'DRAFT' || inv.Status === 'SUBMITTED' || inv.Status === 'DELETED'
         ? 'Online invoices are not available for draft, submitted or deleted invoices.'
         : undefined;
-  if (problemText) return validationException([{ InvoiceID: inv.InvoiceID, ValidationErrors: [{ Message: problemText }] }]);
-  return envelope(ctx.app.name, ctx.now, 'OnlineInvoices', [{ OnlineInvoiceUrl: `${ctx.store.baseUrl}/in/${inv.onlineToken}` }]);
+  if (problemText)
+    return validationException([{ InvoiceID: inv.InvoiceID, ValidationErrors: [{ Message: problemText }] }]);
+  return envelope(ctx.app.name, ctx.now, 'OnlineInvoices', [
+    { OnlineInvoiceUrl: `${ctx.store.baseUrl}/in/${inv.onlineToken}` },
+  ]);
 }

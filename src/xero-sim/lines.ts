@@ -42,27 +42,41 @@ function trackingFor(org: OrgRec, input: NonNullable<LineItemInput['Tracking']>,
       ? org.trackingCategories.find((c) => c.TrackingCategoryID.toLowerCase() === t.TrackingCategoryID!.toLowerCase())
       : org.trackingCategories.find((c) => c.Name.toLowerCase() === (t.Name ?? '').toLowerCase());
     if (!category || category.Status !== 'ACTIVE') {
-      errors.push(`The tracking category '${t.Name ?? t.TrackingCategoryID ?? ''}' does not exist or has been archived.`);
+      errors.push(
+        `The tracking category '${t.Name ?? t.TrackingCategoryID ?? ''}' does not exist or has been archived.`,
+      );
       continue;
     }
     const option = t.TrackingOptionID
       ? category.Options.find((o) => o.TrackingOptionID.toLowerCase() === t.TrackingOptionID!.toLowerCase())
       : category.Options.find((o) => o.Name.toLowerCase() === (t.Option ?? '').toLowerCase());
     if (!option || option.Status !== 'ACTIVE') {
-      errors.push(`The tracking option '${t.Option ?? t.TrackingOptionID ?? ''}' does not exist or has been archived in the tracking category '${category.Name}'.`);
+      errors.push(
+        `The tracking option '${t.Option ?? t.TrackingOptionID ?? ''}' does not exist or has been archived in the tracking category '${category.Name}'.`,
+      );
       continue;
     }
     if (out.some((o) => o.TrackingCategoryID === category.TrackingCategoryID)) {
       errors.push(`The tracking category '${category.Name}' can only be used once on a line item.`);
       continue;
     }
-    out.push({ TrackingCategoryID: category.TrackingCategoryID, TrackingOptionID: option.TrackingOptionID, Name: category.Name, Option: option.Name });
+    out.push({
+      TrackingCategoryID: category.TrackingCategoryID,
+      TrackingOptionID: option.TrackingOptionID,
+      Name: category.Name,
+      Option: option.Name,
+    });
   }
   return out;
 }
 
 /** Validates and computes one line; messages go to `errors` (the document fails if any). */
-export function buildLine(ctx: LineBuildContext, input: LineItemInput, errors: string[], keepId?: string): LineRec | undefined {
+export function buildLine(
+  ctx: LineBuildContext,
+  input: LineItemInput,
+  errors: string[],
+  keepId?: string,
+): LineRec | undefined {
   const { org, kind } = ctx;
   const before = errors.length;
   let description = input.Description;
@@ -94,7 +108,7 @@ export function buildLine(ctx: LineBuildContext, input: LineItemInput, errors: s
   }
 
   let account: AccountRec | undefined;
-  if (accountCode !== undefined && accountCode !== '' ) {
+  if (accountCode !== undefined && accountCode !== '') {
     account = findAccount(org, accountCode);
     if (!account) errors.push(`Account code '${accountCode}' is not a valid code for this document.`);
   } else if (input.AccountID) {
@@ -105,7 +119,9 @@ export function buildLine(ctx: LineBuildContext, input: LineItemInput, errors: s
   }
   if (account) {
     if (account.Status !== 'ACTIVE') {
-      errors.push(`The account code '${account.Code}' has been archived, or deleted. Each line item must reference a valid account.`);
+      errors.push(
+        `The account code '${account.Code}' has been archived, or deleted. Each line item must reference a valid account.`,
+      );
     } else if (account.Type === 'BANK') {
       errors.push(`Account code '${account.Code}' is not a valid code for this document.`);
     }
@@ -116,7 +132,12 @@ export function buildLine(ctx: LineBuildContext, input: LineItemInput, errors: s
   const taxRate = findTaxRate(org, resolvedTaxType);
   const forRevenue = account?.Class === 'REVENUE';
   const forExpense = account?.Class === 'EXPENSE';
-  if (!taxRate || taxRate.Status !== 'ACTIVE' || (forRevenue && !taxRate.CanApplyToRevenue) || (forExpense && !taxRate.CanApplyToExpenses)) {
+  if (
+    !taxRate ||
+    taxRate.Status !== 'ACTIVE' ||
+    (forRevenue && !taxRate.CanApplyToRevenue) ||
+    (forExpense && !taxRate.CanApplyToExpenses)
+  ) {
     errors.push(`The TaxType code '${resolvedTaxType}' does not exist or cannot be used for this type of transaction.`);
   } else {
     rate = taxRate.Rate;
@@ -134,12 +155,18 @@ export function buildLine(ctx: LineBuildContext, input: LineItemInput, errors: s
 
   let quantity = input.Quantity;
   if (quantity === undefined) quantity = unitAmount !== undefined || input.LineAmount !== undefined ? 1 : 0;
-  if (unitAmount === undefined) unitAmount = input.LineAmount !== undefined && quantity !== 0 ? input.LineAmount / quantity : 0;
+  if (unitAmount === undefined)
+    unitAmount = input.LineAmount !== undefined && quantity !== 0 ? input.LineAmount / quantity : 0;
   quantity = round(quantity, 4);
   unitAmount = round(unitAmount, ctx.unitdp);
 
   const computed = lineAmounts(
-    { Quantity: quantity, UnitAmount: unitAmount, DiscountRate: input.DiscountRate, DiscountAmount: input.DiscountAmount },
+    {
+      Quantity: quantity,
+      UnitAmount: unitAmount,
+      DiscountRate: input.DiscountRate,
+      DiscountAmount: input.DiscountAmount,
+    },
     ctx.lineAmountTypes,
     rate,
     input.TaxAmount,
@@ -179,7 +206,12 @@ export function lineAsInput(line: LineRec): LineItemInput {
     LineAmount: undefined,
     DiscountRate: line.DiscountRate,
     DiscountAmount: line.DiscountAmount,
-    Tracking: line.Tracking.map((t) => ({ TrackingCategoryID: t.TrackingCategoryID, TrackingOptionID: t.TrackingOptionID, Name: t.Name, Option: t.Option })),
+    Tracking: line.Tracking.map((t) => ({
+      TrackingCategoryID: t.TrackingCategoryID,
+      TrackingOptionID: t.TrackingOptionID,
+      Name: t.Name,
+      Option: t.Option,
+    })),
   };
 }
 
@@ -187,10 +219,17 @@ export function lineAsInput(line: LineRec): LineItemInput {
  * All lines of a document. On update (`existing` given): a line whose LineItemID matches is updated
  * (fields not sent are kept), a line without one is added, and an existing line left out is deleted.
  */
-export function buildLines(ctx: LineBuildContext, inputs: LineItemInput[], errors: string[], existing?: LineRec[]): LineRec[] {
+export function buildLines(
+  ctx: LineBuildContext,
+  inputs: LineItemInput[],
+  errors: string[],
+  existing?: LineRec[],
+): LineRec[] {
   const out: LineRec[] = [];
   for (const input of inputs) {
-    const match = input.LineItemID ? existing?.find((l) => l.LineItemID.toLowerCase() === input.LineItemID!.toLowerCase()) : undefined;
+    const match = input.LineItemID
+      ? existing?.find((l) => l.LineItemID.toLowerCase() === input.LineItemID!.toLowerCase())
+      : undefined;
     const merged: LineItemInput = match ? { ...lineAsInput(match), ...stripUndefined(input) } : input;
     if (match && input.Quantity === undefined && input.UnitAmount === undefined && input.LineAmount !== undefined) {
       merged.Quantity = undefined;

@@ -20,7 +20,9 @@ export function listRecords<T extends Record<string, unknown>>(
   options: { pageable: boolean },
 ): Listed<T> | SimResponse {
   let rows = rendered;
-  const since = parseTimestamp(typeof ctx.headers['if-modified-since'] === 'string' ? ctx.headers['if-modified-since'] : undefined);
+  const since = parseTimestamp(
+    typeof ctx.headers['if-modified-since'] === 'string' ? ctx.headers['if-modified-since'] : undefined,
+  );
   if (since !== undefined) {
     const sinceSecond = Math.floor(since / 1000);
     rows = rows.filter((r) => Math.floor(r.updatedAt / 1000) >= sinceSecond);
@@ -31,7 +33,8 @@ export function listRecords<T extends Record<string, unknown>>(
       const predicate = parseWhere(where);
       rows = rows.filter((r) => predicate(r.record));
     } catch (err) {
-      if (err instanceof WhereParseError) return queryParseException(`Unable to parse the where clause: ${err.message}`);
+      if (err instanceof WhereParseError)
+        return queryParseException(`Unable to parse the where clause: ${err.message}`);
       throw err;
     }
   }
@@ -68,5 +71,10 @@ export function isListed<T>(value: Listed<T> | SimResponse): value is Listed<T> 
 export function listParam(ctx: ApiContext, name: string): Set<string> | undefined {
   const value = queryValue(ctx, name);
   if (value === undefined || value.trim() === '') return undefined;
-  return new Set(value.split(',').map((s) => s.trim().replace(/^"|"$/g, '').toLowerCase()).filter(Boolean));
+  return new Set(
+    value
+      .split(',')
+      .map((s) => s.trim().replace(/^"|"$/g, '').toLowerCase())
+      .filter(Boolean),
+  );
 }

@@ -63,16 +63,33 @@ export const simulatorOptionsSchema = z.object({
   minuteMs: z.number().positive().default(60_000),
   dayMs: z.number().positive().default(86_400_000),
   limits: limitsSchema.partial().default({}),
-  idempotencyWindowMs: z.number().positive().default(6 * 60_000),
-  accessTokenTtlMs: z.number().positive().default(30 * 60_000),
-  refreshTokenTtlMs: z.number().positive().default(60 * 86_400_000),
-  refreshGraceMs: z.number().nonnegative().default(30 * 60_000),
-  authCodeTtlMs: z.number().positive().default(5 * 60_000),
+  idempotencyWindowMs: z
+    .number()
+    .positive()
+    .default(6 * 60_000),
+  accessTokenTtlMs: z
+    .number()
+    .positive()
+    .default(30 * 60_000),
+  refreshTokenTtlMs: z
+    .number()
+    .positive()
+    .default(60 * 86_400_000),
+  refreshGraceMs: z
+    .number()
+    .nonnegative()
+    .default(30 * 60_000),
+  authCodeTtlMs: z
+    .number()
+    .positive()
+    .default(5 * 60_000),
   apps: z.array(appSchema).optional(),
   webhook: webhookOptionsSchema.optional(),
   seed: z.object({ organisations: z.array(organisationSeedSchema).min(1) }).optional(),
   /** Name and e-mail of the simulated Xero user who signs in on the authorize page. */
-  user: z.object({ name: z.string(), email: z.string() }).default({ name: 'Demo User', email: 'demo.user@example.com' }),
+  user: z
+    .object({ name: z.string(), email: z.string() })
+    .default({ name: 'Demo User', email: 'demo.user@example.com' }),
   /** Keep every accounting answer in memory (tests check them against the OpenAPI description). */
   recordResponses: z.boolean().default(false),
   /** Request-log entries kept (oldest dropped first) so long benchmarks do not grow memory. */

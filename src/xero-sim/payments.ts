@@ -38,7 +38,9 @@ export function renderPayment(org: OrgRec, p: PaymentRec): Record<string, unknow
     UpdatedDateUTCString: utcString(p.UpdatedDateUTC),
     HasAccount: true,
     IsReconciled: p.IsReconciled,
-    Account: account ? { AccountID: account.AccountID, Code: account.Code, Name: account.Name } : { AccountID: p.AccountID },
+    Account: account
+      ? { AccountID: account.AccountID, Code: account.Code, Name: account.Name }
+      : { AccountID: p.AccountID },
     Invoice: inv
       ? {
           Type: inv.Type,
@@ -60,15 +62,19 @@ export function renderPayment(org: OrgRec, p: PaymentRec): Record<string, unknow
 
 function applyPayment(ctx: ApiContext, input: PaymentInput): { ok: PaymentRec } | { errors: string[] } {
   const { org } = ctx;
-  if (input.CreditNote && !input.Invoice) return { errors: ['Refunds of credit notes are not supported by the simulator.'] };
+  if (input.CreditNote && !input.Invoice)
+    return { errors: ['Refunds of credit notes are not supported by the simulator.'] };
   const ref = input.Invoice?.InvoiceID ?? input.Invoice?.InvoiceNumber;
   const inv = ref ? findInvoice(org, ref) : undefined;
-  if (!inv) return { errors: [ref ? `Invoice ${ref} could not be found.` : 'An Invoice must be specified for a payment.'] };
+  if (!inv)
+    return { errors: [ref ? `Invoice ${ref} could not be found.` : 'An Invoice must be specified for a payment.'] };
   const errors: string[] = [];
   const account = findAccount(org, input.Account?.Code ?? undefined, input.Account?.AccountID ?? undefined);
-  if (!input.Account || (!input.Account.Code && !input.Account.AccountID)) errors.push('An Account must be specified for a payment.');
+  if (!input.Account || (!input.Account.Code && !input.Account.AccountID))
+    errors.push('An Account must be specified for a payment.');
   else if (!account) errors.push(`Account ${input.Account.Code ?? input.Account.AccountID} could not be found.`);
-  else if (account.Status !== 'ACTIVE' || (account.Type !== 'BANK' && !account.EnablePaymentsToAccount)) errors.push('Account type is invalid for making a payment to/from');
+  else if (account.Status !== 'ACTIVE' || (account.Type !== 'BANK' && !account.EnablePaymentsToAccount))
+    errors.push('Account type is invalid for making a payment to/from');
 
   const amount = input.Amount === undefined ? undefined : round2(input.Amount);
   if (amount === undefined || amount <= 0) errors.push('Payment amount must be greater than zero.');
@@ -132,12 +138,14 @@ export function deletePayment(ctx: ApiContext, id: string): SimResponse {
   const parsed = paymentInput.safeParse(first ?? {});
   if (!parsed.success) return postDataInvalid(describeParseError(parsed.error));
   const errors: string[] = [];
-  if (parsed.data.Status?.toUpperCase() !== 'DELETED') errors.push('A payment can only be changed by setting its Status to DELETED.');
+  if (parsed.data.Status?.toUpperCase() !== 'DELETED')
+    errors.push('A payment can only be changed by setting its Status to DELETED.');
   else if (p.Status === 'DELETED') errors.push('This payment has already been deleted.');
   else if (p.IsReconciled) errors.push('A reconciled payment cannot be deleted.');
   const lock = lockDateError(ctx.org, p.Date);
   if (lock) errors.push(lock);
-  const outcome: ElementOutcome = errors.length > 0 ? { errors, echo: { PaymentID: p.PaymentID, Status: parsed.data.Status } } : { ok: {} };
+  const outcome: ElementOutcome =
+    errors.length > 0 ? { errors, echo: { PaymentID: p.PaymentID, Status: parsed.data.Status } } : { ok: {} };
   if (!('errors' in outcome)) {
     p.Status = 'DELETED';
     p.UpdatedDateUTC = ctx.now;
@@ -152,10 +160,19 @@ export function deletePayment(ctx: ApiContext, id: string): SimResponse {
 }
 
 export function getPayments(ctx: ApiContext): SimResponse {
-  const rows = [...ctx.org.payments.values()].map((p) => ({ record: renderPayment(ctx.org, p), updatedAt: p.UpdatedDateUTC }));
+  const rows = [...ctx.org.payments.values()].map((p) => ({
+    record: renderPayment(ctx.org, p),
+    updatedAt: p.UpdatedDateUTC,
+  }));
   const listed = listRecords(ctx, rows, { pageable: true });
   if (!isListed(listed)) return listed;
-  return envelope(ctx.app.name, ctx.now, 'Payments', listed.items, listed.pagination ? { pagination: listed.pagination } : undefined);
+  return envelope(
+    ctx.app.name,
+    ctx.now,
+    'Payments',
+    listed.items,
+    listed.pagination ? { pagination: listed.pagination } : undefined,
+  );
 }
 
 export function getPayment(ctx: ApiContext, id: string): SimResponse {

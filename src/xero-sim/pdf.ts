@@ -11,7 +11,9 @@ export function invoicePdf(org: OrgRec, inv: InvoiceRec): Buffer {
     `${org.Name}`,
     `${inv.Type === 'ACCREC' ? 'TAX INVOICE' : 'BILL'} ${inv.InvoiceNumber}`,
     `Date ${dayString(inv.Date).slice(0, 10)}   Status ${inv.Status}`,
-    ...inv.LineItems.map((l) => `${l.Description ?? ''}  ${l.Quantity} x ${l.UnitAmount.toFixed(2)} = ${l.LineAmount.toFixed(2)}`),
+    ...inv.LineItems.map(
+      (l) => `${l.Description ?? ''}  ${l.Quantity} x ${l.UnitAmount.toFixed(2)} = ${l.LineAmount.toFixed(2)}`,
+    ),
     `Subtotal ${inv.totals.SubTotal.toFixed(2)}  Tax ${inv.totals.TotalTax.toFixed(2)}  Total ${inv.totals.Total.toFixed(2)} ${inv.CurrencyCode}`,
   ];
   const text = lines.map((l, i) => `BT /F1 11 Tf 50 ${780 - i * 16} Td (${esc(l)}) Tj ET`).join('\n');

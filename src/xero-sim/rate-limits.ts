@@ -91,7 +91,11 @@ export class RateLimiter {
     const key = `${clientId}\u0000${tenantId}`;
     let s = this.tenants.get(key);
     if (!s) {
-      s = { minute: new RollingWindow(this.limits.perMinute, this.minuteMs), day: new RollingWindow(this.limits.perDay, this.dayMs), inFlight: 0 };
+      s = {
+        minute: new RollingWindow(this.limits.perMinute, this.minuteMs),
+        day: new RollingWindow(this.limits.perDay, this.dayMs),
+        inFlight: 0,
+      };
       this.tenants.set(key, s);
     }
     return s;

@@ -18,7 +18,16 @@ export function renderOrganisation(org: OrgRec): Record<string, unknown> {
     Name: org.Name,
     LegalName: org.LegalName,
     PaysTax: true,
-    Version: org.CountryCode === 'NZ' ? 'NZ' : org.CountryCode === 'AU' ? 'AU' : org.CountryCode === 'GB' ? 'UK' : org.CountryCode === 'US' ? 'US' : 'GLOBAL',
+    Version:
+      org.CountryCode === 'NZ'
+        ? 'NZ'
+        : org.CountryCode === 'AU'
+          ? 'AU'
+          : org.CountryCode === 'GB'
+            ? 'UK'
+            : org.CountryCode === 'US'
+              ? 'US'
+              : 'GLOBAL',
     OrganisationType: 'COMPANY',
     BaseCurrency: org.BaseCurrency,
     CountryCode: org.CountryCode,
@@ -40,7 +49,15 @@ export function renderOrganisation(org: OrgRec): Record<string, unknown> {
     Class: 'PREMIUM',
     Edition: 'BUSINESS',
     LineOfBusiness: 'Professional services',
-    Addresses: [{ AddressType: 'STREET', AddressLine1: '23 Main Street', City: 'Wellington', PostalCode: '6011', Country: 'New Zealand' }],
+    Addresses: [
+      {
+        AddressType: 'STREET',
+        AddressLine1: '23 Main Street',
+        City: 'Wellington',
+        PostalCode: '6011',
+        Country: 'New Zealand',
+      },
+    ],
     Phones: [{ PhoneType: 'OFFICE', PhoneNumber: '555 1234', PhoneAreaCode: '04', PhoneCountryCode: '64' }],
     ExternalLinks: [],
     PaymentTerms: {},
@@ -118,7 +135,11 @@ function renderItem(i: ItemRec): Record<string, unknown> {
   };
 }
 
-function listAnswer(ctx: ApiContext, key: string, rows: Array<{ record: Record<string, unknown>; updatedAt: number }>): SimResponse {
+function listAnswer(
+  ctx: ApiContext,
+  key: string,
+  rows: Array<{ record: Record<string, unknown>; updatedAt: number }>,
+): SimResponse {
   const listed = listRecords(ctx, rows, { pageable: false });
   if (!isListed(listed)) return listed;
   return envelope(ctx.app.name, ctx.now, key, listed.items);
@@ -129,7 +150,11 @@ export function getOrganisation(ctx: ApiContext): SimResponse {
 }
 
 export function getAccounts(ctx: ApiContext): SimResponse {
-  return listAnswer(ctx, 'Accounts', ctx.org.accounts.map((a) => ({ record: renderAccount(a), updatedAt: a.UpdatedDateUTC })));
+  return listAnswer(
+    ctx,
+    'Accounts',
+    ctx.org.accounts.map((a) => ({ record: renderAccount(a), updatedAt: a.UpdatedDateUTC })),
+  );
 }
 
 export function getAccount(ctx: ApiContext, id: string): SimResponse {
@@ -138,7 +163,11 @@ export function getAccount(ctx: ApiContext, id: string): SimResponse {
 }
 
 export function getTaxRates(ctx: ApiContext): SimResponse {
-  return listAnswer(ctx, 'TaxRates', ctx.org.taxRates.map((t) => ({ record: renderTaxRate(t), updatedAt: 0 })));
+  return listAnswer(
+    ctx,
+    'TaxRates',
+    ctx.org.taxRates.map((t) => ({ record: renderTaxRate(t), updatedAt: 0 })),
+  );
 }
 
 export function getTaxRate(ctx: ApiContext, taxType: string): SimResponse {
@@ -161,15 +190,28 @@ export function getTrackingCategory(ctx: ApiContext, id: string): SimResponse {
 }
 
 export function getBrandingThemes(ctx: ApiContext): SimResponse {
-  const themes = ctx.org.brandingThemes.map((b) => ({ BrandingThemeID: b.BrandingThemeID, Name: b.Name, LogoUrl: undefined, Type: 'INVOICE', SortOrder: b.SortOrder, CreatedDateUTC: msDate(b.CreatedDateUTC) }));
+  const themes = ctx.org.brandingThemes.map((b) => ({
+    BrandingThemeID: b.BrandingThemeID,
+    Name: b.Name,
+    LogoUrl: undefined,
+    Type: 'INVOICE',
+    SortOrder: b.SortOrder,
+    CreatedDateUTC: msDate(b.CreatedDateUTC),
+  }));
   return envelope(ctx.app.name, ctx.now, 'BrandingThemes', themes);
 }
 
 export function getItems(ctx: ApiContext): SimResponse {
-  return listAnswer(ctx, 'Items', ctx.org.items.map((i) => ({ record: renderItem(i), updatedAt: i.UpdatedDateUTC })));
+  return listAnswer(
+    ctx,
+    'Items',
+    ctx.org.items.map((i) => ({ record: renderItem(i), updatedAt: i.UpdatedDateUTC })),
+  );
 }
 
 export function getItem(ctx: ApiContext, key: string): SimResponse {
-  const i = ctx.org.items.find((x) => x.ItemID.toLowerCase() === key.toLowerCase() || x.Code.toLowerCase() === key.toLowerCase());
+  const i = ctx.org.items.find(
+    (x) => x.ItemID.toLowerCase() === key.toLowerCase() || x.Code.toLowerCase() === key.toLowerCase(),
+  );
   return i ? envelope(ctx.app.name, ctx.now, 'Items', [renderItem(i)]) : notFound();
 }

@@ -24,13 +24,50 @@ export const DEFAULT_ORGANISATIONS: OrganisationSeed[] = [
 type AccountSeed = Pick<AccountRec, 'Code' | 'Name' | 'Type' | 'TaxType' | 'Class'> & Partial<AccountRec>;
 
 const ACCOUNTS: AccountSeed[] = [
-  { Code: '090', Name: 'Business Bank Account', Type: 'BANK', TaxType: 'NONE', Class: 'ASSET', BankAccountNumber: '0201234567891000', BankAccountType: 'BANK' },
-  { Code: '091', Name: 'Business Savings Account', Type: 'BANK', TaxType: 'NONE', Class: 'ASSET', BankAccountNumber: '0209087654321050', BankAccountType: 'BANK' },
-  { Code: '200', Name: 'Sales', Type: 'REVENUE', TaxType: 'OUTPUT2', Class: 'REVENUE', Description: 'Income from any normal business activity' },
+  {
+    Code: '090',
+    Name: 'Business Bank Account',
+    Type: 'BANK',
+    TaxType: 'NONE',
+    Class: 'ASSET',
+    BankAccountNumber: '0201234567891000',
+    BankAccountType: 'BANK',
+  },
+  {
+    Code: '091',
+    Name: 'Business Savings Account',
+    Type: 'BANK',
+    TaxType: 'NONE',
+    Class: 'ASSET',
+    BankAccountNumber: '0209087654321050',
+    BankAccountType: 'BANK',
+  },
+  {
+    Code: '200',
+    Name: 'Sales',
+    Type: 'REVENUE',
+    TaxType: 'OUTPUT2',
+    Class: 'REVENUE',
+    Description: 'Income from any normal business activity',
+  },
   { Code: '205', Name: 'Sales - Hardware', Type: 'REVENUE', TaxType: 'OUTPUT2', Class: 'REVENUE', Status: 'ARCHIVED' },
-  { Code: '260', Name: 'Other Revenue', Type: 'REVENUE', TaxType: 'OUTPUT2', Class: 'REVENUE', Description: 'Any other income that does not relate to normal business activities' },
+  {
+    Code: '260',
+    Name: 'Other Revenue',
+    Type: 'REVENUE',
+    TaxType: 'OUTPUT2',
+    Class: 'REVENUE',
+    Description: 'Any other income that does not relate to normal business activities',
+  },
   { Code: '270', Name: 'Interest Income', Type: 'OTHERINCOME', TaxType: 'NONE', Class: 'REVENUE' },
-  { Code: '310', Name: 'Cost of Goods Sold', Type: 'DIRECTCOSTS', TaxType: 'INPUT2', Class: 'EXPENSE', Description: 'Cost of goods bought for resale' },
+  {
+    Code: '310',
+    Name: 'Cost of Goods Sold',
+    Type: 'DIRECTCOSTS',
+    TaxType: 'INPUT2',
+    Class: 'EXPENSE',
+    Description: 'Cost of goods bought for resale',
+  },
   { Code: '320', Name: 'Subcontractors', Type: 'DIRECTCOSTS', TaxType: 'INPUT2', Class: 'EXPENSE' },
   { Code: '400', Name: 'Advertising', Type: 'EXPENSE', TaxType: 'INPUT2', Class: 'EXPENSE' },
   { Code: '404', Name: 'Bank Fees', Type: 'EXPENSE', TaxType: 'NONE', Class: 'EXPENSE' },
@@ -40,15 +77,44 @@ const ACCOUNTS: AccountSeed[] = [
   { Code: '489', Name: 'Telephone & Internet', Type: 'EXPENSE', TaxType: 'INPUT2', Class: 'EXPENSE' },
   { Code: '493', Name: 'Travel - National', Type: 'EXPENSE', TaxType: 'INPUT2', Class: 'EXPENSE' },
   { Code: '499', Name: 'Old Expenses', Type: 'EXPENSE', TaxType: 'INPUT2', Class: 'EXPENSE', Status: 'ARCHIVED' },
-  { Code: '610', Name: 'Accounts Receivable', Type: 'CURRENT', TaxType: 'NONE', Class: 'ASSET', SystemAccount: 'DEBTORS' },
-  { Code: '800', Name: 'Accounts Payable', Type: 'CURRLIAB', TaxType: 'NONE', Class: 'LIABILITY', SystemAccount: 'CREDITORS' },
+  {
+    Code: '610',
+    Name: 'Accounts Receivable',
+    Type: 'CURRENT',
+    TaxType: 'NONE',
+    Class: 'ASSET',
+    SystemAccount: 'DEBTORS',
+  },
+  {
+    Code: '800',
+    Name: 'Accounts Payable',
+    Type: 'CURRLIAB',
+    TaxType: 'NONE',
+    Class: 'LIABILITY',
+    SystemAccount: 'CREDITORS',
+  },
   { Code: '820', Name: 'GST', Type: 'CURRLIAB', TaxType: 'NONE', Class: 'LIABILITY', SystemAccount: 'GST' },
-  { Code: '855', Name: 'Payments Clearing', Type: 'CURRLIAB', TaxType: 'NONE', Class: 'LIABILITY', EnablePaymentsToAccount: true, Description: 'Takes payments without being a bank account' },
+  {
+    Code: '855',
+    Name: 'Payments Clearing',
+    Type: 'CURRLIAB',
+    TaxType: 'NONE',
+    Class: 'LIABILITY',
+    EnablePaymentsToAccount: true,
+    Description: 'Takes payments without being a bank account',
+  },
   { Code: '970', Name: 'Owner A Funds Introduced', Type: 'EQUITY', TaxType: 'NONE', Class: 'EQUITY' },
 ];
 
 const TAX_RATES: Array<Pick<TaxRateRec, 'Name' | 'TaxType' | 'Rate' | 'ReportTaxType'> & Partial<TaxRateRec>> = [
-  { Name: '15% GST on Income', TaxType: 'OUTPUT2', Rate: 15, ReportTaxType: 'OUTPUT', CanApplyToRevenue: true, CanApplyToExpenses: false },
+  {
+    Name: '15% GST on Income',
+    TaxType: 'OUTPUT2',
+    Rate: 15,
+    ReportTaxType: 'OUTPUT',
+    CanApplyToRevenue: true,
+    CanApplyToExpenses: false,
+  },
   { Name: '15% GST on Expenses', TaxType: 'INPUT2', Rate: 15, ReportTaxType: 'INPUT', CanApplyToRevenue: false },
   { Name: 'GST on Imports', TaxType: 'GSTONIMPORTS', Rate: 0, ReportTaxType: 'GSTONIMPORTS', CanApplyToRevenue: false },
   { Name: 'No GST', TaxType: 'NONE', Rate: 0, ReportTaxType: 'NONE' },
@@ -56,14 +122,32 @@ const TAX_RATES: Array<Pick<TaxRateRec, 'Name' | 'TaxType' | 'Rate' | 'ReportTax
   { Name: 'Old 12.5% GST', TaxType: 'TAX001', Rate: 12.5, ReportTaxType: 'OUTPUT', Status: 'DELETED' },
 ];
 
-const TRACKING: Array<{ Name: string; Status?: 'ACTIVE' | 'ARCHIVED'; Options: Array<{ Name: string; Status?: 'ACTIVE' | 'ARCHIVED' }> }> = [
+const TRACKING: Array<{
+  Name: string;
+  Status?: 'ACTIVE' | 'ARCHIVED';
+  Options: Array<{ Name: string; Status?: 'ACTIVE' | 'ARCHIVED' }>;
+}> = [
   { Name: 'Region', Options: [{ Name: 'North' }, { Name: 'South' }, { Name: 'West', Status: 'ARCHIVED' }] },
   { Name: 'Cost Centre', Options: [{ Name: 'Installation' }, { Name: 'Maintenance' }, { Name: 'Head Office' }] },
   { Name: 'Old Projects', Status: 'ARCHIVED', Options: [{ Name: 'Alpha' }] },
 ];
 
 const CONTACTS: Array<Partial<ContactRec> & { Name: string }> = [
-  { Name: 'Ridgeway University', EmailAddress: 'accounts@ridgeway.example', ContactNumber: 'CUST-001', IsCustomer: true, Addresses: [{ AddressType: 'POBOX', AddressLine1: 'P O Box 8900', City: 'Wellington', PostalCode: '6011', Country: 'New Zealand' }] },
+  {
+    Name: 'Ridgeway University',
+    EmailAddress: 'accounts@ridgeway.example',
+    ContactNumber: 'CUST-001',
+    IsCustomer: true,
+    Addresses: [
+      {
+        AddressType: 'POBOX',
+        AddressLine1: 'P O Box 8900',
+        City: 'Wellington',
+        PostalCode: '6011',
+        Country: 'New Zealand',
+      },
+    ],
+  },
   { Name: 'Boom FM', FirstName: 'Sam', LastName: 'Wilson', EmailAddress: 'sam@boomfm.example', IsCustomer: true },
   { Name: 'City Agency', EmailAddress: 'bills@cityagency.example', IsSupplier: true },
   { Name: 'PowerDirect', AccountNumber: 'PD-7788', IsSupplier: true },
@@ -122,11 +206,17 @@ export function buildOrganisation(input: OrganisationSeed): OrgRec {
       TrackingCategoryID: id('tracking', c.Name),
       Name: c.Name,
       Status: c.Status ?? 'ACTIVE',
-      Options: c.Options.map((o) => ({ TrackingOptionID: id('tracking', c.Name, o.Name), Name: o.Name, Status: o.Status ?? 'ACTIVE' })),
+      Options: c.Options.map((o) => ({
+        TrackingOptionID: id('tracking', c.Name, o.Name),
+        Name: o.Name,
+        Status: o.Status ?? 'ACTIVE',
+      })),
     };
   });
 
-  const brandingThemes: BrandingThemeRec[] = (seed.brandingThemes ?? [{ Name: 'Standard' }, { Name: 'Special Projects' }]).map((raw, i) => ({
+  const brandingThemes: BrandingThemeRec[] = (
+    seed.brandingThemes ?? [{ Name: 'Standard' }, { Name: 'Special Projects' }]
+  ).map((raw, i) => ({
     BrandingThemeID: id('theme', String(raw.Name)),
     Name: String(raw.Name),
     SortOrder: i,
@@ -135,8 +225,24 @@ export function buildOrganisation(input: OrganisationSeed): OrgRec {
 
   const items: ItemRec[] = (
     seed.items ?? [
-      { Code: 'DEV-HOUR', Name: 'Development hour', Description: 'Development work, per hour', IsSold: true, IsPurchased: false, SalesDetails: { UnitPrice: 150, AccountCode: '200', TaxType: 'OUTPUT2' } },
-      { Code: 'PIPE-15', Name: '15mm copper pipe (per m)', Description: '15mm copper pipe, per metre', PurchaseDescription: '15mm copper pipe', IsSold: true, IsPurchased: true, SalesDetails: { UnitPrice: 12.5, AccountCode: '200', TaxType: 'OUTPUT2' }, PurchaseDetails: { UnitPrice: 7.25, AccountCode: '310', TaxType: 'INPUT2' } },
+      {
+        Code: 'DEV-HOUR',
+        Name: 'Development hour',
+        Description: 'Development work, per hour',
+        IsSold: true,
+        IsPurchased: false,
+        SalesDetails: { UnitPrice: 150, AccountCode: '200', TaxType: 'OUTPUT2' },
+      },
+      {
+        Code: 'PIPE-15',
+        Name: '15mm copper pipe (per m)',
+        Description: '15mm copper pipe, per metre',
+        PurchaseDescription: '15mm copper pipe',
+        IsSold: true,
+        IsPurchased: true,
+        SalesDetails: { UnitPrice: 12.5, AccountCode: '200', TaxType: 'OUTPUT2' },
+        PurchaseDetails: { UnitPrice: 7.25, AccountCode: '310', TaxType: 'INPUT2' },
+      },
     ]
   ).map((raw) => {
     const i = raw as Partial<ItemRec> & { Code: string; Name: string };

@@ -8,7 +8,14 @@ import { controlRouter } from './control-api';
 import { Faults } from './faults';
 import { IdempotencyStore } from './idempotency';
 import { identityRouter } from './identity';
-import { DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, resolveLimits, resolveOptions, type SimApp, type XeroSimulatorOptions } from './options';
+import {
+  DEMO_CLIENT_ID,
+  DEMO_CLIENT_SECRET,
+  resolveLimits,
+  resolveOptions,
+  type SimApp,
+  type XeroSimulatorOptions,
+} from './options';
 import { RateLimiter } from './rate-limits';
 import { Store } from './store';
 import { WebhookSender } from './webhooks';
@@ -39,8 +46,18 @@ export async function startXeroSimulator(input?: XeroSimulatorOptions): Promise<
   const idempotency = new IdempotencyStore(options.idempotencyWindowMs);
   const faults = new Faults(options.faultSeed);
   const webhooks = new WebhookSender(options.webhook);
-  const apps: SimApp[] = options.apps ?? [{ clientId: DEMO_CLIENT_ID, clientSecret: DEMO_CLIENT_SECRET, name: 'Xero Sync (demo)' }];
-  const control = new SimulatorControl(store, limiter, idempotency, faults, webhooks, options.seed?.organisations ?? [], apps);
+  const apps: SimApp[] = options.apps ?? [
+    { clientId: DEMO_CLIENT_ID, clientSecret: DEMO_CLIENT_SECRET, name: 'Xero Sync (demo)' },
+  ];
+  const control = new SimulatorControl(
+    store,
+    limiter,
+    idempotency,
+    faults,
+    webhooks,
+    options.seed?.organisations ?? [],
+    apps,
+  );
   control.reset();
 
   const app = express();
@@ -72,9 +89,11 @@ export async function startXeroSimulator(input?: XeroSimulatorOptions): Promise<
     for (const org of store.orgs.values()) {
       for (const inv of org.invoices.values()) {
         if (inv.onlineToken === req.params.token) {
-          res.type('html').send(
-            `<!doctype html><meta charset="utf-8"><title>${org.Name} – Invoice ${inv.InvoiceNumber}</title><body style="font-family:system-ui;max-width:600px;margin:40px auto"><h1>${org.Name}</h1><p>Invoice ${inv.InvoiceNumber} · ${inv.Status} · total ${inv.totals.Total.toFixed(2)} ${inv.CurrencyCode}</p><p><small>Online invoice served by the Xero simulator.</small></p></body>`,
-          );
+          res
+            .type('html')
+            .send(
+              `<!doctype html><meta charset="utf-8"><title>${org.Name} – Invoice ${inv.InvoiceNumber}</title><body style="font-family:system-ui;max-width:600px;margin:40px auto"><h1>${org.Name}</h1><p>Invoice ${inv.InvoiceNumber} · ${inv.Status} · total ${inv.totals.Total.toFixed(2)} ${inv.CurrencyCode}</p><p><small>Online invoice served by the Xero simulator.</small></p></body>`,
+            );
           return;
         }
       }
@@ -82,7 +101,11 @@ export async function startXeroSimulator(input?: XeroSimulatorOptions): Promise<
     res.status(404).type('text').send('Not found');
   });
   app.get('/', (_req, res) => {
-    res.type('text').send(`Xero simulator. Identity, connections and accounting (${API_PREFIX}) on this origin; control API at /__sim.\n`);
+    res
+      .type('text')
+      .send(
+        `Xero simulator. Identity, connections and accounting (${API_PREFIX}) on this origin; control API at /__sim.\n`,
+      );
   });
 
   const server: Server = await new Promise((resolve, reject) => {

@@ -349,7 +349,10 @@ export class Store {
   limits: Limits;
   user: SimUser;
 
-  constructor(readonly options: ResolvedOptions, limits: Limits) {
+  constructor(
+    readonly options: ResolvedOptions,
+    limits: Limits,
+  ) {
     this.limits = limits;
     this.user = { id: '6d7e0c0a-5c1c-4c53-9f3e-3b0a2e1f7a11', ...options.user };
   }

@@ -43,7 +43,12 @@ export function issueTokens(store: Store, grant: GrantRec, nonce?: string): Toke
     scope: grant.scope,
   });
   store.accessTokens.set(access, { token: access, grantId: grant.id, expiresAt: now + o.accessTokenTtlMs });
-  const answer: TokenAnswer = { access_token: access, expires_in: Math.round(o.accessTokenTtlMs / 1000), token_type: 'Bearer', scope: grant.scope.join(' ') };
+  const answer: TokenAnswer = {
+    access_token: access,
+    expires_in: Math.round(o.accessTokenTtlMs / 1000),
+    token_type: 'Bearer',
+    scope: grant.scope.join(' '),
+  };
   if (grant.scope.includes('offline_access')) {
     const refresh = opaque();
     store.refreshTokens.set(refresh, { token: refresh, grantId: grant.id, expiresAt: now + o.refreshTokenTtlMs });
@@ -74,7 +79,14 @@ export function issueTokens(store: Store, grant: GrantRec, nonce?: string): Toke
 }
 
 export function newGrant(store: Store, clientId: string, scope: string[]): GrantRec {
-  const grant: GrantRec = { id: newId(), clientId, userId: store.user.id, scope, revoked: false, createdAt: store.now() };
+  const grant: GrantRec = {
+    id: newId(),
+    clientId,
+    userId: store.user.id,
+    scope,
+    revoked: false,
+    createdAt: store.now(),
+  };
   store.grants.set(grant.id, grant);
   return grant;
 }
@@ -88,7 +100,13 @@ export function refreshTokens(store: Store, token: string, clientId: string): To
   if (!grant || grant.revoked || grant.clientId !== clientId) return undefined;
   if (rec.rotatedAt !== undefined) {
     if (now - rec.rotatedAt > store.options.refreshGraceMs || !rec.answer) return undefined;
-    return { ...rec.answer, expires_in: Math.max(0, Math.round(((store.accessTokens.get(rec.answer.access_token)?.expiresAt ?? now) - now) / 1000)) };
+    return {
+      ...rec.answer,
+      expires_in: Math.max(
+        0,
+        Math.round(((store.accessTokens.get(rec.answer.access_token)?.expiresAt ?? now) - now) / 1000),
+      ),
+    };
   }
   if (rec.expiresAt <= now) return undefined;
   const answer = issueTokens(store, grant);
@@ -127,13 +145,23 @@ export function pkceS256(verifier: string): string {
 export function connectTenants(store: Store, grant: GrantRec, tenantIds: string[]): void {
   const now = store.now();
   for (const tenantId of tenantIds) {
-    const existing = [...store.connections.values()].find((c) => c.clientId === grant.clientId && c.userId === grant.userId && c.tenantId === tenantId);
+    const existing = [...store.connections.values()].find(
+      (c) => c.clientId === grant.clientId && c.userId === grant.userId && c.tenantId === tenantId,
+    );
     if (existing) {
       existing.authEventId = grant.id;
       existing.updatedAt = now;
     } else {
       const id = newId();
-      store.connections.set(id, { id, clientId: grant.clientId, userId: grant.userId, tenantId, authEventId: grant.id, createdAt: now, updatedAt: now });
+      store.connections.set(id, {
+        id,
+        clientId: grant.clientId,
+        userId: grant.userId,
+        tenantId,
+        authEventId: grant.id,
+        createdAt: now,
+        updatedAt: now,
+      });
     }
   }
 }

@@ -74,7 +74,12 @@ export class WebhookSender {
     if (!config || events.length === 0) return;
     const first = this.sequence + 1;
     this.sequence += events.length;
-    const body = JSON.stringify({ events, firstEventSequence: first, lastEventSequence: this.sequence, entropy: randomBytes(10).toString('hex').toUpperCase() });
+    const body = JSON.stringify({
+      events,
+      firstEventSequence: first,
+      lastEventSequence: this.sequence,
+      entropy: randomBytes(10).toString('hex').toUpperCase(),
+    });
     const p = this.deliver(config, body, events.length).finally(() => this.inFlight.delete(p));
     this.inFlight.add(p);
   }
@@ -114,11 +119,21 @@ export class WebhookSender {
   async intentToReceive(): Promise<IntentCheckResult> {
     const config = this.config;
     if (!config) throw new Error('no webhook configured');
-    const body = JSON.stringify({ events: [], firstEventSequence: 0, lastEventSequence: 0, entropy: randomBytes(10).toString('hex').toUpperCase() });
+    const body = JSON.stringify({
+      events: [],
+      firstEventSequence: 0,
+      lastEventSequence: 0,
+      entropy: randomBytes(10).toString('hex').toUpperCase(),
+    });
     const send = async (signature: string) => {
       const started = Date.now();
       try {
-        const res = await fetch(config.url, { method: 'POST', headers: { 'content-type': 'application/json', 'x-xero-signature': signature }, body, signal: AbortSignal.timeout(5000) });
+        const res = await fetch(config.url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-xero-signature': signature },
+          body,
+          signal: AbortSignal.timeout(5000),
+        });
         const text = await res.text();
         return { status: res.status, bodyLength: text.length, ms: Date.now() - started };
       } catch (err) {
@@ -127,7 +142,11 @@ export class WebhookSender {
     };
     const correctlySigned = await send(signWebhook(body, config.key));
     const incorrectlySigned = await send(signWebhook(body, `${config.key}-wrong`));
-    const ok = correctlySigned.status === 200 && incorrectlySigned.status === 401 && correctlySigned.ms < 5000 && incorrectlySigned.ms < 5000;
+    const ok =
+      correctlySigned.status === 200 &&
+      incorrectlySigned.status === 401 &&
+      correctlySigned.ms < 5000 &&
+      incorrectlySigned.ms < 5000;
     return { ok, correctlySigned, incorrectlySigned };
   }
 

@@ -83,7 +83,10 @@ function compare(left: unknown, op: string, right: Value): boolean {
     if (!m) return op === '!=';
     return cmp(Number(m[1]), right.date, op);
   }
-  if (right === null) return op === '==' ? left === undefined || left === null || left === '' : !(left === undefined || left === null || left === '');
+  if (right === null)
+    return op === '=='
+      ? left === undefined || left === null || left === ''
+      : !(left === undefined || left === null || left === '');
   if (typeof right === 'string') {
     const l = left === undefined || left === null ? '' : String(left).toLowerCase();
     return cmp(l, right.toLowerCase(), op);
@@ -183,7 +186,11 @@ export function parseWhere(src: string): Predicate {
       return (r) => {
         const v = fieldValue(r, path);
         const s = v === undefined || v === null ? '' : String(v).toLowerCase();
-        return method === 'contains' ? s.includes(needle) : method === 'startswith' ? s.startsWith(needle) : s.endsWith(needle);
+        return method === 'contains'
+          ? s.includes(needle)
+          : method === 'startswith'
+            ? s.startsWith(needle)
+            : s.endsWith(needle);
       };
     }
     const op = next();

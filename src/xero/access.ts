@@ -19,7 +19,10 @@ export type NotConnectedReason = 'not_connected' | 'needs_reconnect';
 
 /** The account has no usable Xero connection: a business state, not a retryable error. */
 export class NotConnectedError extends Error {
-  constructor(readonly reason: NotConnectedReason, message?: string) {
+  constructor(
+    readonly reason: NotConnectedReason,
+    message?: string,
+  ) {
     super(message ?? (reason === 'not_connected' ? 'not connected to Xero' : 'the Xero connection needs reconnecting'));
     this.name = 'NotConnectedError';
   }

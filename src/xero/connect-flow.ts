@@ -23,14 +23,18 @@ export interface ConnectFlowDeps {
 }
 
 /** Why a connect attempt failed; each has a fixed message on the page (nothing from the URL is echoed raw). */
-export type ConnectFailure = 'denied' | 'invalid_state' | 'xero_error' | 'no_organisation' | 'exchange_failed' | 'choice_expired';
+export type ConnectFailure =
+  'denied' | 'invalid_state' | 'xero_error' | 'no_organisation' | 'exchange_failed' | 'choice_expired';
 
 export type CallbackResult =
   | { kind: 'connected'; accountId: string; tenantName: string }
   | { kind: 'choose'; accountId: string }
   | { kind: 'failed'; accountId?: string; reason: ConnectFailure; xeroError?: string };
 
-export async function startConnect(deps: ConnectFlowDeps, p: { accountId: string; sessionId: string; redirectUri: string }): Promise<string> {
+export async function startConnect(
+  deps: ConnectFlowDeps,
+  p: { accountId: string; sessionId: string; redirectUri: string },
+): Promise<string> {
   const state = randomToken(32);
   const verifier = randomToken(48); // 64 characters: within PKCE's 43-128
   await deps.db
@@ -61,7 +65,11 @@ const safeXeroError = (e: string) => (/^[a-z_]{1,64}$/.test(e) ? e : 'unknown_er
  * The callback. `sessionId` is the admin session presenting it (undefined without one): the state
  * must have been issued to that very session, unexpired, and not used before.
  */
-export async function completeConnect(deps: ConnectFlowDeps, sessionId: string | undefined, query: CallbackQuery): Promise<CallbackResult> {
+export async function completeConnect(
+  deps: ConnectFlowDeps,
+  sessionId: string | undefined,
+  query: CallbackQuery,
+): Promise<CallbackResult> {
   if (!query.state || !sessionId) return { kind: 'failed', reason: 'invalid_state' };
   const consumed = await deps.db
     .updateTable('oauth_states')
@@ -75,20 +83,30 @@ export async function completeConnect(deps: ConnectFlowDeps, sessionId: string |
   if (!consumed) return { kind: 'failed', reason: 'invalid_state' };
   const accountId = consumed.account_id;
   if (query.error) {
-    return query.error === 'access_denied' ? { kind: 'failed', accountId, reason: 'denied' } : { kind: 'failed', accountId, reason: 'xero_error', xeroError: safeXeroError(query.error) };
+    return query.error === 'access_denied'
+      ? { kind: 'failed', accountId, reason: 'denied' }
+      : { kind: 'failed', accountId, reason: 'xero_error', xeroError: safeXeroError(query.error) };
   }
   if (!query.code) return { kind: 'failed', accountId, reason: 'xero_error', xeroError: 'missing_code' };
 
   let tokens;
   let tenants: PendingTenant[];
   try {
-    tokens = await deps.identity.exchangeCode({ code: query.code, redirectUri: consumed.redirect_uri, codeVerifier: deps.cipher.decrypt(consumed.code_verifier_enc) });
+    tokens = await deps.identity.exchangeCode({
+      code: query.code,
+      redirectUri: consumed.redirect_uri,
+      codeVerifier: deps.cipher.decrypt(consumed.code_verifier_enc),
+    });
     tenants = (await deps.identity.connections(tokens.accessToken, authEventIdOf(tokens.accessToken)))
       .filter((c) => c.tenantType === 'ORGANISATION')
       .map((c) => ({ connectionId: c.id, tenantId: c.tenantId, tenantName: c.tenantName }));
   } catch (err) {
     deps.log.warn({ accountId, err: (err as Error).message }, 'Xero code exchange failed');
-    return { kind: 'failed', accountId, reason: err instanceof InvalidGrantError ? 'invalid_state' : 'exchange_failed' };
+    return {
+      kind: 'failed',
+      accountId,
+      reason: err instanceof InvalidGrantError ? 'invalid_state' : 'exchange_failed',
+    };
   }
   const [only] = tenants;
   if (!only) return { kind: 'failed', accountId, reason: 'no_organisation' };
@@ -117,7 +135,11 @@ export async function completeConnect(deps: ConnectFlowDeps, sessionId: string |
 }
 
 /** The organisations waiting to be chosen by this session for this account, if any. */
-export async function pendingChoice(db: Db, accountId: string, sessionId: string): Promise<PendingTenant[] | undefined> {
+export async function pendingChoice(
+  db: Db,
+  accountId: string,
+  sessionId: string,
+): Promise<PendingTenant[] | undefined> {
   const row = await db
     .selectFrom('pending_connections')
     .select(['tenants'])

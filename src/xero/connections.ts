@@ -15,19 +15,41 @@ export interface ChosenTenant {
 
 export type ConnectionState =
   | { status: 'not_connected' }
-  | { status: 'active' | 'needs_reconnect'; connectionId: string; tenantId: string; tenantName: string; connectedAt: Date; reason: string | null; scopes: string };
+  | {
+      status: 'active' | 'needs_reconnect';
+      connectionId: string;
+      tenantId: string;
+      tenantName: string;
+      connectedAt: Date;
+      reason: string | null;
+      scopes: string;
+    };
 
 export async function connectionState(db: Db, accountId: string): Promise<ConnectionState> {
   const row = await db.selectFrom('connections').selectAll().where('account_id', '=', accountId).executeTakeFirst();
   if (!row) return { status: 'not_connected' };
-  return { status: row.status, connectionId: row.id, tenantId: row.tenant_id, tenantName: row.tenant_name, connectedAt: row.connected_at, reason: row.status_reason, scopes: row.scopes };
+  return {
+    status: row.status,
+    connectionId: row.id,
+    tenantId: row.tenant_id,
+    tenantName: row.tenant_name,
+    connectedAt: row.connected_at,
+    reason: row.status_reason,
+    scopes: row.scopes,
+  };
 }
 
 /**
  * Stores the connection the admin just authorised. Reconnecting to the same organisation keeps the
  * connection's id and connected-at (its syncs resume); another organisation replaces it outright.
  */
-export async function storeConnection(db: Db, cipher: TokenCipher, accountId: string, tokens: TokenSet, tenant: ChosenTenant): Promise<Connection> {
+export async function storeConnection(
+  db: Db,
+  cipher: TokenCipher,
+  accountId: string,
+  tokens: TokenSet,
+  tenant: ChosenTenant,
+): Promise<Connection> {
   const values = {
     tenant_id: tenant.tenantId,
     tenant_name: tenant.tenantName,
@@ -41,12 +63,26 @@ export async function storeConnection(db: Db, cipher: TokenCipher, accountId: st
     updated_at: new Date(),
   };
   return db.transaction().execute(async (trx) => {
-    const existing = await trx.selectFrom('connections').select(['id', 'tenant_id']).where('account_id', '=', accountId).forUpdate().executeTakeFirst();
+    const existing = await trx
+      .selectFrom('connections')
+      .select(['id', 'tenant_id'])
+      .where('account_id', '=', accountId)
+      .forUpdate()
+      .executeTakeFirst();
     if (existing && existing.tenant_id === tenant.tenantId) {
-      return trx.updateTable('connections').set(values).where('id', '=', existing.id).returningAll().executeTakeFirstOrThrow();
+      return trx
+        .updateTable('connections')
+        .set(values)
+        .where('id', '=', existing.id)
+        .returningAll()
+        .executeTakeFirstOrThrow();
     }
     if (existing) await trx.deleteFrom('connections').where('id', '=', existing.id).execute();
-    return trx.insertInto('connections').values({ account_id: accountId, ...values }).returningAll().executeTakeFirstOrThrow();
+    return trx
+      .insertInto('connections')
+      .values({ account_id: accountId, ...values })
+      .returningAll()
+      .executeTakeFirstOrThrow();
   });
 }
 
@@ -63,9 +99,17 @@ export interface DisconnectResult {
  * If Xero cannot be reached the connection is removed anyway: an admin who asked to disconnect must
  * not stay connected because Xero is down (they can remove the app in Xero's Connected Apps).
  */
-export async function disconnect(deps: { db: Db; cipher: TokenCipher; identity: Pick<XeroIdentity, 'revoke'>; log: Logger }, accountId: string): Promise<DisconnectResult> {
+export async function disconnect(
+  deps: { db: Db; cipher: TokenCipher; identity: Pick<XeroIdentity, 'revoke'>; log: Logger },
+  accountId: string,
+): Promise<DisconnectResult> {
   return deps.db.transaction().execute(async (trx) => {
-    const row = await trx.selectFrom('connections').selectAll().where('account_id', '=', accountId).forUpdate().executeTakeFirst();
+    const row = await trx
+      .selectFrom('connections')
+      .selectAll()
+      .where('account_id', '=', accountId)
+      .forUpdate()
+      .executeTakeFirst();
     await trx.deleteFrom('pending_connections').where('account_id', '=', accountId).execute();
     if (!row) return { disconnected: false, revokedAtXero: false };
     let revokedAtXero = true;
@@ -75,11 +119,17 @@ export async function disconnect(deps: { db: Db; cipher: TokenCipher; identity: 
       // An already-dead token needs no revoking; anything else is logged (without the token) and reported.
       if (!(err instanceof InvalidGrantError)) {
         revokedAtXero = false;
-        deps.log.warn({ accountId, connectionId: row.id, err: (err as Error).message }, 'could not revoke the Xero token; removing the connection anyway');
+        deps.log.warn(
+          { accountId, connectionId: row.id, err: (err as Error).message },
+          'could not revoke the Xero token; removing the connection anyway',
+        );
       }
     }
     await trx.deleteFrom('connections').where('id', '=', row.id).execute();
-    deps.log.info({ accountId, connectionId: row.id, tenantId: row.tenant_id, revokedAtXero }, 'disconnected from Xero');
+    deps.log.info(
+      { accountId, connectionId: row.id, tenantId: row.tenant_id, revokedAtXero },
+      'disconnected from Xero',
+    );
     return { disconnected: true, revokedAtXero };
   });
 }

@@ -70,7 +70,9 @@ export function validationMessagesOf(body: unknown): string[] {
 
 function describe(body: unknown): string {
   if (typeof body === 'string') return body.slice(0, 300);
-  const parsed = z.object({ Message: z.string().optional(), Detail: z.string().optional(), Title: z.string().optional() }).safeParse(body);
+  const parsed = z
+    .object({ Message: z.string().optional(), Detail: z.string().optional(), Title: z.string().optional() })
+    .safeParse(body);
   return (parsed.success && (parsed.data.Detail ?? parsed.data.Message ?? parsed.data.Title)) || '';
 }
 
@@ -91,26 +93,44 @@ export function toXeroApiError(thrown: unknown): XeroApiError {
     return new XeroApiError('network', 0, message);
   }
   const { statusCode: status, body, headers } = parsed.data.response;
-  if (status === 0) return new XeroApiError('network', 0, `no answer from Xero: ${describe(body) || 'connection failed'}`);
+  if (status === 0)
+    return new XeroApiError('network', 0, `no answer from Xero: ${describe(body) || 'connection failed'}`);
   if (status === 429) {
     const retryAfter = Number(header(headers, 'retry-after'));
     const problem = header(headers, 'x-rate-limit-problem')?.toLowerCase();
-    return new XeroApiError('rate_limited', 429, `Xero rate limit reached (${problem ?? 'unknown'})`, [], Number.isFinite(retryAfter) ? retryAfter : undefined, problem);
+    return new XeroApiError(
+      'rate_limited',
+      429,
+      `Xero rate limit reached (${problem ?? 'unknown'})`,
+      [],
+      Number.isFinite(retryAfter) ? retryAfter : undefined,
+      problem,
+    );
   }
   if (status === 400) {
     const messages = validationMessagesOf(body);
     const isValidation = validationBody.safeParse(body).data?.Type === 'ValidationException';
-    return new XeroApiError(isValidation ? 'validation' : 'bad_request', 400, messages.join('; ') || describe(body) || 'Xero refused the request', messages);
+    return new XeroApiError(
+      isValidation ? 'validation' : 'bad_request',
+      400,
+      messages.join('; ') || describe(body) || 'Xero refused the request',
+      messages,
+    );
   }
   if (status === 401) {
     // A missing scope is also a 401, but refreshing the token cannot cure it: the admin must reconnect
     // granting the scope, so it is classed with 403 as an access problem, not a token problem.
     if (/insufficient_scope/i.test(header(headers, 'www-authenticate') ?? '')) {
-      return new XeroApiError('forbidden', 401, 'the Xero connection lacks a permission (scope) this needs: reconnect to grant it');
+      return new XeroApiError(
+        'forbidden',
+        401,
+        'the Xero connection lacks a permission (scope) this needs: reconnect to grant it',
+      );
     }
     return new XeroApiError('unauthorized', 401, 'Xero refused the access token');
   }
-  if (status === 403) return new XeroApiError('forbidden', 403, describe(body) || 'Xero refused access to this organisation');
+  if (status === 403)
+    return new XeroApiError('forbidden', 403, describe(body) || 'Xero refused access to this organisation');
   if (status === 404) return new XeroApiError('not_found', 404, describe(body) || 'not found in Xero');
   if (status >= 500) return new XeroApiError('server', status, `Xero answered ${status}`);
   return new XeroApiError('bad_request', status, describe(body) || `Xero answered ${status}`);

@@ -61,17 +61,24 @@ export type XeroGateway = ReturnType<typeof createXeroGateway>;
 export type AccountGateway = ReturnType<XeroGateway['forAccount']>;
 
 export function createXeroGateway(deps: XeroGatewayDeps) {
-  async function call<T>(accountId: string, run: (api: AccountingApi, tenantId: string) => Promise<XeroResult<T>>): Promise<T> {
+  async function call<T>(
+    accountId: string,
+    run: (api: AccountingApi, tenantId: string) => Promise<XeroResult<T>>,
+  ): Promise<T> {
     let access: XeroAccess = await deps.access.accessFor(accountId);
     for (let attempt = 0; ; attempt++) {
       const permit = await deps.limiter.acquire(access.tenantId);
       try {
         const result = await callXero(() => run(accountingApi(deps.apiUrl, access.accessToken), access.tenantId));
-        await permit.release({ headers: (result.response?.headers ?? undefined) as Record<string, unknown> | undefined });
+        await permit.release({
+          headers: (result.response?.headers ?? undefined) as Record<string, unknown> | undefined,
+        });
         return result.body;
       } catch (err) {
         const e = err instanceof XeroApiError ? err : new XeroApiError('network', 0, (err as Error).message);
-        await permit.release(e.kind === 'rate_limited' ? { retryAfterSeconds: e.retryAfterSeconds ?? 1, problem: e.rateLimitProblem } : {});
+        await permit.release(
+          e.kind === 'rate_limited' ? { retryAfterSeconds: e.retryAfterSeconds ?? 1, problem: e.rateLimitProblem } : {},
+        );
         // An access token can be revoked or expire early: refresh once, then let the error stand.
         if (e.kind === 'unauthorized' && attempt === 0) {
           access = await deps.access.refreshAfterRejection(accountId, access.accessToken);
@@ -91,8 +98,21 @@ export function createXeroGateway(deps: XeroGatewayDeps) {
       const first = items[0]!;
       // A batch's key is made of its elements' keys: a retried batch with the same elements replays,
       // one with other elements is a new request (each element's own retry looks up its invoice first).
-      const idempotencyKey = items.length === 1 ? first.idempotencyKey : `batch-${createHash('sha256').update(items.map((i) => i.idempotencyKey).join('\n')).digest('hex')}`;
-      const body = await call(first.accountId, (api, t) => api.createInvoices(t, { invoices: items.map((i) => i.invoice) }, false, first.unitdp === 4 ? 4 : undefined, idempotencyKey));
+      const idempotencyKey =
+        items.length === 1
+          ? first.idempotencyKey
+          : `batch-${createHash('sha256')
+              .update(items.map((i) => i.idempotencyKey).join('\n'))
+              .digest('hex')}`;
+      const body = await call(first.accountId, (api, t) =>
+        api.createInvoices(
+          t,
+          { invoices: items.map((i) => i.invoice) },
+          false,
+          first.unitdp === 4 ? 4 : undefined,
+          idempotencyKey,
+        ),
+      );
       return items.map((_, i) => {
         try {
           return checkElement(body.invoices?.[i], 'invoice');
@@ -108,7 +128,9 @@ export function createXeroGateway(deps: XeroGatewayDeps) {
     maxSize: MAX_BATCH,
     async run(_key, items) {
       const numbers = [...new Set(items.map((i) => i.invoiceNumber))];
-      const body = await call(items[0]!.accountId, (api, t) => api.getInvoices(t, undefined, undefined, undefined, undefined, numbers));
+      const body = await call(items[0]!.accountId, (api, t) =>
+        api.getInvoices(t, undefined, undefined, undefined, undefined, numbers),
+      );
       return items.map((i) => (body.invoices ?? []).filter((inv) => inv.invoiceNumber === i.invoiceNumber));
     },
   });
@@ -159,16 +181,44 @@ export function createXeroGateway(deps: XeroGatewayDeps) {
         /** Every invoice with exactly this number (any status). */
         async invoicesNumbered(invoiceNumber: string): Promise<Invoice[]> {
           if (windowMs > 0) return numberLookups.submit(accountId, { accountId, invoiceNumber });
-          const body = await c((api, t) => api.getInvoices(t, undefined, undefined, undefined, undefined, [invoiceNumber]));
+          const body = await c((api, t) =>
+            api.getInvoices(t, undefined, undefined, undefined, undefined, [invoiceNumber]),
+          );
           return (body.invoices ?? []).filter((i) => i.invoiceNumber === invoiceNumber);
         },
         async createInvoice(invoice: Invoice, opts: WriteOptions & { unitdp?: number }): Promise<Invoice> {
-          if (windowMs > 0) return invoiceCreates.submit(`${accountId}|${opts.unitdp === 4 ? 4 : 2}`, { accountId, invoice, idempotencyKey: opts.idempotencyKey, unitdp: opts.unitdp });
-          const body = await c((api, t) => api.createInvoices(t, { invoices: [invoice] }, false, opts.unitdp === 4 ? 4 : undefined, opts.idempotencyKey));
+          if (windowMs > 0)
+            return invoiceCreates.submit(`${accountId}|${opts.unitdp === 4 ? 4 : 2}`, {
+              accountId,
+              invoice,
+              idempotencyKey: opts.idempotencyKey,
+              unitdp: opts.unitdp,
+            });
+          const body = await c((api, t) =>
+            api.createInvoices(
+              t,
+              { invoices: [invoice] },
+              false,
+              opts.unitdp === 4 ? 4 : undefined,
+              opts.idempotencyKey,
+            ),
+          );
           return checkElement(body.invoices?.[0], 'invoice');
         },
-        async updateInvoice(invoiceId: string, invoice: Invoice, opts: WriteOptions & { unitdp?: number }): Promise<Invoice> {
-          const body = await c((api, t) => api.updateInvoice(t, invoiceId, { invoices: [invoice] }, opts.unitdp === 4 ? 4 : undefined, opts.idempotencyKey));
+        async updateInvoice(
+          invoiceId: string,
+          invoice: Invoice,
+          opts: WriteOptions & { unitdp?: number },
+        ): Promise<Invoice> {
+          const body = await c((api, t) =>
+            api.updateInvoice(
+              t,
+              invoiceId,
+              { invoices: [invoice] },
+              opts.unitdp === 4 ? 4 : undefined,
+              opts.idempotencyKey,
+            ),
+          );
           return checkElement(body.invoices?.[0], 'invoice');
         },
         async onlineInvoiceUrl(invoiceId: string): Promise<string | undefined> {
@@ -179,12 +229,24 @@ export function createXeroGateway(deps: XeroGatewayDeps) {
          * Uploads a file to the invoice. The same file name replaces the earlier file (Xero's rule),
          * which is how a revision replaces the order PDF without piling up copies.
          */
-        async attachToInvoice(invoiceId: string, file: { fileName: string; bytes: Buffer; contentType: string }, opts: WriteOptions & { includeOnline?: boolean }) {
+        async attachToInvoice(
+          invoiceId: string,
+          file: { fileName: string; bytes: Buffer; contentType: string },
+          opts: WriteOptions & { includeOnline?: boolean },
+        ) {
           const body = await c((api, t) =>
-            api.createInvoiceAttachmentByFileName(t, invoiceId, file.fileName, file.bytes, opts.includeOnline ?? true, opts.idempotencyKey, {
-              // xero-node sends no Content-Type of its own for raw bodies.
-              headers: { 'Content-Type': file.contentType },
-            }),
+            api.createInvoiceAttachmentByFileName(
+              t,
+              invoiceId,
+              file.fileName,
+              file.bytes,
+              opts.includeOnline ?? true,
+              opts.idempotencyKey,
+              {
+                // xero-node sends no Content-Type of its own for raw bodies.
+                headers: { 'Content-Type': file.contentType },
+              },
+            ),
           );
           return body.attachments?.[0];
         },

@@ -53,7 +53,12 @@ const tokenResponse = z.object({
 const oauthError = z.object({ error: z.string(), error_description: z.string().optional() });
 
 const connectionsResponse = z.array(
-  z.object({ id: z.string(), tenantId: z.string(), tenantType: z.string(), tenantName: z.string().nullable().optional() }),
+  z.object({
+    id: z.string(),
+    tenantId: z.string(),
+    tenantType: z.string(),
+    tenantName: z.string().nullable().optional(),
+  }),
 );
 
 /** The demo app the Xero simulator knows, used when no real Xero app is configured. */
@@ -66,10 +71,24 @@ export const SIMULATOR_CLIENT = { clientId: 'xero-sim-client', clientSecret: 'xe
 export function identityOptionsFromConfig(cfg: Config, simulatorUrl?: string): XeroIdentityOptions {
   const scopes = cfg.XERO_SCOPES;
   if (!usesXeroSimulator(cfg)) {
-    return { loginUrl: cfg.XERO_LOGIN_URL, identityUrl: cfg.XERO_IDENTITY_URL, apiUrl: cfg.XERO_API_URL, clientId: cfg.XERO_CLIENT_ID!, clientSecret: cfg.XERO_CLIENT_SECRET!, scopes };
+    return {
+      loginUrl: cfg.XERO_LOGIN_URL,
+      identityUrl: cfg.XERO_IDENTITY_URL,
+      apiUrl: cfg.XERO_API_URL,
+      clientId: cfg.XERO_CLIENT_ID!,
+      clientSecret: cfg.XERO_CLIENT_SECRET!,
+      scopes,
+    };
   }
-  if (simulatorUrl) return { loginUrl: simulatorUrl, identityUrl: simulatorUrl, apiUrl: simulatorUrl, ...SIMULATOR_CLIENT, scopes };
-  return { loginUrl: cfg.XERO_LOGIN_URL, identityUrl: cfg.XERO_IDENTITY_URL, apiUrl: cfg.XERO_API_URL, ...SIMULATOR_CLIENT, scopes };
+  if (simulatorUrl)
+    return { loginUrl: simulatorUrl, identityUrl: simulatorUrl, apiUrl: simulatorUrl, ...SIMULATOR_CLIENT, scopes };
+  return {
+    loginUrl: cfg.XERO_LOGIN_URL,
+    identityUrl: cfg.XERO_IDENTITY_URL,
+    apiUrl: cfg.XERO_API_URL,
+    ...SIMULATOR_CLIENT,
+    scopes,
+  };
 }
 
 /** PKCE S256: the challenge sent with the authorize request for the verifier kept server-side. */
@@ -132,11 +151,20 @@ export function createXeroIdentity(options: XeroIdentityOptions): XeroIdentity {
       body = undefined;
     }
     const parsed = oauthError.safeParse(body);
-    if (res.status === 400 && parsed.success && parsed.data.error === 'invalid_grant') return new InvalidGrantError(parsed.data.error_description);
+    if (res.status === 400 && parsed.success && parsed.data.error === 'invalid_grant')
+      return new InvalidGrantError(parsed.data.error_description);
     const reason = parsed.success ? parsed.data.error : `HTTP ${res.status}`;
-    if (res.status === 429) return new XeroApiError('rate_limited', 429, `${what}: Xero rate limit`, [], Number(res.headers.get('retry-after')) || undefined);
+    if (res.status === 429)
+      return new XeroApiError(
+        'rate_limited',
+        429,
+        `${what}: Xero rate limit`,
+        [],
+        Number(res.headers.get('retry-after')) || undefined,
+      );
     if (res.status >= 500) return new XeroApiError('server', res.status, `${what}: Xero answered ${res.status}`);
-    if (res.status === 401) return new XeroApiError('unauthorized', 401, `${what}: Xero refused the credentials (${reason})`);
+    if (res.status === 401)
+      return new XeroApiError('unauthorized', 401, `${what}: Xero refused the credentials (${reason})`);
     if (res.status === 403) return new XeroApiError('forbidden', 403, `${what}: Xero refused access (${reason})`);
     return new XeroApiError('bad_request', res.status, `${what}: Xero refused the request (${reason})`);
   }
@@ -144,12 +172,17 @@ export function createXeroIdentity(options: XeroIdentityOptions): XeroIdentity {
   async function tokenGrant(form: Record<string, string>, what: string): Promise<TokenSet> {
     const res = await send(`${trim(options.identityUrl)}/connect/token`, {
       method: 'POST',
-      headers: { authorization: basic, 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+      headers: {
+        authorization: basic,
+        'content-type': 'application/x-www-form-urlencoded',
+        accept: 'application/json',
+      },
       body: new URLSearchParams(form).toString(),
     });
     if (!res.ok) throw await failure(res, what);
     const parsed = tokenResponse.safeParse(await res.json().catch(() => undefined));
-    if (!parsed.success) throw new XeroApiError('server', res.status, `${what}: Xero's token answer was not understood`);
+    if (!parsed.success)
+      throw new XeroApiError('server', res.status, `${what}: Xero's token answer was not understood`);
     return {
       accessToken: parsed.data.access_token,
       refreshToken: parsed.data.refresh_token,
@@ -176,7 +209,10 @@ export function createXeroIdentity(options: XeroIdentityOptions): XeroIdentity {
       return url.toString();
     },
     exchangeCode({ code, redirectUri, codeVerifier }) {
-      return tokenGrant({ grant_type: 'authorization_code', code, redirect_uri: redirectUri, code_verifier: codeVerifier }, 'code exchange');
+      return tokenGrant(
+        { grant_type: 'authorization_code', code, redirect_uri: redirectUri, code_verifier: codeVerifier },
+        'code exchange',
+      );
     },
     refresh(refreshToken) {
       return tokenGrant({ grant_type: 'refresh_token', refresh_token: refreshToken }, 'token refresh');

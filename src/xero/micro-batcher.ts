@@ -26,17 +26,23 @@ export function createMicroBatcher<I, O>(opts: MicroBatcherOptions<I, O>) {
     open.delete(key);
     clearTimeout(batch.timer);
     const { waiting } = batch;
-    opts.run(key, waiting.map((w) => w.item)).then(
-      (results) => {
-        waiting.forEach((w, i) => {
-          const r = results[i];
-          if (r === undefined) w.reject(new Error(`batch answered ${results.length} results for ${waiting.length} items`));
-          else if (r instanceof Error) w.reject(r);
-          else w.resolve(r);
-        });
-      },
-      (err: unknown) => waiting.forEach((w) => w.reject(err)),
-    );
+    opts
+      .run(
+        key,
+        waiting.map((w) => w.item),
+      )
+      .then(
+        (results) => {
+          waiting.forEach((w, i) => {
+            const r = results[i];
+            if (r === undefined)
+              w.reject(new Error(`batch answered ${results.length} results for ${waiting.length} items`));
+            else if (r instanceof Error) w.reject(r);
+            else w.resolve(r);
+          });
+        },
+        (err: unknown) => waiting.forEach((w) => w.reject(err)),
+      );
   }
 
   return {

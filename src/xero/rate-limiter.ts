@@ -128,14 +128,20 @@ export function createRateLimiter(opts: RateLimiterOptions): RateLimiter {
       const now = new Date(r.now).getTime();
       const at = (d: Date | null) => (d ? new Date(d).getTime() : now);
       const decisions: Decision[] = [];
-      if (r.blocked_until && at(r.blocked_until) > now) decisions.push({ waitMs: at(r.blocked_until) - now, reason: 'blocked' });
-      if (Number(r.minute_count) >= limits.perMinute) decisions.push({ waitMs: at(r.minute_oldest) + minuteMs - now, reason: 'minute' });
-      if (Number(r.day_count) >= limits.perDay) decisions.push({ waitMs: at(r.day_oldest) + dayMs - now, reason: 'day' });
+      if (r.blocked_until && at(r.blocked_until) > now)
+        decisions.push({ waitMs: at(r.blocked_until) - now, reason: 'blocked' });
+      if (Number(r.minute_count) >= limits.perMinute)
+        decisions.push({ waitMs: at(r.minute_oldest) + minuteMs - now, reason: 'minute' });
+      if (Number(r.day_count) >= limits.perDay)
+        decisions.push({ waitMs: at(r.day_oldest) + dayMs - now, reason: 'day' });
       // Xero's own count wins when it is lower than ours (another app install, a restarted table).
       const observed = r.observed_at ? at(r.observed_at) : undefined;
       const since = Number(r.since_observed);
       if (observed !== undefined && r.min_remaining !== null && now - observed < minuteMs && since >= r.min_remaining) {
-        decisions.push({ waitMs: Math.max(pollMs, Math.min(observed + minuteMs, at(r.minute_oldest) + minuteMs) - now), reason: 'minute' });
+        decisions.push({
+          waitMs: Math.max(pollMs, Math.min(observed + minuteMs, at(r.minute_oldest) + minuteMs) - now),
+          reason: 'minute',
+        });
       }
       if (observed !== undefined && r.day_remaining !== null && now - observed < dayMs && since >= r.day_remaining) {
         decisions.push({ waitMs: Math.max(minuteMs, at(r.day_oldest) + dayMs - now), reason: 'day' });
@@ -149,14 +155,20 @@ export function createRateLimiter(opts: RateLimiterOptions): RateLimiter {
         returning id`.execute(trx);
       if (++acquisitions % 200 === 0) {
         // Rows older than the day window count for nothing: trim them now and then.
-        await sql`delete from xero_api_calls where tenant_id = ${tenantId} and started_at < clock_timestamp() - ${dayMs + minuteMs} * interval '1 millisecond'`.execute(trx);
+        await sql`delete from xero_api_calls where tenant_id = ${tenantId} and started_at < clock_timestamp() - ${dayMs + minuteMs} * interval '1 millisecond'`.execute(
+          trx,
+        );
       }
       return { id: inserted.rows[0]!.id };
     });
   }
 
   async function release(tenantId: string, id: string, outcome: CallOutcome = {}): Promise<void> {
-    await db.updateTable('xero_api_calls').set({ finished_at: sql<Date>`clock_timestamp()` }).where('id', '=', id).execute();
+    await db
+      .updateTable('xero_api_calls')
+      .set({ finished_at: sql<Date>`clock_timestamp()` })
+      .where('id', '=', id)
+      .execute();
     const minRemaining = header(outcome.headers, 'x-minlimit-remaining');
     const dayRemaining = header(outcome.headers, 'x-daylimit-remaining');
     if (outcome.retryAfterSeconds !== undefined) {

@@ -55,19 +55,32 @@ async function fetchReferenceData(apiUrl: string, accessToken: string, tenantId:
       })),
     taxRates: taxRates
       .filter((t) => t.taxType)
-      .map((t) => ({ taxType: text(t.taxType), name: text(t.name), rate: t.effectiveRate ?? t.displayTaxRate, active: text(t.status) === 'ACTIVE' || !t.status })),
+      .map((t) => ({
+        taxType: text(t.taxType),
+        name: text(t.name),
+        rate: t.effectiveRate ?? t.displayTaxRate,
+        active: text(t.status) === 'ACTIVE' || !t.status,
+      })),
     trackingCategories: tracking
       .filter((c) => c.name)
       .map((c) => ({
         name: text(c.name),
         active: text(c.status) !== 'ARCHIVED' && text(c.status) !== 'DELETED',
-        options: (c.options ?? []).filter((o) => o.name && text(o.status) !== 'ARCHIVED' && text(o.status) !== 'DELETED').map((o) => text(o.name)),
+        options: (c.options ?? [])
+          .filter((o) => o.name && text(o.status) !== 'ARCHIVED' && text(o.status) !== 'DELETED')
+          .map((o) => text(o.name)),
       })),
-    brandingThemes: themes.filter((t) => t.brandingThemeID).map((t) => ({ id: text(t.brandingThemeID), name: text(t.name) })),
+    brandingThemes: themes
+      .filter((t) => t.brandingThemeID)
+      .map((t) => ({ id: text(t.brandingThemeID), name: text(t.name) })),
   };
 }
 
-export function createReferenceDataReader(deps: { access: XeroAccessProvider; apiUrl: string; ttlMs?: number }): ReferenceDataReader {
+export function createReferenceDataReader(deps: {
+  access: XeroAccessProvider;
+  apiUrl: string;
+  ttlMs?: number;
+}): ReferenceDataReader {
   const ttl = deps.ttlMs ?? REFERENCE_DATA_TTL_MS;
   const cache = new Map<string, { key: string; at: number; data: Promise<ReferenceData> }>();
   return {

@@ -32,7 +32,8 @@ export const DEFAULT_REFRESH_MARGIN_MS = 2 * 60_000;
 export const NEEDS_RECONNECT_REASON =
   'Xero no longer accepts this connection (access was revoked in Xero, or it went unused for 60 days). Reconnect to Xero to resume syncing.';
 
-type RefreshOutcome = { kind: 'access'; access: XeroAccess; refreshed: boolean } | { kind: 'needs_reconnect'; connectionId: string };
+type RefreshOutcome =
+  { kind: 'access'; access: XeroAccess; refreshed: boolean } | { kind: 'needs_reconnect'; connectionId: string };
 
 export function createXeroAccessProvider(deps: XeroAccessProviderDeps): XeroAccessProvider {
   const margin = deps.refreshMarginMs ?? DEFAULT_REFRESH_MARGIN_MS;
@@ -41,7 +42,8 @@ export function createXeroAccessProvider(deps: XeroAccessProviderDeps): XeroAcce
 
   function usable(row: Connection | undefined): Connection {
     if (!row) throw new NotConnectedError('not_connected');
-    if (row.status === 'needs_reconnect') throw new NotConnectedError('needs_reconnect', row.status_reason ?? undefined);
+    if (row.status === 'needs_reconnect')
+      throw new NotConnectedError('needs_reconnect', row.status_reason ?? undefined);
     return row;
   }
 
@@ -66,7 +68,14 @@ export function createXeroAccessProvider(deps: XeroAccessProviderDeps): XeroAcce
   function refresh(accountId: string, stillValid: (row: Connection) => boolean): Promise<XeroAccess> {
     return serialized(accountId, async () => {
       const outcome = await deps.db.transaction().execute(async (trx): Promise<RefreshOutcome> => {
-        const row = usable(await trx.selectFrom('connections').selectAll().where('account_id', '=', accountId).forUpdate().executeTakeFirst());
+        const row = usable(
+          await trx
+            .selectFrom('connections')
+            .selectAll()
+            .where('account_id', '=', accountId)
+            .forUpdate()
+            .executeTakeFirst(),
+        );
         if (stillValid(row)) return { kind: 'access', access: access(row), refreshed: false };
         let tokens;
         try {
@@ -79,7 +88,11 @@ export function createXeroAccessProvider(deps: XeroAccessProviderDeps): XeroAcce
             .where('id', '=', row.id)
             .execute();
           // The host hears of it in the same transaction (delivered by the worker's outbox loop).
-          const account = await trx.selectFrom('accounts').select(['host_app_id', 'external_id']).where('id', '=', accountId).executeTakeFirst();
+          const account = await trx
+            .selectFrom('accounts')
+            .select(['host_app_id', 'external_id'])
+            .where('id', '=', accountId)
+            .executeTakeFirst();
           if (account) {
             await enqueueHostEvent(trx, {
               hostAppId: account.host_app_id,
@@ -103,20 +116,30 @@ export function createXeroAccessProvider(deps: XeroAccessProviderDeps): XeroAcce
           })
           .where('id', '=', row.id)
           .execute();
-        return { kind: 'access', access: { connectionId: row.id, tenantId: row.tenant_id, accessToken: tokens.accessToken }, refreshed: true };
+        return {
+          kind: 'access',
+          access: { connectionId: row.id, tenantId: row.tenant_id, accessToken: tokens.accessToken },
+          refreshed: true,
+        };
       });
       if (outcome.kind === 'needs_reconnect') {
-        deps.log.warn({ accountId, connectionId: outcome.connectionId }, 'Xero refused the refresh token (invalid_grant): connection needs reconnecting');
+        deps.log.warn(
+          { accountId, connectionId: outcome.connectionId },
+          'Xero refused the refresh token (invalid_grant): connection needs reconnecting',
+        );
         throw new NotConnectedError('needs_reconnect', NEEDS_RECONNECT_REASON);
       }
-      if (outcome.refreshed) deps.log.info({ accountId, connectionId: outcome.access.connectionId }, 'refreshed Xero access token');
+      if (outcome.refreshed)
+        deps.log.info({ accountId, connectionId: outcome.access.connectionId }, 'refreshed Xero access token');
       return outcome.access;
     });
   }
 
   return {
     async accessFor(accountId) {
-      const row = usable(await deps.db.selectFrom('connections').selectAll().where('account_id', '=', accountId).executeTakeFirst());
+      const row = usable(
+        await deps.db.selectFrom('connections').selectAll().where('account_id', '=', accountId).executeTakeFirst(),
+      );
       if (fresh(row)) return access(row);
       return refresh(accountId, fresh);
     },

@@ -49,10 +49,20 @@ export async function startAdminApp(simOptions: XeroSimulatorOptions = {}): Prom
     log,
     secrets: { tokenEncryptionKey: randomBytes(32), sessionSecret: randomBytes(32).toString('base64url') },
     publicUrl,
-    identity: { loginUrl: sim.url, identityUrl: sim.url, apiUrl: sim.url, ...SIMULATOR_CLIENT, scopes: DEFAULT_XERO_SCOPES },
+    identity: {
+      loginUrl: sim.url,
+      identityUrl: sim.url,
+      apiUrl: sim.url,
+      ...SIMULATOR_CLIENT,
+      scopes: DEFAULT_XERO_SCOPES,
+    },
   });
   // Temporal is only reached by /healthz, which these tests do not call.
-  const web: RunningWebServer = await listen(createApp({ db: database.db, temporal: undefined as unknown as Client, log, access }), port, '127.0.0.1');
+  const web: RunningWebServer = await listen(
+    createApp({ db: database.db, temporal: undefined as unknown as Client, log, access }),
+    port,
+    '127.0.0.1',
+  );
   return {
     url: web.url,
     database,
@@ -67,7 +77,10 @@ export async function startAdminApp(simOptions: XeroSimulatorOptions = {}): Prom
     async api(apiKey, method, path, body) {
       const res = await fetch(`${web.url}/api/v1${path}`, {
         method,
-        headers: { authorization: `Bearer ${apiKey}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        headers: {
+          authorization: `Bearer ${apiKey}`,
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
         body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
       });
       const text = await res.text();

@@ -5,7 +5,12 @@ import { hostContactSchema, type HostContactInput } from '../../src/domain/conta
 import { settingsSchema, type SettingsInput } from '../../src/domain/settings';
 import { createLogger } from '../../src/log';
 import { storeHostContacts } from '../../src/contact-sync/host-contacts';
-import { deleteContactSync, describeContactSync, ensureContactSyncSchedule, triggerContactSync } from '../../src/contact-sync/schedules';
+import {
+  deleteContactSync,
+  describeContactSync,
+  ensureContactSyncSchedule,
+  triggerContactSync,
+} from '../../src/contact-sync/schedules';
 import type { ContactSyncResult } from '../../src/contact-sync/shared';
 import { saveSettings } from '../../src/settings/store';
 import { createTokenCipher } from '../../src/security/token-cipher';
@@ -56,24 +61,48 @@ export interface ContactSyncEnv {
   close(): Promise<void>;
 }
 
-export async function contactSyncEnv(temporal: TestTemporal, opts: { settings?: SettingsInput; sim?: XeroSimulatorOptions } = {}): Promise<ContactSyncEnv> {
+export async function contactSyncEnv(
+  temporal: TestTemporal,
+  opts: { settings?: SettingsInput; sim?: XeroSimulatorOptions } = {},
+): Promise<ContactSyncEnv> {
   const database = await createTestDatabase();
   // Roomy limits: these tests are about contacts, and make more than 60 calls a minute to one tenant.
   const sim = await startXeroSimulator({ limits: { perMinute: 10_000 }, ...opts.sim });
   const { db } = database;
   const cipher = createTokenCipher(randomBytes(32));
-  const hostApp = await db.insertInto('host_apps').values({ name: 'Jobs Co' }).returning('id').executeTakeFirstOrThrow();
+  const hostApp = await db
+    .insertInto('host_apps')
+    .values({ name: 'Jobs Co' })
+    .returning('id')
+    .executeTakeFirstOrThrow();
   const externalId = `acct-${randomUUID().slice(0, 8)}`;
-  const account = await db.insertInto('accounts').values({ host_app_id: hostApp.id, external_id: externalId, name: 'Acme Plumbing', options: '{}' }).returning('id').executeTakeFirstOrThrow();
+  const account = await db
+    .insertInto('accounts')
+    .values({ host_app_id: hostApp.id, external_id: externalId, name: 'Acme Plumbing', options: '{}' })
+    .returning('id')
+    .executeTakeFirstOrThrow();
   const setSettings = (s: SettingsInput) => saveSettings(db, account.id, settingsSchema.parse(s));
   await setSettings(opts.settings ?? {});
   const { tenantId } = await connectAccountForTest({ db, cipher, simUrl: sim.url, accountId: account.id });
-  const access = createXeroAccessProvider({ db, cipher, identity: simulatorIdentity(sim.url), log: createLogger('silent') });
-  const xero = createXeroGateway({ access, limiter: createRateLimiter({ db, limits: { perMinute: 10_000 } }), apiUrl: sim.url });
+  const access = createXeroAccessProvider({
+    db,
+    cipher,
+    identity: simulatorIdentity(sim.url),
+    log: createLogger('silent'),
+  });
+  const xero = createXeroGateway({
+    access,
+    limiter: createRateLimiter({ db, limits: { perMinute: 10_000 } }),
+    apiUrl: sim.url,
+  });
   const deps = { db, databaseKind: database.kind, xero };
   let worker = await temporal.startWorker(deps);
   const taskQueue = worker.taskQueue;
-  await ensureContactSyncSchedule(temporal.client, { accountId: account.id, taskQueue }, settingsSchema.parse(opts.settings ?? {}));
+  await ensureContactSyncSchedule(
+    temporal.client,
+    { accountId: account.id, taskQueue },
+    settingsSchema.parse(opts.settings ?? {}),
+  );
 
   const env: ContactSyncEnv = {
     database,
@@ -86,7 +115,11 @@ export async function contactSyncEnv(temporal: TestTemporal, opts: { settings?: 
     taskQueue,
     setSettings,
     async putContacts(...contacts) {
-      await storeHostContacts(db, account.id, contacts.map((c) => hostContactSchema.parse(c)));
+      await storeHostContacts(
+        db,
+        account.id,
+        contacts.map((c) => hostContactSchema.parse(c)),
+      );
     },
     async syncNow() {
       const before = (await describeContactSync(temporal.client, account.id))?.recentRuns.length ?? 0;
@@ -101,14 +134,20 @@ export async function contactSyncEnv(temporal: TestTemporal, opts: { settings?: 
       }
       const result = (await Promise.race([
         temporal.client.workflow.getHandle(workflowId).result(),
-        new Promise((_, reject) => setTimeout(() => reject(new Error(`run ${workflowId} did not finish within 60 s`)), 60_000).unref()),
+        new Promise((_, reject) =>
+          setTimeout(() => reject(new Error(`run ${workflowId} did not finish within 60 s`)), 60_000).unref(),
+        ),
       ])) as ContactSyncResult;
       return { ...result, workflowId };
     },
     async xeroWrite(contacts, method = 'PUT') {
-      return xero.call(account.id, (api, t) =>
-        method === 'PUT' ? api.createContacts(t, { contacts }, false) : api.updateOrCreateContacts(t, { contacts }, false),
-      ).then((b) => b.contacts ?? []);
+      return xero
+        .call(account.id, (api, t) =>
+          method === 'PUT'
+            ? api.createContacts(t, { contacts }, false)
+            : api.updateOrCreateContacts(t, { contacts }, false),
+        )
+        .then((b) => b.contacts ?? []);
     },
     xeroContacts: () => sim.sim.contacts(tenantId) as Array<Record<string, any>>,
     killWorker() {
@@ -130,7 +169,13 @@ export async function contactSyncEnv(temporal: TestTemporal, opts: { settings?: 
 
 /** A person contact with a fresh id unless given. */
 export function person(first: string, last: string, patch: Partial<Record<string, unknown>> = {}): HostContactInput {
-  return { id: `p-${randomUUID().slice(0, 8)}`, type: 'person', firstName: first, lastName: last, ...patch } as HostContactInput;
+  return {
+    id: `p-${randomUUID().slice(0, 8)}`,
+    type: 'person',
+    firstName: first,
+    lastName: last,
+    ...patch,
+  } as HostContactInput;
 }
 
 export function organisation(name: string, patch: Partial<Record<string, unknown>> = {}): HostContactInput {
@@ -164,16 +209,33 @@ export async function contactSyncWebEnv(temporal: TestTemporal): Promise<Contact
     log,
     secrets: { tokenEncryptionKey: randomBytes(32), sessionSecret: randomBytes(32).toString('base64url') },
     publicUrl: `http://127.0.0.1:${port}`,
-    identity: { loginUrl: sim.url, identityUrl: sim.url, apiUrl: sim.url, ...SIMULATOR_CLIENT, scopes: DEFAULT_XERO_SCOPES },
+    identity: {
+      loginUrl: sim.url,
+      identityUrl: sim.url,
+      apiUrl: sim.url,
+      ...SIMULATOR_CLIENT,
+      scopes: DEFAULT_XERO_SCOPES,
+    },
   });
-  const xero = createXeroGateway({ access: access.xeroAccess, limiter: createRateLimiter({ db, limits: { perMinute: 10_000 } }), apiUrl: sim.url });
+  const xero = createXeroGateway({
+    access: access.xeroAccess,
+    limiter: createRateLimiter({ db, limits: { perMinute: 10_000 } }),
+    apiUrl: sim.url,
+  });
   const worker = await temporal.startWorker({ db, databaseKind: database.kind, xero });
   Object.assign(access, contactSyncHooks({ db, temporal: temporal.client, taskQueue: worker.taskQueue }));
-  const web = await listen(createApp({ db, temporal: temporal.client, log, access, taskQueue: worker.taskQueue }), port, '127.0.0.1');
+  const web = await listen(
+    createApp({ db, temporal: temporal.client, log, access, taskQueue: worker.taskQueue }),
+    port,
+    '127.0.0.1',
+  );
   const api: ContactSyncWebEnv['api'] = async (apiKey, method, path, body) => {
     const res = await fetch(`${web.url}/api/v1${path}`, {
       method,
-      headers: { authorization: `Bearer ${apiKey}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      headers: {
+        authorization: `Bearer ${apiKey}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const text = await res.text();
@@ -203,7 +265,8 @@ export async function contactSyncWebEnv(temporal: TestTemporal): Promise<Contact
       form.set('decision', 'allow');
       const back = await browser.post(new URL(parsed.action, toXero.location!).toString(), form);
       const callback = await browser.get(back.location!);
-      if (callback.status !== 303 || !callback.location?.includes('notice=connected')) throw new Error(`connect failed: ${callback.status} ${callback.location}`);
+      if (callback.status !== 303 || !callback.location?.includes('notice=connected'))
+        throw new Error(`connect failed: ${callback.status} ${callback.location}`);
       return { browser, accountUrl, accountId: accountUrl.split('/').pop()! };
     },
     async close() {

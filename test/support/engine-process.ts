@@ -24,7 +24,12 @@ export interface EngineProcess {
 
 export async function startEngineProcess(extraEnv: NodeJS.ProcessEnv = {}): Promise<EngineProcess> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'xero-sync-start-'));
-  const [port, temporalPort, uiPort, simPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
+  const [port, temporalPort, uiPort, simPort] = [
+    await freePort(),
+    await freePort(),
+    await freePort(),
+    await freePort(),
+  ];
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     DATA_DIR: dataDir,
@@ -37,10 +42,17 @@ export async function startEngineProcess(extraEnv: NodeJS.ProcessEnv = {}): Prom
   };
   delete env.TEMPORAL_ADDRESS;
   delete env.DATABASE_URL;
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, '..', '..', 'src', 'main.ts')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, '..', '..', 'src', 'main.ts')], {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
-  child.stdout!.on('data', (c: Buffer) => { output += c.toString(); });
-  child.stderr!.on('data', (c: Buffer) => { output += c.toString(); });
+  child.stdout!.on('data', (c: Buffer) => {
+    output += c.toString();
+  });
+  child.stderr!.on('data', (c: Buffer) => {
+    output += c.toString();
+  });
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   const leftovers = () => {
     try {
@@ -61,7 +73,8 @@ export async function startEngineProcess(extraEnv: NodeJS.ProcessEnv = {}): Prom
       for (;;) {
         const m = re.exec(output);
         if (m) return m;
-        if (child.exitCode !== null) throw new Error(`npm start exited (${child.exitCode}) before printing ${re}:\n${output}`);
+        if (child.exitCode !== null)
+          throw new Error(`npm start exited (${child.exitCode}) before printing ${re}:\n${output}`);
         if (Date.now() > deadline) throw new Error(`npm start did not print ${re} in ${timeoutMs} ms:\n${output}`);
         await new Promise((r) => setTimeout(r, 200));
       }

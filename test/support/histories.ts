@@ -11,7 +11,12 @@ import { temporal } from '@temporalio/proto';
  */
 export const HISTORY_FIXTURES = path.join(__dirname, '..', 'fixtures', 'histories');
 
-export async function saveHistoryFixture(client: Client, name: string, workflowId: string, runId?: string): Promise<void> {
+export async function saveHistoryFixture(
+  client: Client,
+  name: string,
+  workflowId: string,
+  runId?: string,
+): Promise<void> {
   const file = path.join(HISTORY_FIXTURES, `${name}.json`);
   if (existsSync(file) && process.env.RECORD_HISTORIES !== '1') return;
   const history = await client.workflow.getHandle(workflowId, runId).fetchHistory();

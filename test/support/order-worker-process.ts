@@ -28,8 +28,17 @@ async function main() {
   const cfg = JSON.parse(process.env.ORDER_WORKER_CONFIG ?? '{}') as ChildConfig;
   Runtime.install({ logger: new DefaultLogger('ERROR') });
   const database = openDatabase({ kind: 'postgres', url: cfg.databaseUrl, poolSize: 3, searchPath: cfg.searchPath });
-  const access = createXeroAccessProvider({ db: database.db, cipher: createTokenCipher(Buffer.from(cfg.cipherKeyHex, 'hex')), identity: simulatorIdentity(cfg.simUrl), log: createLogger('silent') });
-  const xero = createXeroGateway({ access, limiter: createRateLimiter({ db: database.db, limits: cfg.limits }), apiUrl: cfg.simUrl });
+  const access = createXeroAccessProvider({
+    db: database.db,
+    cipher: createTokenCipher(Buffer.from(cfg.cipherKeyHex, 'hex')),
+    identity: simulatorIdentity(cfg.simUrl),
+    log: createLogger('silent'),
+  });
+  const xero = createXeroGateway({
+    access,
+    limiter: createRateLimiter({ db: database.db, limits: cfg.limits }),
+    apiUrl: cfg.simUrl,
+  });
   const connection = await NativeConnection.connect({ address: cfg.temporalAddress });
   const worker = await createWorker({
     connection,

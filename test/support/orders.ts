@@ -60,7 +60,14 @@ export interface OrderTestEnv {
 
 export async function orderTestEnv(
   temporal: TestTemporal,
-  opts: { settings?: SettingsInput; sim?: XeroSimulatorOptions; orders?: Partial<OrderSyncConfig>; connect?: boolean; limits?: Partial<RateLimits>; limiterMinuteMs?: number } = {},
+  opts: {
+    settings?: SettingsInput;
+    sim?: XeroSimulatorOptions;
+    orders?: Partial<OrderSyncConfig>;
+    connect?: boolean;
+    limits?: Partial<RateLimits>;
+    limiterMinuteMs?: number;
+  } = {},
 ): Promise<OrderTestEnv> {
   const database = await createTestDatabase();
   // Xero's 60 calls a minute would make a test file wait on itself: raised here on both sides
@@ -70,23 +77,44 @@ export async function orderTestEnv(
   const { db } = database;
   const cipherKey = randomBytes(32);
   const cipher = createTokenCipher(cipherKey);
-  const hostApp = await db.insertInto('host_apps').values({ name: 'Quotes Co' }).returning('id').executeTakeFirstOrThrow();
+  const hostApp = await db
+    .insertInto('host_apps')
+    .values({ name: 'Quotes Co' })
+    .returning('id')
+    .executeTakeFirstOrThrow();
   const externalId = `acct-${randomUUID().slice(0, 8)}`;
-  const account = await db.insertInto('accounts').values({ host_app_id: hostApp.id, external_id: externalId, name: 'Acme Plumbing', options: '{}' }).returning('id').executeTakeFirstOrThrow();
+  const account = await db
+    .insertInto('accounts')
+    .values({ host_app_id: hostApp.id, external_id: externalId, name: 'Acme Plumbing', options: '{}' })
+    .returning('id')
+    .executeTakeFirstOrThrow();
   const setSettings = async (s: SettingsInput) => {
     const json = JSON.stringify(settingsSchema.parse(s));
-    await db.insertInto('settings').values({ account_id: account.id, settings: json }).onConflict((oc) => oc.column('account_id').doUpdateSet({ settings: json, updated_at: new Date() })).execute();
+    await db
+      .insertInto('settings')
+      .values({ account_id: account.id, settings: json })
+      .onConflict((oc) => oc.column('account_id').doUpdateSet({ settings: json, updated_at: new Date() }))
+      .execute();
   };
   await setSettings(opts.settings ?? TEST_SETTINGS);
-  let tenantId = '';
+  let tenantId: string;
   if (opts.connect !== false) {
     const conn = await connectAccountForTest({ db, cipher, simUrl: sim.url, accountId: account.id });
     tenantId = conn.tenantId;
   } else {
     tenantId = sim.sim.organisations()[0]!.tenantId;
   }
-  const access = createXeroAccessProvider({ db, cipher, identity: simulatorIdentity(sim.url), log: createLogger('silent') });
-  const xero = createXeroGateway({ access, limiter: createRateLimiter({ db, limits, ...(opts.limiterMinuteMs ? { minuteMs: opts.limiterMinuteMs } : {}) }), apiUrl: sim.url });
+  const access = createXeroAccessProvider({
+    db,
+    cipher,
+    identity: simulatorIdentity(sim.url),
+    log: createLogger('silent'),
+  });
+  const xero = createXeroGateway({
+    access,
+    limiter: createRateLimiter({ db, limits, ...(opts.limiterMinuteMs ? { minuteMs: opts.limiterMinuteMs } : {}) }),
+    apiUrl: sim.url,
+  });
   const deps = { db, databaseKind: database.kind, xero, orders: { ...FAST_ORDER_CONFIG, ...opts.orders } };
   let current = await temporal.startWorker(deps);
   const taskQueue = current.taskQueue;
@@ -130,7 +158,12 @@ export function sampleOrder(patch: Partial<OrderInput> = {}): Order {
     number: `SO-${Date.now().toString(36)}-${orderSeq}`,
     date: '2026-03-02',
     currency: 'NZD',
-    customer: { type: 'organisation', id: `cust-${randomUUID().slice(0, 8)}`, name: `Customer ${randomUUID().slice(0, 6)}`, email: 'ap@customer.example' },
+    customer: {
+      type: 'organisation',
+      id: `cust-${randomUUID().slice(0, 8)}`,
+      name: `Customer ${randomUUID().slice(0, 6)}`,
+      email: 'ap@customer.example',
+    },
     lines: [
       { description: 'Call-out fee', quantity: 1, unitPrice: 95, costCentre: 'N' },
       { description: 'Copper pipe 15mm (m)', quantity: 4, unitPrice: 12.5, itemCode: 'PIPE-15', discountRate: 10 },
@@ -143,7 +176,11 @@ export function sampleOrder(patch: Partial<OrderInput> = {}): Order {
 }
 
 /** Polls until `check` returns a value (not undefined/false) or the time is up. */
-export async function eventually<T>(check: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 20_000, what = 'condition'): Promise<T> {
+export async function eventually<T>(
+  check: () => Promise<T | undefined | false> | T | undefined | false,
+  timeoutMs = 20_000,
+  what = 'condition',
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
@@ -153,7 +190,8 @@ export async function eventually<T>(check: () => Promise<T | undefined | false> 
     } catch (err) {
       last = err;
     }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
     await new Promise((r) => setTimeout(r, 100));
   }
 }

@@ -16,7 +16,10 @@ export interface TestTemporal {
    * A worker on a fresh task queue, so test files never steal each other's tasks; or on `taskQueue`
    * (a second worker, or a replacement for one that was stopped mid-step).
    */
-  startWorker(deps: ActivityDeps, taskQueue?: string): Promise<{ taskQueue: string; worker: Worker; stop(): Promise<void> }>;
+  startWorker(
+    deps: ActivityDeps,
+    taskQueue?: string,
+  ): Promise<{ taskQueue: string; worker: Worker; stop(): Promise<void> }>;
   close(): Promise<void>;
 }
 
@@ -80,7 +83,8 @@ export async function testTemporal(): Promise<TestTemporal> {
 function quietLogger() {
   const log = createLogger(process.env.LOG_LEVEL ?? 'warn');
   return {
-    log: (level: string, message: string, meta?: Record<string, unknown>) => (level === 'ERROR' ? log.error(meta ?? {}, message) : level === 'WARN' ? log.warn(meta ?? {}, message) : undefined),
+    log: (level: string, message: string, meta?: Record<string, unknown>) =>
+      level === 'ERROR' ? log.error(meta ?? {}, message) : level === 'WARN' ? log.warn(meta ?? {}, message) : undefined,
     trace() {},
     debug() {},
     info() {},

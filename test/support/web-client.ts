@@ -23,7 +23,14 @@ export class WebClient {
     return [...this.jar(url)].map(([k, v]) => `${k}=${v}`).join('; ');
   }
 
-  async request(url: string, init: { method?: string; form?: Record<string, string | string[]> | URLSearchParams; headers?: Record<string, string> } = {}): Promise<Hop> {
+  async request(
+    url: string,
+    init: {
+      method?: string;
+      form?: Record<string, string | string[]> | URLSearchParams;
+      headers?: Record<string, string>;
+    } = {},
+  ): Promise<Hop> {
     const headers: Record<string, string> = { ...init.headers };
     const cookie = this.cookieHeader(url);
     if (cookie) headers.cookie = cookie;
@@ -31,7 +38,8 @@ export class WebClient {
     if (init.form) {
       body = init.form instanceof URLSearchParams ? init.form : new URLSearchParams();
       if (!(init.form instanceof URLSearchParams)) {
-        for (const [k, v] of Object.entries(init.form)) for (const one of Array.isArray(v) ? v : [v]) body.append(k, one);
+        for (const [k, v] of Object.entries(init.form))
+          for (const one of Array.isArray(v) ? v : [v]) body.append(k, one);
       }
     }
     const res = await fetch(url, { method: init.method ?? (body ? 'POST' : 'GET'), headers, body, redirect: 'manual' });
@@ -44,7 +52,12 @@ export class WebClient {
       else this.jar(url).set(name, value);
     }
     const location = res.headers.get('location') ?? undefined;
-    return { status: res.status, location: location ? new URL(location, url).toString() : undefined, text: await res.text(), headers: res.headers };
+    return {
+      status: res.status,
+      location: location ? new URL(location, url).toString() : undefined,
+      text: await res.text(),
+      headers: res.headers,
+    };
   }
 
   get(url: string) {

@@ -32,19 +32,35 @@ export interface TestConnection {
 }
 
 export function simulatorIdentity(simUrl: string): XeroIdentity {
-  return createXeroIdentity({ loginUrl: simUrl, identityUrl: simUrl, apiUrl: simUrl, ...SIMULATOR_CLIENT, scopes: DEFAULT_XERO_SCOPES });
+  return createXeroIdentity({
+    loginUrl: simUrl,
+    identityUrl: simUrl,
+    apiUrl: simUrl,
+    ...SIMULATOR_CLIENT,
+    scopes: DEFAULT_XERO_SCOPES,
+  });
 }
 
 /** The simulator's consent page, read just enough to answer it: hidden fields and organisation boxes. */
-export function parseAuthorizePage(html: string): { action: string; hidden: Record<string, string>; organisations: Array<{ tenantId: string; name: string }> } {
+export function parseAuthorizePage(html: string): {
+  action: string;
+  hidden: Record<string, string>;
+  organisations: Array<{ tenantId: string; name: string }>;
+} {
   const attr = (tag: string, name: string) => new RegExp(`${name}="([^"]*)"`).exec(tag)?.[1];
-  const unescape = (s: string) => s.replace(/&#(\d+);/g, (_, n: string) => String.fromCharCode(Number(n))).replace(/&amp;/g, '&').replace(/&quot;/g, '"');
+  const unescape = (s: string) =>
+    s
+      .replace(/&#(\d+);/g, (_, n: string) => String.fromCharCode(Number(n)))
+      .replace(/&amp;/g, '&')
+      .replace(/&quot;/g, '"');
   const hidden: Record<string, string> = {};
   for (const [tag] of html.matchAll(/<input[^>]*type="hidden"[^>]*>/g)) {
     const name = attr(tag, 'name');
     if (name) hidden[unescape(name)] = unescape(attr(tag, 'value') ?? '');
   }
-  const organisations = [...html.matchAll(/<input[^>]*name="tenant"[^>]*value="([^"]*)"[^>]*>\s*<span>([^<]*)<\/span>/g)].map((m) => ({ tenantId: unescape(m[1]!), name: unescape(m[2]!) }));
+  const organisations = [
+    ...html.matchAll(/<input[^>]*name="tenant"[^>]*value="([^"]*)"[^>]*>\s*<span>([^<]*)<\/span>/g),
+  ].map((m) => ({ tenantId: unescape(m[1]!), name: unescape(m[2]!) }));
   const action = attr(/<form[^>]*>/.exec(html)?.[0] ?? '', 'action') ?? '/identity/connect/authorize';
   return { action, hidden, organisations };
 }
@@ -53,13 +69,20 @@ export async function connectAccountForTest(p: ConnectForTest): Promise<TestConn
   const identity = p.identity ?? simulatorIdentity(p.simUrl);
   const flow = { db: p.db, cipher: p.cipher, identity, log: createLogger('silent') };
   const { session } = await createAdminSession(p.db, p.accountId);
-  const authorizeUrl = await startConnect(flow, { accountId: p.accountId, sessionId: session.id, redirectUri: 'http://127.0.0.1:1/connect/callback' });
+  const authorizeUrl = await startConnect(flow, {
+    accountId: p.accountId,
+    sessionId: session.id,
+    redirectUri: 'http://127.0.0.1:1/connect/callback',
+  });
 
   const page = await fetch(authorizeUrl);
   if (!page.ok) throw new Error(`simulator authorize page answered ${page.status}: ${await page.text()}`);
   const { action, hidden, organisations } = parseAuthorizePage(await page.text());
   const org = p.tenantName ? organisations.find((o) => o.name === p.tenantName) : organisations[0];
-  if (!org) throw new Error(`the simulator offers no organisation named ${p.tenantName ?? '(any)'}: ${organisations.map((o) => o.name).join(', ')}`);
+  if (!org)
+    throw new Error(
+      `the simulator offers no organisation named ${p.tenantName ?? '(any)'}: ${organisations.map((o) => o.name).join(', ')}`,
+    );
 
   const form = new URLSearchParams(hidden);
   form.append('tenant', org.tenantId);
@@ -71,9 +94,14 @@ export async function connectAccountForTest(p: ConnectForTest): Promise<TestConn
   const q = (k: string) => back.searchParams.get(k) ?? undefined;
 
   const result = await completeConnect(flow, session.id, { state: q('state'), code: q('code'), error: q('error') });
-  if (result.kind === 'failed') throw new Error(`connect failed: ${result.reason}${result.xeroError ? ` (${result.xeroError})` : ''}`);
+  if (result.kind === 'failed')
+    throw new Error(`connect failed: ${result.reason}${result.xeroError ? ` (${result.xeroError})` : ''}`);
   if (result.kind === 'choose') {
-    const chosen = await chooseOrganisation(flow, { accountId: p.accountId, sessionId: session.id, tenantId: org.tenantId });
+    const chosen = await chooseOrganisation(flow, {
+      accountId: p.accountId,
+      sessionId: session.id,
+      tenantId: org.tenantId,
+    });
     if (!chosen.ok) throw new Error(`choosing the organisation failed: ${chosen.reason}`);
   }
   const state = await connectionState(p.db, p.accountId);

@@ -11,7 +11,7 @@ import { conformanceFailures } from './openapi-conformance';
  * checked against Xero's OpenAPI description (every other test file checks its own answers the
  * same way when it ends). And proof the check bites: a renamed field or a wrong type fails.
  */
-describe('conformance with Xero\'s OpenAPI description', async () => {
+describe("conformance with Xero's OpenAPI description", async () => {
   const running = await startXeroSimulator({ recordResponses: true, limits: { perMinute: 100_000 } });
   after(() => running.close());
   const [org, other] = running.sim.organisations();
@@ -30,7 +30,17 @@ describe('conformance with Xero\'s OpenAPI description', async () => {
     await api.getBrandingThemes(tenantId);
     await api.getItems(tenantId);
     await api.getItem(tenantId, 'DEV-HOUR');
-    const contact = (await api.createContacts(tenantId, { contacts: [{ name: 'Conformance Ltd', contactNumber: 'CONF-1', addresses: [{ addressType: 'STREET' as never, city: 'Auckland' }] }] })).body.contacts![0]!;
+    const contact = (
+      await api.createContacts(tenantId, {
+        contacts: [
+          {
+            name: 'Conformance Ltd',
+            contactNumber: 'CONF-1',
+            addresses: [{ addressType: 'STREET' as never, city: 'Auckland' }],
+          },
+        ],
+      })
+    ).body.contacts![0]!;
     await api.updateOrCreateContacts(tenantId, { contacts: [{ name: 'Boom FM' }, { name: 'Conf Two' }] }, false);
     await rejection(api.createContacts(tenantId, { contacts: [{ name: 'Boom FM' }] }));
     await api.getContacts(tenantId, undefined, undefined, undefined, undefined, 1, undefined, undefined, undefined, 2);
@@ -39,34 +49,183 @@ describe('conformance with Xero\'s OpenAPI description', async () => {
     await api.getContactByContactNumber(tenantId, 'CONF-1');
     await api.updateContact(tenantId, contact.contactID!, { contacts: [{ emailAddress: 'c@conf.example' }] });
 
-    const line = { description: 'Line', quantity: 2, unitAmount: 12.5, accountCode: '200', discountRate: 5, tracking: [{ name: 'Region', option: 'South' }], itemCode: 'DEV-HOUR' };
+    const line = {
+      description: 'Line',
+      quantity: 2,
+      unitAmount: 12.5,
+      accountCode: '200',
+      discountRate: 5,
+      tracking: [{ name: 'Region', option: 'South' }],
+      itemCode: 'DEV-HOUR',
+    };
     const inv = (
-      await api.createInvoices(tenantId, { invoices: [{ type: Invoice.TypeEnum.ACCREC, contact: { contactID: contact.contactID }, date: '2025-07-01', dueDate: '2025-07-31', reference: 'R', url: 'https://host.example/o/1', status: Invoice.StatusEnum.AUTHORISED, lineItems: [line] }] }, false, 4)
+      await api.createInvoices(
+        tenantId,
+        {
+          invoices: [
+            {
+              type: Invoice.TypeEnum.ACCREC,
+              contact: { contactID: contact.contactID },
+              date: '2025-07-01',
+              dueDate: '2025-07-31',
+              reference: 'R',
+              url: 'https://host.example/o/1',
+              status: Invoice.StatusEnum.AUTHORISED,
+              lineItems: [line],
+            },
+          ],
+        },
+        false,
+        4,
+      )
     ).body.invoices![0]!;
-    await api.createInvoices(tenantId, { invoices: [{ type: Invoice.TypeEnum.ACCREC, contact: { name: 'X' }, invoiceNumber: inv.invoiceNumber, lineItems: [line] }] }, false);
-    await rejection(api.createInvoices(tenantId, { invoices: [{ type: Invoice.TypeEnum.ACCREC, contact: { name: 'X' }, lineItems: [{ ...line, accountCode: '999' }] }] }));
-    const bill = (await api.updateOrCreateInvoices(tenantId, { invoices: [{ type: Invoice.TypeEnum.ACCPAY, contact: { name: 'City Agency' }, date: '2025-07-02', dueDate: '2025-07-20', status: Invoice.StatusEnum.AUTHORISED, lineItems: [{ description: 'b', quantity: 1, unitAmount: 9, accountCode: '310' }] }] }, false)).body.invoices![0]!;
+    await api.createInvoices(
+      tenantId,
+      {
+        invoices: [
+          {
+            type: Invoice.TypeEnum.ACCREC,
+            contact: { name: 'X' },
+            invoiceNumber: inv.invoiceNumber,
+            lineItems: [line],
+          },
+        ],
+      },
+      false,
+    );
+    await rejection(
+      api.createInvoices(tenantId, {
+        invoices: [
+          { type: Invoice.TypeEnum.ACCREC, contact: { name: 'X' }, lineItems: [{ ...line, accountCode: '999' }] },
+        ],
+      }),
+    );
+    const bill = (
+      await api.updateOrCreateInvoices(
+        tenantId,
+        {
+          invoices: [
+            {
+              type: Invoice.TypeEnum.ACCPAY,
+              contact: { name: 'City Agency' },
+              date: '2025-07-02',
+              dueDate: '2025-07-20',
+              status: Invoice.StatusEnum.AUTHORISED,
+              lineItems: [{ description: 'b', quantity: 1, unitAmount: 9, accountCode: '310' }],
+            },
+          ],
+        },
+        false,
+      )
+    ).body.invoices![0]!;
     await api.getInvoices(tenantId);
-    await api.getInvoices(tenantId, undefined, undefined, undefined, undefined, undefined, undefined, ['AUTHORISED'], 1);
-    await api.getInvoices(tenantId, undefined, undefined, undefined, undefined, undefined, undefined, undefined, undefined, undefined, undefined, undefined, true);
+    await api.getInvoices(
+      tenantId,
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+      ['AUTHORISED'],
+      1,
+    );
+    await api.getInvoices(
+      tenantId,
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+      true,
+    );
     await api.getOnlineInvoice(tenantId, inv.invoiceID!);
     await rejection(api.getOnlineInvoice(tenantId, bill.invoiceID!));
-    await api.createInvoiceAttachmentByFileName(tenantId, inv.invoiceID!, 'order.pdf', Buffer.from('%PDF-1.4 x'), true, undefined, { headers: { 'Content-Type': 'application/pdf' } });
-    await api.updateInvoiceAttachmentByFileName(tenantId, inv.invoiceID!, 'order.pdf', Buffer.from('%PDF-1.4 y'), undefined, { headers: { 'Content-Type': 'application/pdf' } });
+    await api.createInvoiceAttachmentByFileName(
+      tenantId,
+      inv.invoiceID!,
+      'order.pdf',
+      Buffer.from('%PDF-1.4 x'),
+      true,
+      undefined,
+      { headers: { 'Content-Type': 'application/pdf' } },
+    );
+    await api.updateInvoiceAttachmentByFileName(
+      tenantId,
+      inv.invoiceID!,
+      'order.pdf',
+      Buffer.from('%PDF-1.4 y'),
+      undefined,
+      { headers: { 'Content-Type': 'application/pdf' } },
+    );
     await api.getInvoiceAttachments(tenantId, inv.invoiceID!);
     await api.getInvoice(tenantId, inv.invoiceID!);
 
-    const payment = (await api.createPayment(tenantId, { invoice: { invoiceID: inv.invoiceID }, account: { code: '090' }, amount: 5, date: '2025-07-05' })).body.payments![0]!;
-    await api.createPayments(tenantId, { payments: [{ invoice: { invoiceID: bill.invoiceID }, account: { code: '090' }, amount: 9 }, { invoice: { invoiceID: bill.invoiceID }, account: { code: '090' }, amount: 1 }] }, false);
-    await rejection(api.createPayment(tenantId, { invoice: { invoiceID: inv.invoiceID }, account: { code: '090' }, amount: 10_000 }));
+    const payment = (
+      await api.createPayment(tenantId, {
+        invoice: { invoiceID: inv.invoiceID },
+        account: { code: '090' },
+        amount: 5,
+        date: '2025-07-05',
+      })
+    ).body.payments![0]!;
+    await api.createPayments(
+      tenantId,
+      {
+        payments: [
+          { invoice: { invoiceID: bill.invoiceID }, account: { code: '090' }, amount: 9 },
+          { invoice: { invoiceID: bill.invoiceID }, account: { code: '090' }, amount: 1 },
+        ],
+      },
+      false,
+    );
+    await rejection(
+      api.createPayment(tenantId, { invoice: { invoiceID: inv.invoiceID }, account: { code: '090' }, amount: 10_000 }),
+    );
     await api.getPayments(tenantId);
     await api.getPayment(tenantId, payment.paymentID!);
     await api.getInvoice(tenantId, inv.invoiceID!);
     await api.deletePayment(tenantId, payment.paymentID!, { status: 'DELETED' });
 
-    const cn = (await api.createCreditNotes(tenantId, { creditNotes: [{ type: CreditNote.TypeEnum.ACCRECCREDIT, contact: { contactID: contact.contactID }, date: '2025-07-03', status: CreditNote.StatusEnum.AUTHORISED, lineItems: [{ description: 'c', quantity: 1, unitAmount: 3, accountCode: '200' }] }] }, false)).body.creditNotes![0]!;
-    await api.updateOrCreateCreditNotes(tenantId, { creditNotes: [{ type: CreditNote.TypeEnum.ACCPAYCREDIT, contact: { name: 'City Agency' }, lineItems: [{ description: 'd', quantity: 1, unitAmount: 2, accountCode: '310' }] }] }, false);
-    await api.createCreditNoteAllocation(tenantId, cn.creditNoteID!, { allocations: [{ invoice: { invoiceID: inv.invoiceID }, amount: 1, date: '2025-07-04' }] });
+    const cn = (
+      await api.createCreditNotes(
+        tenantId,
+        {
+          creditNotes: [
+            {
+              type: CreditNote.TypeEnum.ACCRECCREDIT,
+              contact: { contactID: contact.contactID },
+              date: '2025-07-03',
+              status: CreditNote.StatusEnum.AUTHORISED,
+              lineItems: [{ description: 'c', quantity: 1, unitAmount: 3, accountCode: '200' }],
+            },
+          ],
+        },
+        false,
+      )
+    ).body.creditNotes![0]!;
+    await api.updateOrCreateCreditNotes(
+      tenantId,
+      {
+        creditNotes: [
+          {
+            type: CreditNote.TypeEnum.ACCPAYCREDIT,
+            contact: { name: 'City Agency' },
+            lineItems: [{ description: 'd', quantity: 1, unitAmount: 2, accountCode: '310' }],
+          },
+        ],
+      },
+      false,
+    );
+    await api.createCreditNoteAllocation(tenantId, cn.creditNoteID!, {
+      allocations: [{ invoice: { invoiceID: inv.invoiceID }, amount: 1, date: '2025-07-04' }],
+    });
     await api.getCreditNotes(tenantId);
     await api.getCreditNote(tenantId, cn.creditNoteID!);
     await api.getInvoice(tenantId, inv.invoiceID!);
@@ -81,13 +240,22 @@ describe('conformance with Xero\'s OpenAPI description', async () => {
 
   it('the check fails a renamed field, a wrong type, and a missing required field', async () => {
     const recorded = running.sim.recordedResponses();
-    const pick = (path: string) => structuredClone(recorded.find((r) => r.method === 'GET' && r.path === path && r.status === 200)!) as RecordedResponse & { body: any };
+    const pick = (path: string) =>
+      structuredClone(
+        recorded.find((r) => r.method === 'GET' && r.path === path && r.status === 200)!,
+      ) as RecordedResponse & { body: any };
     const renamed = pick('/Organisation');
     renamed.body.Organisations[0].ShortKode = renamed.body.Organisations[0].ShortCode;
     delete renamed.body.Organisations[0].ShortCode;
     const wrongType = pick('/Invoices');
     wrongType.body.Invoices[0].Total = String(wrongType.body.Invoices[0].Total);
-    const invoiceRead = recorded.find((r) => r.method === 'GET' && /^\/Invoices\/[0-9a-f-]{36}$/.test(r.path) && r.status === 200 && r.contentType.includes('json'))!;
+    const invoiceRead = recorded.find(
+      (r) =>
+        r.method === 'GET' &&
+        /^\/Invoices\/[0-9a-f-]{36}$/.test(r.path) &&
+        r.status === 200 &&
+        r.contentType.includes('json'),
+    )!;
     const misspeltLine = structuredClone(invoiceRead) as RecordedResponse & { body: any };
     misspeltLine.body.Invoices[0].LineItems[0].LineAmmount = 1;
     const { failures } = await conformanceFailures([renamed, wrongType, misspeltLine]);

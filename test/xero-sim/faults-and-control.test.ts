@@ -7,14 +7,23 @@ describe('faults, inspection and the /__sim control API', async () => {
   const sim = await startTestSim({ limits: { perMinute: 100_000 } });
   const { api, tenantId, url } = sim;
   const control = async (method: string, path: string, body?: unknown) => {
-    const res = await fetch(`${url}/__sim${path}`, { method, headers: body ? { 'content-type': 'application/json' } : {}, body: body ? JSON.stringify(body) : undefined });
+    const res = await fetch(`${url}/__sim${path}`, {
+      method,
+      headers: body ? { 'content-type': 'application/json' } : {},
+      body: body ? JSON.stringify(body) : undefined,
+    });
     const text = await res.text();
     const json = (res.headers.get('content-type') ?? '').includes('json') && text ? JSON.parse(text) : undefined;
     return { status: res.status, json, text };
   };
 
   it('a "next N calls" fault answers 500/503 with Xero\'s error body, then stops', async () => {
-    const { json: rule } = await control('POST', '/faults', { method: 'GET', path: '/Accounts', status: 503, times: 2 });
+    const { json: rule } = await control('POST', '/faults', {
+      method: 'GET',
+      path: '/Accounts',
+      status: 503,
+      times: 2,
+    });
     assert.match(rule.id, /^[0-9a-f-]{36}$/);
     assert.equal((await rejection(api.getAccounts(tenantId))).response.statusCode, 503);
     assert.equal((await rawApi(sim, 'GET', '/Accounts')).status, 503);
@@ -44,9 +53,21 @@ describe('faults, inspection and the /__sim control API', async () => {
 
   it('drop-after-commit: the invoice is written, the client gets no answer', async () => {
     sim.sim.addFault({ method: 'PUT', path: '/Invoices', dropAfterCommit: true, times: 1 });
-    const err = await rejection(api.createInvoices(tenantId, { invoices: [{ type: Invoice.TypeEnum.ACCREC, contact: { name: 'Boom FM' }, invoiceNumber: 'DROP-1', lineItems: [{ description: 'x', quantity: 1, unitAmount: 1, accountCode: '200' }] }] }));
+    const err = await rejection(
+      api.createInvoices(tenantId, {
+        invoices: [
+          {
+            type: Invoice.TypeEnum.ACCREC,
+            contact: { name: 'Boom FM' },
+            invoiceNumber: 'DROP-1',
+            lineItems: [{ description: 'x', quantity: 1, unitAmount: 1, accountCode: '200' }],
+          },
+        ],
+      }),
+    );
     assert.equal(err.response.statusCode, 0);
-    const found = (await api.getInvoices(tenantId, undefined, undefined, undefined, undefined, ['DROP-1'])).body.invoices!;
+    const found = (await api.getInvoices(tenantId, undefined, undefined, undefined, undefined, ['DROP-1'])).body
+      .invoices!;
     assert.equal(found.length, 1);
     const logged = sim.sim.requestLog({ method: 'PUT', pathContains: '/Invoices' }).at(-1)!;
     assert.equal(logged.dropped, true);
@@ -68,21 +89,56 @@ describe('faults, inspection and the /__sim control API', async () => {
 
   it('reads documents and attachment bytes, issues tokens, sets lock dates, and resets', async () => {
     const orgs = (await control('GET', '/organisations')).json;
-    assert.deepEqual(orgs.map((o: { name: string }) => o.name), ['Demo Company (NZ)', 'Acme Plumbing Ltd']);
-    const inv = (await api.createInvoices(tenantId, { invoices: [{ type: Invoice.TypeEnum.ACCREC, contact: { name: 'Boom FM' }, lineItems: [{ description: 'x', quantity: 1, unitAmount: 1, accountCode: '200' }] }] })).body.invoices![0]!;
-    await api.createInvoiceAttachmentByFileName(tenantId, inv.invoiceID!, 'note.txt', Buffer.from('hello bytes'), undefined, undefined, { headers: { 'Content-Type': 'text/plain' } });
+    assert.deepEqual(
+      orgs.map((o: { name: string }) => o.name),
+      ['Demo Company (NZ)', 'Acme Plumbing Ltd'],
+    );
+    const inv = (
+      await api.createInvoices(tenantId, {
+        invoices: [
+          {
+            type: Invoice.TypeEnum.ACCREC,
+            contact: { name: 'Boom FM' },
+            lineItems: [{ description: 'x', quantity: 1, unitAmount: 1, accountCode: '200' }],
+          },
+        ],
+      })
+    ).body.invoices![0]!;
+    await api.createInvoiceAttachmentByFileName(
+      tenantId,
+      inv.invoiceID!,
+      'note.txt',
+      Buffer.from('hello bytes'),
+      undefined,
+      undefined,
+      { headers: { 'Content-Type': 'text/plain' } },
+    );
     const docs = (await control('GET', `/organisations/${tenantId}/invoices`)).json;
-    assert.ok(docs.some((d: { InvoiceID: string; LineItems: unknown[] }) => d.InvoiceID === inv.invoiceID && d.LineItems.length === 1));
+    assert.ok(
+      docs.some(
+        (d: { InvoiceID: string; LineItems: unknown[] }) => d.InvoiceID === inv.invoiceID && d.LineItems.length === 1,
+      ),
+    );
     const meta = (await control('GET', `/organisations/${tenantId}/documents/${inv.invoiceID}/attachments`)).json;
-    assert.deepEqual(meta.map((m: { fileName: string; size: number }) => [m.fileName, m.size]), [['note.txt', 11]]);
+    assert.deepEqual(
+      meta.map((m: { fileName: string; size: number }) => [m.fileName, m.size]),
+      [['note.txt', 11]],
+    );
     const bytes = await control('GET', `/organisations/${tenantId}/documents/${inv.invoiceID}/attachments/note.txt`);
     assert.equal(bytes.text, 'hello bytes');
     const tokens = (await control('POST', '/tokens', { tenantIds: [tenantId] })).json;
     assert.equal((await rawApi({ url, tokens, tenantId }, 'GET', '/Organisation')).status, 200);
-    assert.equal((await control('PATCH', `/organisations/${tenantId}`, { periodLockDate: '2024-12-31' })).json.periodLockDate, '2024-12-31');
+    assert.equal(
+      (await control('PATCH', `/organisations/${tenantId}`, { periodLockDate: '2024-12-31' })).json.periodLockDate,
+      '2024-12-31',
+    );
     assert.equal((await control('POST', '/expire-access-tokens')).status, 204);
     assert.equal((await rawApi({ url, tokens, tenantId }, 'GET', '/Organisation')).status, 401);
-    assert.equal((await control('POST', '/faults', { path: '/x' })).status, 400, 'a fault without an effect is refused');
+    assert.equal(
+      (await control('POST', '/faults', { path: '/x' })).status,
+      400,
+      'a fault without an effect is refused',
+    );
     assert.equal((await control('POST', '/reset')).status, 204);
     assert.equal(sim.sim.invoices(tenantId).length, 0);
     assert.equal(sim.sim.organisations()[0]!.periodLockDate, undefined);

@@ -2,7 +2,13 @@ import { createHash, randomBytes } from 'node:crypto';
 import { after } from 'node:test';
 import assert from 'node:assert/strict';
 import { AccountingApi } from 'xero-node';
-import { DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, startXeroSimulator, type RunningXeroSimulator, type XeroSimulatorOptions } from '../../src/xero-sim/server';
+import {
+  DEMO_CLIENT_ID,
+  DEMO_CLIENT_SECRET,
+  startXeroSimulator,
+  type RunningXeroSimulator,
+  type XeroSimulatorOptions,
+} from '../../src/xero-sim/server';
 import { assertConformance } from './openapi-conformance';
 
 /**
@@ -12,7 +18,8 @@ import { assertConformance } from './openapi-conformance';
  */
 
 export const REDIRECT_URI = 'http://127.0.0.1:9/callback';
-export const basic = (id = DEMO_CLIENT_ID, secret = DEMO_CLIENT_SECRET) => `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}`;
+export const basic = (id = DEMO_CLIENT_ID, secret = DEMO_CLIENT_SECRET) =>
+  `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}`;
 
 export interface TokenSet {
   access_token: string;
@@ -31,7 +38,8 @@ export interface TestSim extends RunningXeroSimulator {
   apiWith(accessToken: string): AccountingApi;
 }
 
-export const SCOPE = 'openid profile email offline_access accounting.invoices accounting.payments accounting.contacts accounting.settings accounting.attachments';
+export const SCOPE =
+  'openid profile email offline_access accounting.invoices accounting.payments accounting.contacts accounting.settings accounting.attachments';
 
 export function pkcePair() {
   const verifier = randomBytes(32).toString('base64url');
@@ -39,7 +47,18 @@ export function pkcePair() {
 }
 
 /** The consent page's form, submitted as the browser would; returns the redirect's query. */
-export async function consent(url: string, opts: { tenants?: string[]; decision?: 'allow' | 'deny'; scope?: string; challenge?: string; clientId?: string; redirectUri?: string; state?: string } = {}) {
+export async function consent(
+  url: string,
+  opts: {
+    tenants?: string[];
+    decision?: 'allow' | 'deny';
+    scope?: string;
+    challenge?: string;
+    clientId?: string;
+    redirectUri?: string;
+    state?: string;
+  } = {},
+) {
   const form = new URLSearchParams({
     response_type: 'code',
     client_id: opts.clientId ?? DEMO_CLIENT_ID,
@@ -54,10 +73,18 @@ export async function consent(url: string, opts: { tenants?: string[]; decision?
   }
   for (const t of opts.tenants ?? []) form.append('tenant', t);
   const res = await fetch(`${url}/identity/connect/authorize`, { method: 'POST', body: form, redirect: 'manual' });
-  return { status: res.status, location: res.headers.get('location') ?? '', query: new URL(res.headers.get('location') ?? 'http://x/').searchParams };
+  return {
+    status: res.status,
+    location: res.headers.get('location') ?? '',
+    query: new URL(res.headers.get('location') ?? 'http://x/').searchParams,
+  };
 }
 
-export async function tokenRequest(url: string, form: Record<string, string>, authorization: string | undefined = basic()) {
+export async function tokenRequest(
+  url: string,
+  form: Record<string, string>,
+  authorization: string | undefined = basic(),
+) {
   const res = await fetch(`${url}/connect/token`, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded', ...(authorization ? { authorization } : {}) },
@@ -72,7 +99,12 @@ export async function connectViaConsent(url: string, tenants: string[], scope = 
   const { query } = await consent(url, { tenants, challenge, scope });
   const code = query.get('code');
   assert.ok(code, 'consent gave a code');
-  const res = await tokenRequest(url, { grant_type: 'authorization_code', code, redirect_uri: REDIRECT_URI, code_verifier: verifier });
+  const res = await tokenRequest(url, {
+    grant_type: 'authorization_code',
+    code,
+    redirect_uri: REDIRECT_URI,
+    code_verifier: verifier,
+  });
   assert.equal(res.status, 200, JSON.stringify(res.body));
   return res.body as unknown as TokenSet;
 }
@@ -124,7 +156,12 @@ export async function rejection(promise: Promise<unknown>): Promise<XeroNodeErro
 /** The messages of a 400 ValidationException, after checking its shape. */
 export function validationMessages(error: XeroNodeError): string[] {
   assert.equal(error.response.statusCode, 400);
-  const body = error.response.body as { ErrorNumber: number; Type: string; Message: string; Elements: Array<{ ValidationErrors: Array<{ Message: string }> }> };
+  const body = error.response.body as {
+    ErrorNumber: number;
+    Type: string;
+    Message: string;
+    Elements: Array<{ ValidationErrors: Array<{ Message: string }> }>;
+  };
   assert.equal(body.ErrorNumber, 10);
   assert.equal(body.Type, 'ValidationException');
   assert.equal(body.Message, 'A validation exception occurred');
@@ -133,7 +170,12 @@ export function validationMessages(error: XeroNodeError): string[] {
 }
 
 /** A plain fetch to the accounting API (for headers and bodies xero-node hides). */
-export async function rawApi(sim: { url: string; tokens: TokenSet; tenantId: string }, method: string, path: string, init: { body?: unknown; headers?: Record<string, string>; tenantId?: string; token?: string } = {}) {
+export async function rawApi(
+  sim: { url: string; tokens: TokenSet; tenantId: string },
+  method: string,
+  path: string,
+  init: { body?: unknown; headers?: Record<string, string>; tenantId?: string; token?: string } = {},
+) {
   const res = await fetch(`${sim.url}/api.xro/2.0${path}`, {
     method,
     headers: {

@@ -8,7 +8,16 @@ describe('Idempotency-Key', async () => {
   const { api, tenantId } = sim;
   let n = 0;
   const invoices = (number = `IDEM-${++n}`): Invoices => ({
-    invoices: [{ type: Invoice.TypeEnum.ACCREC, contact: { name: 'Boom FM' }, date: '2025-06-01', dueDate: '2025-06-30', invoiceNumber: number, lineItems: [{ description: 'x', quantity: 1, unitAmount: 10, accountCode: '200' }] }],
+    invoices: [
+      {
+        type: Invoice.TypeEnum.ACCREC,
+        contact: { name: 'Boom FM' },
+        date: '2025-06-01',
+        dueDate: '2025-06-30',
+        invoiceNumber: number,
+        lineItems: [{ description: 'x', quantity: 1, unitAmount: 10, accountCode: '200' }],
+      },
+    ],
   });
   const count = (number: string) => sim.sim.invoices(tenantId).filter((i) => i.InvoiceNumber === number).length;
 
@@ -21,7 +30,12 @@ describe('Idempotency-Key', async () => {
     assert.equal(second.body.invoices![0]!.invoiceID, first.body.invoices![0]!.invoiceID);
     assert.deepEqual(second.response.data, first.response.data);
     assert.equal(count(number), 1);
-    assert.equal(sim.sim.requestLog({ pathContains: '/Invoices' }).filter((e) => e.idempotencyKey === 'key-1' && e.idempotentReplay).length, 1);
+    assert.equal(
+      sim.sim
+        .requestLog({ pathContains: '/Invoices' })
+        .filter((e) => e.idempotencyKey === 'key-1' && e.idempotentReplay).length,
+      1,
+    );
   });
 
   it('replays errors too', async () => {
@@ -60,7 +74,10 @@ describe('Idempotency-Key', async () => {
     sim.sim.advanceTime(61_000);
     const res = await api.createInvoices(tenantId, body, false, undefined, 'key-4');
     assert.equal(res.body.invoices![0]!.statusAttributeString, 'ERROR');
-    assert.deepEqual(res.body.invoices![0]!.validationErrors!.map((v) => v.message), ['Invoice # must be unique.']);
+    assert.deepEqual(
+      res.body.invoices![0]!.validationErrors!.map((v) => v.message),
+      ['Invoice # must be unique.'],
+    );
     assert.equal(count(number), 1);
   });
 
@@ -87,7 +104,11 @@ describe('Idempotency-Key', async () => {
 
   it('works on attachments (raw bodies) as well', async () => {
     const inv = (await api.createInvoices(tenantId, invoices(), false)).body.invoices![0]!;
-    const put = (text: string) => rawApi(sim, 'PUT', `/Invoices/${inv.invoiceID}/Attachments/a.txt`, { body: text, headers: { 'content-type': 'text/plain', 'idempotency-key': 'att-1' } });
+    const put = (text: string) =>
+      rawApi(sim, 'PUT', `/Invoices/${inv.invoiceID}/Attachments/a.txt`, {
+        body: text,
+        headers: { 'content-type': 'text/plain', 'idempotency-key': 'att-1' },
+      });
     const a = await put('hello');
     const b = await put('hello');
     assert.equal(a.json.Attachments[0].AttachmentID, b.json.Attachments[0].AttachmentID);

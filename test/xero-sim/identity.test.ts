@@ -1,7 +1,19 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { DEMO_CLIENT_ID } from '../../src/xero-sim/server';
-import { accountingApi, basic, consent, connectViaConsent, pkcePair, rawApi, REDIRECT_URI, rejection, SCOPE, startTestSim, tokenRequest } from './helpers';
+import {
+  accountingApi,
+  basic,
+  consent,
+  connectViaConsent,
+  pkcePair,
+  rawApi,
+  REDIRECT_URI,
+  rejection,
+  SCOPE,
+  startTestSim,
+  tokenRequest,
+} from './helpers';
 
 const DAY = 86_400_000;
 
@@ -9,8 +21,14 @@ describe('identity: consent page, tokens, revocation, connections', async () => 
   const sim = await startTestSim();
   const { url } = sim;
 
-  it('shows the consent page with the user\'s organisations and Allow/Deny', async () => {
-    const q = new URLSearchParams({ response_type: 'code', client_id: DEMO_CLIENT_ID, redirect_uri: REDIRECT_URI, scope: SCOPE, state: 'abc' });
+  it("shows the consent page with the user's organisations and Allow/Deny", async () => {
+    const q = new URLSearchParams({
+      response_type: 'code',
+      client_id: DEMO_CLIENT_ID,
+      redirect_uri: REDIRECT_URI,
+      scope: SCOPE,
+      state: 'abc',
+    });
     const res = await fetch(`${url}/identity/connect/authorize?${q}`);
     assert.equal(res.status, 200);
     assert.match(res.headers.get('content-type') ?? '', /text\/html/);
@@ -23,19 +41,30 @@ describe('identity: consent page, tokens, revocation, connections', async () => 
   });
 
   it('refuses an unknown client, a foreign redirect URI, another response_type and an unknown scope', async () => {
-    const base = { response_type: 'code', client_id: DEMO_CLIENT_ID, redirect_uri: REDIRECT_URI, scope: SCOPE, state: 'x' };
+    const base = {
+      response_type: 'code',
+      client_id: DEMO_CLIENT_ID,
+      redirect_uri: REDIRECT_URI,
+      scope: SCOPE,
+      state: 'x',
+    };
     for (const [patch, fragment] of [
       [{ client_id: 'nobody' }, 'unauthorized_client'],
       [{ response_type: 'token' }, 'unsupported_response_type'],
       [{ scope: 'openid accounting.everything' }, 'invalid_scope'],
       [{ redirect_uri: 'not a url' }, 'redirect_uri'],
     ] as const) {
-      const res = await fetch(`${url}/identity/connect/authorize?${new URLSearchParams({ ...base, ...patch })}`, { redirect: 'manual' });
+      const res = await fetch(`${url}/identity/connect/authorize?${new URLSearchParams({ ...base, ...patch })}`, {
+        redirect: 'manual',
+      });
       assert.equal(res.status, 400, JSON.stringify(patch));
       assert.match(await res.text(), new RegExp(fragment));
     }
     sim.sim.addApp({ clientId: 'strict-app', clientSecret: 's', redirectUris: ['https://app.example/cb'] });
-    const res = await fetch(`${url}/identity/connect/authorize?${new URLSearchParams({ ...base, client_id: 'strict-app', redirect_uri: 'https://evil.example/cb' })}`, { redirect: 'manual' });
+    const res = await fetch(
+      `${url}/identity/connect/authorize?${new URLSearchParams({ ...base, client_id: 'strict-app', redirect_uri: 'https://evil.example/cb' })}`,
+      { redirect: 'manual' },
+    );
     assert.equal(res.status, 400);
   });
 
@@ -76,20 +105,48 @@ describe('identity: consent page, tokens, revocation, connections', async () => 
   it('verifies PKCE (S256), the redirect URI and the client, and spends a code once', async () => {
     const { verifier, challenge } = pkcePair();
     const code = (await consent(url, { tenants: [sim.tenantId], challenge })).query.get('code')!;
-    const wrong = await tokenRequest(url, { grant_type: 'authorization_code', code, redirect_uri: REDIRECT_URI, code_verifier: `${verifier}x` });
+    const wrong = await tokenRequest(url, {
+      grant_type: 'authorization_code',
+      code,
+      redirect_uri: REDIRECT_URI,
+      code_verifier: `${verifier}x`,
+    });
     assert.deepEqual([wrong.status, wrong.body], [400, { error: 'invalid_grant' }]);
     // A wrong attempt spends the code.
-    const retry = await tokenRequest(url, { grant_type: 'authorization_code', code, redirect_uri: REDIRECT_URI, code_verifier: verifier });
+    const retry = await tokenRequest(url, {
+      grant_type: 'authorization_code',
+      code,
+      redirect_uri: REDIRECT_URI,
+      code_verifier: verifier,
+    });
     assert.deepEqual([retry.status, retry.body], [400, { error: 'invalid_grant' }]);
 
     const code2 = (await consent(url, { tenants: [sim.tenantId], challenge })).query.get('code')!;
-    const badClient = await tokenRequest(url, { grant_type: 'authorization_code', code: code2, redirect_uri: REDIRECT_URI, code_verifier: verifier }, basic(DEMO_CLIENT_ID, 'wrong'));
+    const badClient = await tokenRequest(
+      url,
+      { grant_type: 'authorization_code', code: code2, redirect_uri: REDIRECT_URI, code_verifier: verifier },
+      basic(DEMO_CLIENT_ID, 'wrong'),
+    );
     assert.deepEqual([badClient.status, badClient.body], [400, { error: 'invalid_client' }]);
-    const noAuth = await tokenRequest(url, { grant_type: 'authorization_code', code: code2, redirect_uri: REDIRECT_URI, code_verifier: verifier }, '');
+    const noAuth = await tokenRequest(
+      url,
+      { grant_type: 'authorization_code', code: code2, redirect_uri: REDIRECT_URI, code_verifier: verifier },
+      '',
+    );
     assert.deepEqual([noAuth.status, noAuth.body], [400, { error: 'invalid_client' }]);
-    const ok = await tokenRequest(url, { grant_type: 'authorization_code', code: code2, redirect_uri: REDIRECT_URI, code_verifier: verifier });
+    const ok = await tokenRequest(url, {
+      grant_type: 'authorization_code',
+      code: code2,
+      redirect_uri: REDIRECT_URI,
+      code_verifier: verifier,
+    });
     assert.equal(ok.status, 200);
-    const again = await tokenRequest(url, { grant_type: 'authorization_code', code: code2, redirect_uri: REDIRECT_URI, code_verifier: verifier });
+    const again = await tokenRequest(url, {
+      grant_type: 'authorization_code',
+      code: code2,
+      redirect_uri: REDIRECT_URI,
+      code_verifier: verifier,
+    });
     assert.deepEqual([again.status, again.body], [400, { error: 'invalid_grant' }]);
     const otherGrant = await tokenRequest(url, { grant_type: 'password' });
     assert.deepEqual([otherGrant.status, otherGrant.body], [400, { error: 'unsupported_grant_type' }]);
@@ -141,7 +198,11 @@ describe('identity: consent page, tokens, revocation, connections', async () => 
 
   it('answers 401 for a made-up token and 403 for a missing, unknown or unconnected tenant', async () => {
     const t = await connectViaConsent(url, [sim.tenantId]);
-    const bogus = await rawApi({ url, tokens: { ...t, access_token: 'nope' }, tenantId: sim.tenantId }, 'GET', '/Organisation');
+    const bogus = await rawApi(
+      { url, tokens: { ...t, access_token: 'nope' }, tenantId: sim.tenantId },
+      'GET',
+      '/Organisation',
+    );
     assert.equal(bogus.status, 401);
     assert.equal(bogus.json.Detail, 'AuthenticationUnsuccessful');
     for (const tenantId of ['', '00000000-0000-0000-0000-000000000000']) {
@@ -151,8 +212,12 @@ describe('identity: consent page, tokens, revocation, connections', async () => 
     }
   });
 
-  it('answers 401 insufficient_scope when the token lacks the endpoint\'s scope (read scopes allow GET only)', async () => {
-    const t = await connectViaConsent(url, [sim.tenantId], 'offline_access accounting.settings accounting.contacts.read');
+  it("answers 401 insufficient_scope when the token lacks the endpoint's scope (read scopes allow GET only)", async () => {
+    const t = await connectViaConsent(
+      url,
+      [sim.tenantId],
+      'offline_access accounting.settings accounting.contacts.read',
+    );
     const api = accountingApi(url, t.access_token);
     await api.getOrganisations(sim.tenantId);
     await api.getContacts(sim.tenantId);
@@ -163,7 +228,7 @@ describe('identity: consent page, tokens, revocation, connections', async () => 
     assert.equal(invoices.response.statusCode, 401);
   });
 
-  it('lists connections with Xero\'s fields and deletes one (its tenant then answers 403)', async () => {
+  it("lists connections with Xero's fields and deletes one (its tenant then answers 403)", async () => {
     const t = await connectViaConsent(url, [sim.tenantId, sim.otherTenantId]);
     const list = await fetch(`${url}/connections`, { headers: { authorization: `Bearer ${t.access_token}` } });
     assert.equal(list.status, 200);
@@ -171,11 +236,22 @@ describe('identity: consent page, tokens, revocation, connections', async () => 
     const mine = connections.filter((c) => c.tenantId === sim.otherTenantId);
     assert.equal(mine.length, 1);
     const c = mine[0]!;
-    assert.deepEqual(Object.keys(c).sort(), ['authEventId', 'createdDateUtc', 'id', 'tenantId', 'tenantName', 'tenantType', 'updatedDateUtc']);
+    assert.deepEqual(Object.keys(c).sort(), [
+      'authEventId',
+      'createdDateUtc',
+      'id',
+      'tenantId',
+      'tenantName',
+      'tenantType',
+      'updatedDateUtc',
+    ]);
     assert.equal(c.tenantType, 'ORGANISATION');
     assert.equal(c.tenantName, 'Acme Plumbing Ltd');
     assert.match(c.createdDateUtc!, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{7}$/);
-    const del = await fetch(`${url}/connections/${c.id}`, { method: 'DELETE', headers: { authorization: `Bearer ${t.access_token}` } });
+    const del = await fetch(`${url}/connections/${c.id}`, {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${t.access_token}` },
+    });
     assert.equal(del.status, 204);
     const res = await rawApi({ url, tokens: t, tenantId: sim.otherTenantId }, 'GET', '/Organisation');
     assert.equal(res.status, 403);
@@ -201,7 +277,11 @@ describe('identity: consent page, tokens, revocation, connections', async () => 
 
   it('forced revocation from the control API behaves like a user disconnecting the app', async () => {
     const t = await connectViaConsent(url, [sim.tenantId]);
-    const res = await fetch(`${url}/__sim/revoke`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ tenantId: sim.tenantId }) });
+    const res = await fetch(`${url}/__sim/revoke`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ tenantId: sim.tenantId }),
+    });
     assert.equal(res.status, 200);
     assert.ok(((await res.json()) as { revokedGrants: number }).revokedGrants >= 1);
     assert.equal((await rawApi({ url, tokens: t, tenantId: sim.tenantId }, 'GET', '/Organisation')).status, 401);

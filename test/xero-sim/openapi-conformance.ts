@@ -23,8 +23,27 @@ const EXAMPLE_ONLY_FIELDS: Record<string, Record<string, { type: string }>> = {
 };
 
 /** Xero's envelope on every collection (in every example, e.g. getInvoices': Id, Status, ProviderName, DateTimeUTC). */
-const ENVELOPE = { Id: { type: 'string' }, Status: { type: 'string' }, ProviderName: { type: 'string' }, DateTimeUTC: { type: 'string' } };
-const COLLECTIONS = ['Organisations', 'Accounts', 'TaxRates', 'TrackingCategories', 'BrandingThemes', 'Items', 'Contacts', 'Invoices', 'OnlineInvoices', 'Payments', 'CreditNotes', 'Allocations', 'Attachments'];
+const ENVELOPE = {
+  Id: { type: 'string' },
+  Status: { type: 'string' },
+  ProviderName: { type: 'string' },
+  DateTimeUTC: { type: 'string' },
+};
+const COLLECTIONS = [
+  'Organisations',
+  'Accounts',
+  'TaxRates',
+  'TrackingCategories',
+  'BrandingThemes',
+  'Items',
+  'Contacts',
+  'Invoices',
+  'OnlineInvoices',
+  'Payments',
+  'CreditNotes',
+  'Allocations',
+  'Attachments',
+];
 
 /** Echoes of the rejected element: Xero puts the element as sent, whatever it held. */
 const OPEN_SCHEMAS = new Set(['Element']);
@@ -95,7 +114,9 @@ export interface ConformanceFailure {
 }
 
 /** Validates every JSON answer that the description defines a schema for (2xx, and 400 Error bodies). */
-export async function conformanceFailures(recorded: RecordedResponse[]): Promise<{ checked: number; failures: ConformanceFailure[] }> {
+export async function conformanceFailures(
+  recorded: RecordedResponse[],
+): Promise<{ checked: number; failures: ConformanceFailure[] }> {
   const { b, canonical } = await api();
   let checked = 0;
   const failures: ConformanceFailure[] = [];
@@ -113,7 +134,10 @@ export async function conformanceFailures(recorded: RecordedResponse[]): Promise
     if (!result.valid) {
       failures.push({
         request: `${r.method} ${r.path} → ${r.status}`,
-        errors: (result.errors ?? []).slice(0, 5).map((e) => `${e.instancePath} ${e.message} ${JSON.stringify(e.params)}`).join('; '),
+        errors: (result.errors ?? [])
+          .slice(0, 5)
+          .map((e) => `${e.instancePath} ${e.message} ${JSON.stringify(e.params)}`)
+          .join('; '),
       });
     }
   }
@@ -122,5 +146,5 @@ export async function conformanceFailures(recorded: RecordedResponse[]): Promise
 
 export async function assertConformance(recorded: RecordedResponse[]): Promise<void> {
   const { failures } = await conformanceFailures(recorded);
-  assert.deepEqual(failures, [], 'every answer conforms to Xero\'s OpenAPI description');
+  assert.deepEqual(failures, [], "every answer conforms to Xero's OpenAPI description");
 }

@@ -44,23 +44,46 @@ describe('organisation and reference data', async () => {
 
   it('TrackingCategories: active categories and options; archived ones only with includeArchived', async () => {
     const cats = (await api.getTrackingCategories(tenantId)).body.trackingCategories!;
-    assert.deepEqual(cats.map((c) => c.name), ['Region', 'Cost Centre']);
-    assert.deepEqual(cats[0]!.options!.map((o) => o.name), ['North', 'South']);
+    assert.deepEqual(
+      cats.map((c) => c.name),
+      ['Region', 'Cost Centre'],
+    );
+    assert.deepEqual(
+      cats[0]!.options!.map((o) => o.name),
+      ['North', 'South'],
+    );
     const all = (await api.getTrackingCategories(tenantId, undefined, undefined, true)).body.trackingCategories!;
-    assert.deepEqual(all.map((c) => c.name), ['Region', 'Cost Centre', 'Old Projects']);
-    assert.deepEqual(all[0]!.options!.map((o) => [o.name, String(o.status)]), [['North', 'ACTIVE'], ['South', 'ACTIVE'], ['West', 'ARCHIVED']]);
+    assert.deepEqual(
+      all.map((c) => c.name),
+      ['Region', 'Cost Centre', 'Old Projects'],
+    );
+    assert.deepEqual(
+      all[0]!.options!.map((o) => [o.name, String(o.status)]),
+      [
+        ['North', 'ACTIVE'],
+        ['South', 'ACTIVE'],
+        ['West', 'ARCHIVED'],
+      ],
+    );
   });
 
   it('BrandingThemes and Items', async () => {
     const themes = (await api.getBrandingThemes(tenantId)).body.brandingThemes!;
-    assert.deepEqual(themes.map((t) => t.name), ['Standard', 'Special Projects']);
+    assert.deepEqual(
+      themes.map((t) => t.name),
+      ['Standard', 'Special Projects'],
+    );
     const items = (await api.getItems(tenantId)).body.items!;
-    assert.deepEqual(items.map((i) => i.code), ['DEV-HOUR', 'PIPE-15']);
+    assert.deepEqual(
+      items.map((i) => i.code),
+      ['DEV-HOUR', 'PIPE-15'],
+    );
     assert.equal(items[1]!.purchaseDetails!.accountCode, '310');
   });
 
   it('puts the remaining-calls headers on every accounting answer', async () => {
     const res = await rawApi(sim, 'GET', '/Accounts');
-    for (const h of ['x-daylimit-remaining', 'x-minlimit-remaining', 'x-appminlimit-remaining']) assert.match(res.headers.get(h) ?? '', /^\d+$/, h);
+    for (const h of ['x-daylimit-remaining', 'x-minlimit-remaining', 'x-appminlimit-remaining'])
+      assert.match(res.headers.get(h) ?? '', /^\d+$/, h);
   });
 });

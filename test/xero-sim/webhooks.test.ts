@@ -10,7 +10,12 @@ const KEY = 'webhook-key-for-tests';
 
 interface Received {
   signatureOk: boolean;
-  body: { events: Array<Record<string, string>>; firstEventSequence: number; lastEventSequence: number; entropy: string };
+  body: {
+    events: Array<Record<string, string>>;
+    firstEventSequence: number;
+    lastEventSequence: number;
+    entropy: string;
+  };
 }
 
 /** A receiver that answers as Xero requires: 200 when the signature matches, 401 when not. */
@@ -47,7 +52,17 @@ describe('webhooks', async () => {
     const r = await receiver();
     sim.sim.setWebhook({ url: r.url, key: KEY, batchMs: 50 });
     const c = (await api.createContacts(tenantId, { contacts: [{ name: 'Hooked Ltd' }] })).body.contacts![0]!;
-    const inv = (await api.createInvoices(tenantId, { invoices: [{ type: Invoice.TypeEnum.ACCREC, contact: { contactID: c.contactID }, lineItems: [{ description: 'x', quantity: 1, unitAmount: 5, accountCode: '200' }] }] })).body.invoices![0]!;
+    const inv = (
+      await api.createInvoices(tenantId, {
+        invoices: [
+          {
+            type: Invoice.TypeEnum.ACCREC,
+            contact: { contactID: c.contactID },
+            lineItems: [{ description: 'x', quantity: 1, unitAmount: 5, accountCode: '200' }],
+          },
+        ],
+      })
+    ).body.invoices![0]!;
     await api.updateInvoice(tenantId, inv.invoiceID!, { invoices: [{ reference: 'changed' }] });
     await sim.sim.flushWebhooks();
     const events = r.received.flatMap((x) => x.body.events);
@@ -79,7 +94,10 @@ describe('webhooks', async () => {
     await sim.sim.flushWebhooks();
     assert.equal(r.received.length, 3);
     const attempts = sim.sim.webhookDeliveries().filter((d) => d.body.includes(r.received[0]!.body.entropy));
-    assert.deepEqual(attempts.map((a) => a.status), [500, 500, 200]);
+    assert.deepEqual(
+      attempts.map((a) => a.status),
+      [500, 500, 200],
+    );
   });
 
   it('the intent-to-receive check passes a receiver that verifies signatures and fails one that does not', async () => {
@@ -88,7 +106,13 @@ describe('webhooks', async () => {
     const ok = await sim.sim.checkWebhookIntent();
     assert.equal(ok.ok, true);
     assert.deepEqual([ok.correctlySigned.status, ok.incorrectlySigned.status], [200, 401]);
-    assert.deepEqual(good.received.map((x) => [x.signatureOk, x.body.events.length]), [[true, 0], [false, 0]]);
+    assert.deepEqual(
+      good.received.map((x) => [x.signatureOk, x.body.events.length]),
+      [
+        [true, 0],
+        [false, 0],
+      ],
+    );
     const lax = await receiver({ ignoreSignature: true });
     sim.sim.setWebhook({ url: lax.url, key: KEY });
     const bad = await sim.sim.checkWebhookIntent();

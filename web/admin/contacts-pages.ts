@@ -29,7 +29,10 @@ export interface ContactsSection {
   schedule: { paused: boolean; note: string | null; intervalHours: number | null; next: string | null } | null;
 }
 
-const when = (d: Date | null) => (d ? `${new Intl.DateTimeFormat('en-GB', { dateStyle: 'medium', timeStyle: 'short', timeZone: 'UTC' }).format(d)} UTC` : null);
+const when = (d: Date | null) =>
+  d
+    ? `${new Intl.DateTimeFormat('en-GB', { dateStyle: 'medium', timeStyle: 'short', timeZone: 'UTC' }).format(d)} UTC`
+    : null;
 
 export function importLabel(p: ImportProgress): string {
   if (p.status === null) return 'Not imported yet.';
@@ -42,15 +45,37 @@ export function importLabel(p: ImportProgress): string {
 export async function contactsSection(db: Db, temporal: Client, accountId: string): Promise<ContactsSection> {
   const [progress, run, schedule] = await Promise.all([
     importProgress(db, accountId),
-    db.selectFrom('contact_sync_runs').selectAll().where('account_id', '=', accountId).where('mode', '=', 'sync').where('finished_at', 'is not', null).orderBy('started_at', 'desc').executeTakeFirst(),
+    db
+      .selectFrom('contact_sync_runs')
+      .selectAll()
+      .where('account_id', '=', accountId)
+      .where('mode', '=', 'sync')
+      .where('finished_at', 'is not', null)
+      .orderBy('started_at', 'desc')
+      .executeTakeFirst(),
     describeContactSync(temporal, accountId).catch(() => undefined),
   ]);
   return {
-    import: { ...progress, percent: progress.total ? Math.min(100, Math.round((progress.done / progress.total) * 100)) : null, label: importLabel(progress) },
+    import: {
+      ...progress,
+      percent: progress.total ? Math.min(100, Math.round((progress.done / progress.total) * 100)) : null,
+      label: importLabel(progress),
+    },
     lastRun: run
-      ? { when: when(run.finished_at)!, status: run.status, summary: `pushed ${run.pushed}, linked ${run.linked}, pulled ${run.pulled}, failed ${run.failed}${run.skipped ? `, skipped ${run.skipped}` : ''}` }
+      ? {
+          when: when(run.finished_at)!,
+          status: run.status,
+          summary: `pushed ${run.pushed}, linked ${run.linked}, pulled ${run.pulled}, failed ${run.failed}${run.skipped ? `, skipped ${run.skipped}` : ''}`,
+        }
       : null,
-    schedule: schedule ? { paused: schedule.paused, note: schedule.note, intervalHours: schedule.intervalHours, next: when(schedule.nextRunAt) } : null,
+    schedule: schedule
+      ? {
+          paused: schedule.paused,
+          note: schedule.note,
+          intervalHours: schedule.intervalHours,
+          next: when(schedule.nextRunAt),
+        }
+      : null,
   };
 }
 
@@ -59,7 +84,8 @@ export function registerContactPages(admin: Router, ctx: ContactsPagesContext): 
 
   admin.post('/accounts/:accountId/contacts/import', ctx.protect, async (_req: Request, res: Response) => {
     const accountId = ctx.accountId(res);
-    if ((res.locals.connection as { status: string }).status !== 'active') return res.redirect(303, `${base(accountId)}?notice=not_connected`);
+    if ((res.locals.connection as { status: string }).status !== 'active')
+      return res.redirect(303, `${base(accountId)}?notice=not_connected`);
     const started = await startContactImport(ctx.temporal, { accountId, taskQueue: ctx.taskQueue });
     ctx.log.info({ accountId, workflowId: started.workflowId }, 'admin started a Xero contacts import');
     res.redirect(303, `${base(accountId)}?notice=import_started#contacts`);
@@ -67,7 +93,8 @@ export function registerContactPages(admin: Router, ctx: ContactsPagesContext): 
 
   admin.post('/accounts/:accountId/contacts/sync', ctx.protect, async (_req: Request, res: Response) => {
     const accountId = ctx.accountId(res);
-    if (!(await describeContactSync(ctx.temporal, accountId))) return res.redirect(303, `${base(accountId)}?notice=not_connected`);
+    if (!(await describeContactSync(ctx.temporal, accountId)))
+      return res.redirect(303, `${base(accountId)}?notice=not_connected`);
     await triggerContactSync(ctx.temporal, accountId);
     res.redirect(303, `${base(accountId)}?notice=contact_sync_started#contacts`);
   });

@@ -38,14 +38,19 @@ export interface SetupFormValues {
 
 type Body = Record<string, unknown>;
 
-const text = (v: unknown): string => (typeof v === 'string' ? v : Array.isArray(v) && typeof v[0] === 'string' ? v[0] : '');
-const list = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : typeof v === 'string' ? [v] : []);
+const text = (v: unknown): string =>
+  typeof v === 'string' ? v : Array.isArray(v) && typeof v[0] === 'string' ? v[0] : '';
+const list = (v: unknown): string[] =>
+  Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : typeof v === 'string' ? [v] : [];
 const checked = (v: unknown) => v !== undefined && v !== '';
 
 export function valuesFromBody(body: Body): SetupFormValues {
   const names = list(body.cc_name);
   const options = list(body.cc_option);
-  const rows = Array.from({ length: Math.max(names.length, options.length) }, (_, i) => ({ name: (names[i] ?? '').trim(), option: (options[i] ?? '').trim() }));
+  const rows = Array.from({ length: Math.max(names.length, options.length) }, (_, i) => ({
+    name: (names[i] ?? '').trim(),
+    option: (options[i] ?? '').trim(),
+  }));
   return {
     revenueAccountCode: text(body.revenueAccountCode),
     expenseAccountCode: text(body.expenseAccountCode),
@@ -146,6 +151,12 @@ export function settingsFromValues(v: SetupFormValues): ParsedForm {
   }
   if (Object.keys(errors).length === 0 && parsed.success) return { ok: true, settings: parsed.data };
   const failing = new Set(Object.keys(errors).map((k) => k.split('.')[0]!));
-  const rest = settingsSchema.safeParse(Object.fromEntries(Object.entries(input).filter(([k]) => !failing.has(k) && !(k === 'costCentreOptions' && failing.has('costCentres')))));
+  const rest = settingsSchema.safeParse(
+    Object.fromEntries(
+      Object.entries(input).filter(
+        ([k]) => !failing.has(k) && !(k === 'costCentreOptions' && failing.has('costCentres')),
+      ),
+    ),
+  );
   return { ok: false, errors, rest: rest.success ? rest.data : undefined };
 }

@@ -27,10 +27,15 @@ const FIELD_LABELS: Record<string, string> = {
 
 /** Keeps a stored or typed value visible even when Xero no longer lists it, so the admin sees what is wrong. */
 function withCurrent(options: Option[], current: string): Option[] {
-  return current && !options.some((o) => o.value === current) ? [...options, { value: current, label: `${current} (not available in Xero)` }] : options;
+  return current && !options.some((o) => o.value === current)
+    ? [...options, { value: current, label: `${current} (not available in Xero)` }]
+    : options;
 }
 
-const accountOption = (a: ReferenceData['accounts'][number]): Option => ({ value: a.code, label: `${a.code} — ${a.name}` });
+const accountOption = (a: ReferenceData['accounts'][number]): Option => ({
+  value: a.code,
+  label: `${a.code} — ${a.name}`,
+});
 
 export function setupPageModel(account: Account, ref: ReferenceData, values: SetupFormValues, errors: FieldErrors) {
   const active = ref.accounts.filter((a) => a.active);
@@ -55,18 +60,35 @@ export function setupPageModel(account: Account, ref: ReferenceData, values: Set
     errorList,
     costCentreRows,
     lists: {
-      revenueAccounts: withCurrent(active.filter((a) => a.accountClass === 'REVENUE').map(accountOption), values.revenueAccountCode),
+      revenueAccounts: withCurrent(
+        active.filter((a) => a.accountClass === 'REVENUE').map(accountOption),
+        values.revenueAccountCode,
+      ),
       expenseAccounts: withCurrent(
-        active.filter((a) => a.accountClass === 'EXPENSE').sort((a, b) => Number(b.type === 'DIRECTCOSTS') - Number(a.type === 'DIRECTCOSTS')).map(accountOption),
+        active
+          .filter((a) => a.accountClass === 'EXPENSE')
+          .sort((a, b) => Number(b.type === 'DIRECTCOSTS') - Number(a.type === 'DIRECTCOSTS'))
+          .map(accountOption),
         values.expenseAccountCode,
       ),
-      bankAccounts: withCurrent(active.filter((a) => a.type === 'BANK' || a.enablePayments).map(accountOption), values.bankAccountCode),
+      bankAccounts: withCurrent(
+        active.filter((a) => a.type === 'BANK' || a.enablePayments).map(accountOption),
+        values.bankAccountCode,
+      ),
       taxRates: withCurrent(
-        ref.taxRates.filter((t) => t.active).map((t) => ({ value: t.taxType, label: t.rate === undefined ? t.name : `${t.name} (${t.rate}%)` })),
+        ref.taxRates
+          .filter((t) => t.active)
+          .map((t) => ({ value: t.taxType, label: t.rate === undefined ? t.name : `${t.name} (${t.rate}%)` })),
         values.defaultTaxType,
       ),
-      brandingThemes: withCurrent(ref.brandingThemes.map((b) => ({ value: b.id, label: b.name })), values.brandingThemeId),
-      trackingCategories: withCurrent(ref.trackingCategories.filter((c) => c.active).map((c) => ({ value: c.name, label: c.name })), values.trackingCategoryName),
+      brandingThemes: withCurrent(
+        ref.brandingThemes.map((b) => ({ value: b.id, label: b.name })),
+        values.brandingThemeId,
+      ),
+      trackingCategories: withCurrent(
+        ref.trackingCategories.filter((c) => c.active).map((c) => ({ value: c.name, label: c.name })),
+        values.trackingCategoryName,
+      ),
       trackingOptions: category?.options ?? [...new Set(ref.trackingCategories.flatMap((c) => c.options))],
       jobStatuses: optionList(account, 'jobStatuses'),
       invoiceStatuses: [

@@ -4,7 +4,14 @@ import type { Db } from '../../src/db/database';
 import type { SyncLogEntry } from '../../src/db/schema';
 import type { Logger } from '../../src/log';
 import { loadSettings } from '../../src/settings/store';
-import { describeFailure, openFailures, retryOpenFailures, temporalWorkflowUrl, type OpenFailure, type TemporalUi } from '../../src/sync-log/failures';
+import {
+  describeFailure,
+  openFailures,
+  retryOpenFailures,
+  temporalWorkflowUrl,
+  type OpenFailure,
+  type TemporalUi,
+} from '../../src/sync-log/failures';
 import { getSyncLogEntry, listSyncLog, syncLogQuerySchema } from '../../src/sync-log/query';
 import { renderPage } from '../views/render';
 
@@ -31,12 +38,27 @@ export interface SyncPagesContext extends AdminSyncDeps {
 }
 
 const KINDS = ['invoice', 'payment', 'attachment', 'contact', 'contact_sync'];
-const when = (d: Date) => `${new Intl.DateTimeFormat('en-GB', { dateStyle: 'medium', timeStyle: 'medium', timeZone: 'UTC' }).format(d)} UTC`;
-const WHAT: Record<string, string> = { invoice: 'Invoice', payment: 'Payment', attachment: 'Order PDF', contact: 'Contact', contact_sync: 'Contact sync' };
+const when = (d: Date) =>
+  `${new Intl.DateTimeFormat('en-GB', { dateStyle: 'medium', timeStyle: 'medium', timeZone: 'UTC' }).format(d)} UTC`;
+const WHAT: Record<string, string> = {
+  invoice: 'Invoice',
+  payment: 'Payment',
+  attachment: 'Order PDF',
+  contact: 'Contact',
+  contact_sync: 'Contact sync',
+};
 
 /** The failures section of the home page. */
-export async function failuresSection(db: Db, accountId: string, ui?: TemporalUi): Promise<Array<OpenFailure & { when: string; what: string }>> {
-  return (await openFailures(db, accountId, ui)).map((f) => ({ ...f, when: when(f.at), what: `${WHAT[f.kind] ?? f.kind} ${f.action}` }));
+export async function failuresSection(
+  db: Db,
+  accountId: string,
+  ui?: TemporalUi,
+): Promise<Array<OpenFailure & { when: string; what: string }>> {
+  return (await openFailures(db, accountId, ui)).map((f) => ({
+    ...f,
+    when: when(f.at),
+    what: `${WHAT[f.kind] ?? f.kind} ${f.action}`,
+  }));
 }
 
 export function registerSyncPages(admin: Router, ctx: SyncPagesContext): void {
@@ -47,39 +69,82 @@ export function registerSyncPages(admin: Router, ctx: SyncPagesContext): void {
     const workflowId = typeof req.body.workflowId === 'string' ? req.body.workflowId : '';
     const result = await retryOpenFailures(ctx.db, ctx.temporal, accountId, [workflowId]);
     ctx.log.info({ accountId, workflowId, ...result }, 'admin retried a failed sync');
-    res.redirect(303, `${base(accountId)}?notice=${result.sent.length > 0 ? 'retry_sent' : result.ended.length > 0 ? 'retry_ended' : 'retry_nothing'}#failures`);
+    res.redirect(
+      303,
+      `${base(accountId)}?notice=${result.sent.length > 0 ? 'retry_sent' : result.ended.length > 0 ? 'retry_ended' : 'retry_nothing'}#failures`,
+    );
   });
 
   admin.post('/accounts/:accountId/failures/retry-all', ctx.protect, async (_req, res) => {
     const accountId = ctx.accountId(res);
     const result = await retryOpenFailures(ctx.db, ctx.temporal, accountId);
     ctx.log.info({ accountId, sent: result.sent.length, ended: result.ended.length }, 'admin retried all failed syncs');
-    res.redirect(303, `${base(accountId)}?notice=${result.sent.length > 0 ? 'retry_all_sent' : 'retry_nothing'}#failures`);
+    res.redirect(
+      303,
+      `${base(accountId)}?notice=${result.sent.length > 0 ? 'retry_all_sent' : 'retry_nothing'}#failures`,
+    );
   });
 
   admin.get('/accounts/:accountId/sync-log', async (req, res) => {
     const accountId = ctx.accountId(res);
-    const raw = Object.fromEntries(Object.entries(req.query).filter(([, v]) => typeof v === 'string' && v.trim() !== '')) as Record<string, string>;
+    const raw = Object.fromEntries(
+      Object.entries(req.query).filter(([, v]) => typeof v === 'string' && v.trim() !== ''),
+    ) as Record<string, string>;
     const parsed = syncLogQuerySchema.safeParse(raw);
     const filters = { outcome: raw.outcome ?? '', kind: raw.kind ?? '', orderNumber: raw.orderNumber ?? '' };
     if (!parsed.success) {
-      const error = 'These filters are not valid: ' + parsed.error.issues.map((i) => String(i.path[0])).join(', ') + '. Showing nothing.';
-      return renderPage(res, 'sync-log', ctx.page(req, res, { title: 'Sync log', nav: 'sync-log', filters, kinds: KINDS, entries: [], error }), 400);
+      const error =
+        'These filters are not valid: ' +
+        parsed.error.issues.map((i) => String(i.path[0])).join(', ') +
+        '. Showing nothing.';
+      return renderPage(
+        res,
+        'sync-log',
+        ctx.page(req, res, { title: 'Sync log', nav: 'sync-log', filters, kinds: KINDS, entries: [], error }),
+        400,
+      );
     }
     const page = await listSyncLog(ctx.db, accountId, parsed.data);
     const keep = new URLSearchParams(Object.entries(filters).filter(([, v]) => v !== ''));
-    const olderUrl = page.nextBefore ? `${base(accountId)}/sync-log?${new URLSearchParams([...keep, ['before', page.nextBefore]])}` : undefined;
+    const olderUrl = page.nextBefore
+      ? `${base(accountId)}/sync-log?${new URLSearchParams([...keep, ['before', page.nextBefore]])}`
+      : undefined;
     const entries = page.entries.map((e) => ({ ...entryRow(e), url: `${base(accountId)}/sync-log/${e.id}` }));
-    renderPage(res, 'sync-log', ctx.page(req, res, { title: 'Sync log', nav: 'sync-log', filters, kinds: KINDS, entries, olderUrl, firstPage: parsed.data.before === undefined, firstUrl: `${base(accountId)}/sync-log?${keep}` }));
+    renderPage(
+      res,
+      'sync-log',
+      ctx.page(req, res, {
+        title: 'Sync log',
+        nav: 'sync-log',
+        filters,
+        kinds: KINDS,
+        entries,
+        olderUrl,
+        firstPage: parsed.data.before === undefined,
+        firstUrl: `${base(accountId)}/sync-log?${keep}`,
+      }),
+    );
   });
 
   admin.get('/accounts/:accountId/sync-log/:entryId', async (req, res) => {
     const accountId = ctx.accountId(res);
     const entry = await getSyncLogEntry(ctx.db, accountId, req.params.entryId as string);
     if (!entry) {
-      return renderPage(res, 'message', ctx.page(req, res, { title: 'Not found', heading: 'Entry not found', text: 'This sync log entry does not exist for this account.', backUrl: `${base(accountId)}/sync-log`, backLabel: 'Back to the sync log' }), 404);
+      return renderPage(
+        res,
+        'message',
+        ctx.page(req, res, {
+          title: 'Not found',
+          heading: 'Entry not found',
+          text: 'This sync log entry does not exist for this account.',
+          backUrl: `${base(accountId)}/sync-log`,
+          backLabel: 'Back to the sync log',
+        }),
+        404,
+      );
     }
-    const explained = entry.outcome === 'failure' ? describeFailure(entry, await loadSettings(ctx.db, accountId)) : undefined;
+    const explained =
+      entry.outcome === 'failure' ? describeFailure(entry, await loadSettings(ctx.db, accountId)) : undefined;
     renderPage(
       res,
       'sync-log-entry',
@@ -89,7 +154,8 @@ export function registerSyncPages(admin: Router, ctx: SyncPagesContext): void {
         entry: entryRow(entry),
         explained,
         errorJson: entry.error ? JSON.stringify(entry.error, null, 2) : '',
-        temporalUrl: ctx.temporalUi && entry.workflow_id ? temporalWorkflowUrl(ctx.temporalUi, entry.workflow_id) : undefined,
+        temporalUrl:
+          ctx.temporalUi && entry.workflow_id ? temporalWorkflowUrl(ctx.temporalUi, entry.workflow_id) : undefined,
         backUrl: `${base(accountId)}/sync-log`,
       }),
     );

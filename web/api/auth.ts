@@ -38,9 +38,18 @@ export function requireApiKey(db: Db): RequestHandler {
 export function loadHostAccount(db: Db): RequestHandler {
   return async (req: Request, res: Response, next: NextFunction) => {
     const id = externalAccountId.safeParse(req.params.accountId);
-    if (!id.success) return sendApiError(res, 400, 'invalid_account_id', 'The account id in the URL is not valid.', { accountId: id.error.issues[0]?.message ?? 'invalid' });
+    if (!id.success)
+      return sendApiError(res, 400, 'invalid_account_id', 'The account id in the URL is not valid.', {
+        accountId: id.error.issues[0]?.message ?? 'invalid',
+      });
     const account = await findAccount(db, res.locals.hostAppId as string, id.data);
-    if (!account) return sendApiError(res, 404, 'account_not_found', `No account "${id.data}" for this host app; create it with PUT /api/v1/accounts/${id.data}.`);
+    if (!account)
+      return sendApiError(
+        res,
+        404,
+        'account_not_found',
+        `No account "${id.data}" for this host app; create it with PUT /api/v1/accounts/${id.data}.`,
+      );
     res.locals.account = account;
     next();
   };

@@ -3,7 +3,13 @@ import type { z } from 'zod';
 
 /** API errors are JSON `{error, message, fields?}`: `error` a stable code, `fields` the reason per field. */
 
-export function sendApiError(res: Response, status: number, error: string, message: string, fields?: Record<string, string>): void {
+export function sendApiError(
+  res: Response,
+  status: number,
+  error: string,
+  message: string,
+  fields?: Record<string, string>,
+): void {
   res.status(status).json(fields && Object.keys(fields).length > 0 ? { error, message, fields } : { error, message });
 }
 
@@ -26,8 +32,13 @@ function friendlyMessage(issue: z.core.$ZodIssue): string {
       return `choose one of: ${issue.values.map(String).join(', ')}`;
     case 'too_small':
       if (issue.origin === 'number') return `must be at least ${String(issue.minimum)}`;
-      if (issue.origin === 'array') return issue.message.startsWith('Too small') ? `choose at least ${String(issue.minimum)}` : issue.message;
-      return issue.message.startsWith('Too small') ? (Number(issue.minimum) <= 1 ? 'required' : `at least ${String(issue.minimum)} characters`) : issue.message;
+      if (issue.origin === 'array')
+        return issue.message.startsWith('Too small') ? `choose at least ${String(issue.minimum)}` : issue.message;
+      return issue.message.startsWith('Too small')
+        ? Number(issue.minimum) <= 1
+          ? 'required'
+          : `at least ${String(issue.minimum)} characters`
+        : issue.message;
     case 'too_big':
       if (issue.origin === 'number') return `must be at most ${String(issue.maximum)}`;
       return issue.message.startsWith('Too big') ? `at most ${String(issue.maximum)} characters` : issue.message;

@@ -12,7 +12,13 @@ import { checkSettingsAgainstXero } from '../../src/domain/settings-checks';
 import type { Logger } from '../../src/log';
 import { loadSettings, saveSettings } from '../../src/settings/store';
 import { NotConnectedError } from '../../src/xero/access';
-import { chooseOrganisation, completeConnect, pendingChoice, startConnect, type ConnectFlowDeps } from '../../src/xero/connect-flow';
+import {
+  chooseOrganisation,
+  completeConnect,
+  pendingChoice,
+  startConnect,
+  type ConnectFlowDeps,
+} from '../../src/xero/connect-flow';
 import { connectionState, disconnect, type ConnectionState } from '../../src/xero/connections';
 import { XeroApiError } from '../../src/xero/errors';
 import type { ReferenceData } from '../../src/xero/reference-data';
@@ -81,19 +87,36 @@ export function adminRouters(deps: AdminRouterDeps): { admin: Router; connect: R
       account: { id: account.id, name: account.name },
       connection,
       csrfToken: csrf.token(req, res),
-      notice: noticeFor(req.query as Record<string, unknown>, connection.status === 'not_connected' ? undefined : connection.tenantName),
+      notice: noticeFor(
+        req.query as Record<string, unknown>,
+        connection.status === 'not_connected' ? undefined : connection.tenantName,
+      ),
       ...extra,
     };
   };
-  const message = (res: Response, status: number, m: { title?: string; heading: string; text: string; hint?: string; backUrl?: string; backLabel?: string }, req?: Request) =>
-    renderPage(res, 'message', { title: m.title ?? m.heading, ...m, ...(req && res.locals.account ? page(req, res) : {}) }, status);
+  const message = (
+    res: Response,
+    status: number,
+    m: { title?: string; heading: string; text: string; hint?: string; backUrl?: string; backLabel?: string },
+    req?: Request,
+  ) =>
+    renderPage(
+      res,
+      'message',
+      { title: m.title ?? m.heading, ...m, ...(req && res.locals.account ? page(req, res) : {}) },
+      status,
+    );
   const signInAgain = 'Open the Xero settings again from your business app: it gives you a new sign-in link.';
 
   const admin = Router();
   admin.use(common);
 
   admin.get('/enter', async (req, res) => {
-    const result = await redeemAdminLink(db, access.sessionSecret, typeof req.query.token === 'string' ? req.query.token : '');
+    const result = await redeemAdminLink(
+      db,
+      access.sessionSecret,
+      typeof req.query.token === 'string' ? req.query.token : '',
+    );
     if (!result.ok) {
       const f = REDEEM_FAILURES[result.reason];
       return message(res, f.status, { heading: f.heading, text: f.text, hint: signInAgain });
@@ -113,9 +136,18 @@ export function adminRouters(deps: AdminRouterDeps): { admin: Router; connect: R
 
   const requireAccountSession: RequestHandler = async (req, res, next) => {
     const session = req.adminSession;
-    if (!session) return message(res, 401, { heading: 'Please sign in again', text: 'Your session has ended or this browser has not signed in.', hint: signInAgain });
+    if (!session)
+      return message(res, 401, {
+        heading: 'Please sign in again',
+        text: 'Your session has ended or this browser has not signed in.',
+        hint: signInAgain,
+      });
     if (session.accountId !== req.params.accountId) {
-      return message(res, 403, { heading: 'Not available', text: 'You are signed in for a different account, and cannot see or change this one.', hint: signInAgain });
+      return message(res, 403, {
+        heading: 'Not available',
+        text: 'You are signed in for a different account, and cannot see or change this one.',
+        hint: signInAgain,
+      });
     }
     const account = await getAccount(db, session.accountId);
     if (!account) return message(res, 404, { heading: 'Account not found', text: 'This account no longer exists.' });
@@ -129,15 +161,32 @@ export function adminRouters(deps: AdminRouterDeps): { admin: Router; connect: R
 
   admin.get('/accounts/:accountId', async (req, res) => {
     const { account, connection } = res.locals as PageLocals;
-    const missing = connection.status === 'active' ? missingForInvoices(await loadSettings(db, account.id)).map((m) => MISSING_LABELS[m] ?? m) : [];
-    const connectedSince = connection.status === 'not_connected' ? '' : `${new Intl.DateTimeFormat('en-GB', { dateStyle: 'medium', timeStyle: 'short', timeZone: 'UTC' }).format(connection.connectedAt)} UTC`;
+    const missing =
+      connection.status === 'active'
+        ? missingForInvoices(await loadSettings(db, account.id)).map((m) => MISSING_LABELS[m] ?? m)
+        : [];
+    const connectedSince =
+      connection.status === 'not_connected'
+        ? ''
+        : `${new Intl.DateTimeFormat('en-GB', { dateStyle: 'medium', timeStyle: 'short', timeZone: 'UTC' }).format(connection.connectedAt)} UTC`;
     const failures = deps.sync ? await failuresSection(db, account.id, deps.sync.temporalUi) : undefined;
-    const contacts = deps.contacts && connection.status !== 'not_connected' ? await contactsSection(db, deps.contacts.temporal, account.id) : undefined;
-    renderPage(res, 'account', page(req, res, { title: 'Xero connection', nav: 'overview', missing, connectedSince, failures, contacts }));
+    const contacts =
+      deps.contacts && connection.status !== 'not_connected'
+        ? await contactsSection(db, deps.contacts.temporal, account.id)
+        : undefined;
+    renderPage(
+      res,
+      'account',
+      page(req, res, { title: 'Xero connection', nav: 'overview', missing, connectedSince, failures, contacts }),
+    );
   });
 
   admin.post('/accounts/:accountId/connect', csrf.protect, async (req, res) => {
-    const url = await startConnect(flow, { accountId: (res.locals as PageLocals).account.id, sessionId: req.adminSession!.id, redirectUri });
+    const url = await startConnect(flow, {
+      accountId: (res.locals as PageLocals).account.id,
+      sessionId: req.adminSession!.id,
+      redirectUri,
+    });
     res.redirect(303, url);
   });
 
@@ -149,14 +198,32 @@ export function adminRouters(deps: AdminRouterDeps): { admin: Router; connect: R
 
   admin.post('/accounts/:accountId/organisation', csrf.protect, async (req, res) => {
     const tenantId = typeof req.body.tenantId === 'string' ? req.body.tenantId : '';
-    const result = await chooseOrganisation(flow, { accountId: req.params.accountId as string, sessionId: req.adminSession!.id, tenantId });
+    const result = await chooseOrganisation(flow, {
+      accountId: req.params.accountId as string,
+      sessionId: req.adminSession!.id,
+      tenantId,
+    });
     if (result.ok) {
-      await runAccessHook(deps.log, 'onConnected', access.onConnected && (() => access.onConnected!(req.params.accountId as string)));
+      await runAccessHook(
+        deps.log,
+        'onConnected',
+        access.onConnected && (() => access.onConnected!(req.params.accountId as string)),
+      );
       return res.redirect(303, `${base(req)}/setup?notice=connected`);
     }
     if (result.reason === 'choice_expired') return res.redirect(303, `${base(req)}?notice=choice_expired`);
     const tenants = (await pendingChoice(db, req.params.accountId as string, req.adminSession!.id)) ?? [];
-    renderPage(res, 'organisation', page(req, res, { title: 'Choose the organisation', nav: 'overview', tenants, error: 'Choose one of the organisations listed.' }), 422);
+    renderPage(
+      res,
+      'organisation',
+      page(req, res, {
+        title: 'Choose the organisation',
+        nav: 'overview',
+        tenants,
+        error: 'Choose one of the organisations listed.',
+      }),
+      422,
+    );
   });
 
   /** Live Xero data for the setup page, or a page explaining why it cannot be had. */
@@ -166,26 +233,73 @@ export function adminRouters(deps: AdminRouterDeps): { admin: Router; connect: R
     } catch (err) {
       if (err instanceof NotConnectedError) {
         if (err.reason === 'not_connected') res.redirect(303, `${base(req)}?notice=not_connected`);
-        else message(res, 409, { heading: 'Reconnect to Xero first', text: 'Setup lists come from your Xero organisation, which no longer accepts this connection.', backUrl: base(req), backLabel: 'Go to the connection page' }, req);
+        else
+          message(
+            res,
+            409,
+            {
+              heading: 'Reconnect to Xero first',
+              text: 'Setup lists come from your Xero organisation, which no longer accepts this connection.',
+              backUrl: base(req),
+              backLabel: 'Go to the connection page',
+            },
+            req,
+          );
         return undefined;
       }
       if (err instanceof XeroApiError) {
-        deps.log.warn({ accountId: req.params.accountId, kind: err.kind, status: err.status }, 'could not read Xero reference data');
-        message(res, 502, { heading: 'Xero could not be reached', text: `The lists for this page come from Xero, which did not answer properly (${err.message}). Nothing was changed.`, hint: 'Try again in a minute.', backUrl: `${base(req)}/setup`, backLabel: 'Try again' }, req);
+        deps.log.warn(
+          { accountId: req.params.accountId, kind: err.kind, status: err.status },
+          'could not read Xero reference data',
+        );
+        message(
+          res,
+          502,
+          {
+            heading: 'Xero could not be reached',
+            text: `The lists for this page come from Xero, which did not answer properly (${err.message}). Nothing was changed.`,
+            hint: 'Try again in a minute.',
+            backUrl: `${base(req)}/setup`,
+            backLabel: 'Try again',
+          },
+          req,
+        );
         return undefined;
       }
       throw err;
     }
   };
 
-  const renderSetup = (req: Request, res: Response, ref: ReferenceData, values: SetupFormValues, errors: Record<string, string>, status = 200) =>
-    renderPage(res, 'setup', page(req, res, { title: 'Setup', nav: 'setup', ...setupPageModel((res.locals as PageLocals).account, ref, values, errors) }), status);
+  const renderSetup = (
+    req: Request,
+    res: Response,
+    ref: ReferenceData,
+    values: SetupFormValues,
+    errors: Record<string, string>,
+    status = 200,
+  ) =>
+    renderPage(
+      res,
+      'setup',
+      page(req, res, {
+        title: 'Setup',
+        nav: 'setup',
+        ...setupPageModel((res.locals as PageLocals).account, ref, values, errors),
+      }),
+      status,
+    );
 
   admin.get('/accounts/:accountId/setup', async (req, res) => {
     const { account } = res.locals as PageLocals;
     const ref = await referenceDataOrExplain(req, res);
     if (!ref) return;
-    renderSetup(req, res, ref, valuesFromSettings(await loadSettings(db, account.id), optionList(account, 'costCentres')), {});
+    renderSetup(
+      req,
+      res,
+      ref,
+      valuesFromSettings(await loadSettings(db, account.id), optionList(account, 'costCentres')),
+      {},
+    );
   });
 
   admin.post('/accounts/:accountId/setup', csrf.protect, async (req, res) => {
@@ -199,7 +313,11 @@ export function adminRouters(deps: AdminRouterDeps): { admin: Router; connect: R
     if (!parsed.ok || Object.keys(errors).length > 0) return renderSetup(req, res, ref, values, errors, 422);
     await saveSettings(db, account.id, parsed.settings);
     deps.log.info({ accountId: account.id }, 'settings saved');
-    await runAccessHook(deps.log, 'onSettingsSaved', access.onSettingsSaved && (() => access.onSettingsSaved!(account.id, parsed.settings)));
+    await runAccessHook(
+      deps.log,
+      'onSettingsSaved',
+      access.onSettingsSaved && (() => access.onSettingsSaved!(account.id, parsed.settings)),
+    );
     res.redirect(303, `${base(req)}/setup?notice=saved`);
   });
 
@@ -210,20 +328,50 @@ export function adminRouters(deps: AdminRouterDeps): { admin: Router; connect: R
 
   admin.post('/accounts/:accountId/disconnect', csrf.protect, async (req, res) => {
     const { account } = res.locals as PageLocals;
-    const result = await disconnect({ db, cipher: access.cipher, identity: access.identity, log: deps.log }, account.id);
+    const result = await disconnect(
+      { db, cipher: access.cipher, identity: access.identity, log: deps.log },
+      account.id,
+    );
     access.referenceData.invalidate(account.id);
-    if (result.disconnected) await runAccessHook(deps.log, 'onDisconnected', access.onDisconnected && (() => access.onDisconnected!(account.id)));
-    res.redirect(303, `${base(req)}?notice=${result.disconnected && !result.revokedAtXero ? 'disconnected_locally' : 'disconnected'}`);
+    if (result.disconnected)
+      await runAccessHook(
+        deps.log,
+        'onDisconnected',
+        access.onDisconnected && (() => access.onDisconnected!(account.id)),
+      );
+    res.redirect(
+      303,
+      `${base(req)}?notice=${result.disconnected && !result.revokedAtXero ? 'disconnected_locally' : 'disconnected'}`,
+    );
   });
 
-  if (deps.contacts) registerContactPages(admin, { ...deps.contacts, db, log: deps.log, protect: csrf.protect, accountId: (res) => (res.locals as PageLocals).account.id });
-  if (deps.sync) registerSyncPages(admin, { ...deps.sync, db, log: deps.log, protect: csrf.protect, page, accountId: (res) => (res.locals as PageLocals).account.id });
+  if (deps.contacts)
+    registerContactPages(admin, {
+      ...deps.contacts,
+      db,
+      log: deps.log,
+      protect: csrf.protect,
+      accountId: (res) => (res.locals as PageLocals).account.id,
+    });
+  if (deps.sync)
+    registerSyncPages(admin, {
+      ...deps.sync,
+      db,
+      log: deps.log,
+      protect: csrf.protect,
+      page,
+      accountId: (res) => (res.locals as PageLocals).account.id,
+    });
 
   const connect = Router();
   connect.use(common);
   connect.get('/callback', async (req, res) => {
     const q = (name: string) => (typeof req.query[name] === 'string' ? (req.query[name] as string) : undefined);
-    const result = await completeConnect(flow, req.adminSession?.id, { state: q('state'), code: q('code'), error: q('error') });
+    const result = await completeConnect(flow, req.adminSession?.id, {
+      state: q('state'),
+      code: q('code'),
+      error: q('error'),
+    });
     if (result.kind === 'connected') {
       await runAccessHook(deps.log, 'onConnected', access.onConnected && (() => access.onConnected!(result.accountId)));
       return res.redirect(303, `/admin/accounts/${result.accountId}/setup?notice=connected`);
@@ -231,13 +379,30 @@ export function adminRouters(deps: AdminRouterDeps): { admin: Router; connect: R
     if (result.kind === 'choose') return res.redirect(303, `/admin/accounts/${result.accountId}/organisation`);
     deps.log.info({ reason: result.reason, xeroError: result.xeroError }, 'Xero connect attempt failed');
     const accountId = result.accountId ?? req.adminSession?.accountId;
-    if (!accountId) return message(res, 400, { heading: 'Nothing was connected', text: 'This Xero sign-in could not be verified: it was altered, already used, or started in another browser.', hint: signInAgain });
-    res.redirect(303, `/admin/accounts/${accountId}?notice=${result.reason}${result.xeroError ? `&code=${result.xeroError}` : ''}`);
+    if (!accountId)
+      return message(res, 400, {
+        heading: 'Nothing was connected',
+        text: 'This Xero sign-in could not be verified: it was altered, already used, or started in another browser.',
+        hint: signInAgain,
+      });
+    res.redirect(
+      303,
+      `/admin/accounts/${accountId}?notice=${result.reason}${result.xeroError ? `&code=${result.xeroError}` : ''}`,
+    );
   });
 
   const onError: ErrorRequestHandler = (err, req, res, next) => {
     if (!csrf.isCsrfError(err)) return next(err);
-    message(res, 403, { heading: 'Please try again', text: 'This form had expired or did not come from this page, so nothing was changed.', hint: 'Go back, reload the page and submit it again.' }, res.locals.account ? req : undefined);
+    message(
+      res,
+      403,
+      {
+        heading: 'Please try again',
+        text: 'This form had expired or did not come from this page, so nothing was changed.',
+        hint: 'Go back, reload the page and submit it again.',
+      },
+      res.locals.account ? req : undefined,
+    );
   };
   admin.use(onError);
   connect.use(onError);

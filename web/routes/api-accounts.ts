@@ -32,15 +32,25 @@ export function apiAccountsRouter(deps: { db: Db; log: Logger; access: AdminAcce
       connection:
         connection.status === 'not_connected'
           ? { status: connection.status }
-          : { status: connection.status, organisation: connection.tenantName, tenantId: connection.tenantId, connectedAt: connection.connectedAt, reason: connection.reason },
+          : {
+              status: connection.status,
+              organisation: connection.tenantName,
+              tenantId: connection.tenantId,
+              connectedAt: connection.connectedAt,
+              reason: connection.reason,
+            },
     };
   };
 
   router.put('/accounts/:accountId', async (req, res) => {
     const id = externalAccountId.safeParse(req.params.accountId);
-    if (!id.success) return sendApiError(res, 400, 'invalid_account_id', 'The account id in the URL is not valid.', { accountId: id.error.issues[0]?.message ?? 'invalid' });
+    if (!id.success)
+      return sendApiError(res, 400, 'invalid_account_id', 'The account id in the URL is not valid.', {
+        accountId: id.error.issues[0]?.message ?? 'invalid',
+      });
     const body = accountInput.safeParse(req.body);
-    if (!body.success) return sendApiError(res, 400, 'invalid_request', 'The account is not valid.', friendlyFieldErrors(body.error));
+    if (!body.success)
+      return sendApiError(res, 400, 'invalid_request', 'The account is not valid.', friendlyFieldErrors(body.error));
     const { account, created } = await upsertAccount(db, res.locals.hostAppId as string, id.data, body.data);
     res.status(created ? 201 : 200).json(await accountView(account));
   });
@@ -53,7 +63,11 @@ export function apiAccountsRouter(deps: { db: Db; log: Logger; access: AdminAcce
 
   router.post('/accounts/:accountId/admin-link', async (_req, res) => {
     const account = res.locals.account as Account;
-    const link = await createAdminLink(db, { secret: deps.access.sessionSecret, publicUrl: deps.access.publicUrl, accountId: account.id });
+    const link = await createAdminLink(db, {
+      secret: deps.access.sessionSecret,
+      publicUrl: deps.access.publicUrl,
+      accountId: account.id,
+    });
     res.status(201).json({ url: link.url, expiresAt: link.expiresAt.toISOString(), singleUse: true });
   });
 
@@ -64,40 +78,70 @@ export function apiAccountsRouter(deps: { db: Db; log: Logger; access: AdminAcce
   });
 
   /** Validates, checks against the live organisation when connected, saves. PUT replaces, PATCH merges. */
-  const writeSettings = (merge: boolean): express.RequestHandler => async (req, res) => {
-    const account = res.locals.account as Account;
-    if (typeof req.body !== 'object' || req.body === null || Array.isArray(req.body)) {
-      return sendApiError(res, 400, 'invalid_request', 'Send the settings as a JSON object.');
-    }
-    const input = merge ? { ...(await loadSettings(db, account.id)), ...req.body } : req.body;
-    const parsed = settingsSchema.strict().safeParse(input);
-    if (!parsed.success) return sendApiError(res, 400, 'invalid_settings', 'Some settings are not valid.', friendlyFieldErrors(parsed.error));
-    const warnings: string[] = [];
-    try {
-      const fields = checkSettingsAgainstXero(parsed.data, await deps.access.referenceData.read(account.id));
-      if (Object.keys(fields).length > 0) return sendApiError(res, 422, 'settings_not_in_xero', 'Some settings do not match the connected Xero organisation.', fields);
-    } catch (err) {
-      if (err instanceof NotConnectedError) warnings.push('not checked against Xero: the account is not connected');
-      else if (err instanceof XeroApiError) warnings.push(`not checked against Xero: ${err.message}`);
-      else throw err;
-    }
-    await saveSettings(db, account.id, parsed.data);
-    await runAccessHook(deps.log, 'onSettingsSaved', deps.access.onSettingsSaved && (() => deps.access.onSettingsSaved!(account.id, parsed.data)));
-    res.json({ ...settingsView(parsed.data), ...(warnings.length > 0 ? { warnings } : {}) });
-  };
+  const writeSettings =
+    (merge: boolean): express.RequestHandler =>
+    async (req, res) => {
+      const account = res.locals.account as Account;
+      if (typeof req.body !== 'object' || req.body === null || Array.isArray(req.body)) {
+        return sendApiError(res, 400, 'invalid_request', 'Send the settings as a JSON object.');
+      }
+      const input = merge ? { ...(await loadSettings(db, account.id)), ...req.body } : req.body;
+      const parsed = settingsSchema.strict().safeParse(input);
+      if (!parsed.success)
+        return sendApiError(
+          res,
+          400,
+          'invalid_settings',
+          'Some settings are not valid.',
+          friendlyFieldErrors(parsed.error),
+        );
+      const warnings: string[] = [];
+      try {
+        const fields = checkSettingsAgainstXero(parsed.data, await deps.access.referenceData.read(account.id));
+        if (Object.keys(fields).length > 0)
+          return sendApiError(
+            res,
+            422,
+            'settings_not_in_xero',
+            'Some settings do not match the connected Xero organisation.',
+            fields,
+          );
+      } catch (err) {
+        if (err instanceof NotConnectedError) warnings.push('not checked against Xero: the account is not connected');
+        else if (err instanceof XeroApiError) warnings.push(`not checked against Xero: ${err.message}`);
+        else throw err;
+      }
+      await saveSettings(db, account.id, parsed.data);
+      await runAccessHook(
+        deps.log,
+        'onSettingsSaved',
+        deps.access.onSettingsSaved && (() => deps.access.onSettingsSaved!(account.id, parsed.data)),
+      );
+      res.json({ ...settingsView(parsed.data), ...(warnings.length > 0 ? { warnings } : {}) });
+    };
   router.put('/accounts/:accountId/settings', writeSettings(false));
   router.patch('/accounts/:accountId/settings', writeSettings(true));
 
   router.delete('/accounts/:accountId/connection', async (_req, res) => {
     const account = res.locals.account as Account;
-    const result = await disconnect({ db, cipher: deps.access.cipher, identity: deps.access.identity, log: deps.log }, account.id);
-    if (result.disconnected) await runAccessHook(deps.log, 'onDisconnected', deps.access.onDisconnected && (() => deps.access.onDisconnected!(account.id)));
+    const result = await disconnect(
+      { db, cipher: deps.access.cipher, identity: deps.access.identity, log: deps.log },
+      account.id,
+    );
+    if (result.disconnected)
+      await runAccessHook(
+        deps.log,
+        'onDisconnected',
+        deps.access.onDisconnected && (() => deps.access.onDisconnected!(account.id)),
+      );
     res.json(result);
   });
 
   const badJson: ErrorRequestHandler = (err, _req, res, next) => {
-    if ((err as { type?: string }).type === 'entity.parse.failed') return sendApiError(res, 400, 'invalid_json', 'The request body is not valid JSON.');
-    if ((err as { type?: string }).type === 'entity.too.large') return sendApiError(res, 413, 'too_large', 'The request body is too large.');
+    if ((err as { type?: string }).type === 'entity.parse.failed')
+      return sendApiError(res, 400, 'invalid_json', 'The request body is not valid JSON.');
+    if ((err as { type?: string }).type === 'entity.too.large')
+      return sendApiError(res, 413, 'too_large', 'The request body is too large.');
     next(err);
   };
   router.use(badJson);

@@ -1,7 +1,13 @@
 import express, { Router, type RequestHandler, type Response } from 'express';
 import type { Db } from '../../src/db/database';
 import type { Account, SyncLogEntry } from '../../src/db/schema';
-import { deliveriesQuery, hostWebhookView, listDeliveries, setHostWebhook, webhookConfigInput } from '../../src/host-webhooks/host-config';
+import {
+  deliveriesQuery,
+  hostWebhookView,
+  listDeliveries,
+  setHostWebhook,
+  webhookConfigInput,
+} from '../../src/host-webhooks/host-config';
 import type { TokenCipher } from '../../src/security/token-cipher';
 import { openFailures, type TemporalUi } from '../../src/sync-log/failures';
 import { getSyncLogEntry, listSyncLog, syncLogQuerySchema } from '../../src/sync-log/query';
@@ -54,9 +60,13 @@ export function apiSyncRouter(deps: ApiSyncRouterDeps): Router {
 
   router.get('/accounts/:accountId/sync-log', async (req, res) => {
     const query = syncLogQuerySchema.safeParse(req.query);
-    if (!query.success) return sendApiError(res, 400, 'invalid_query', 'Some filters are not valid.', friendlyFieldErrors(query.error));
+    if (!query.success)
+      return sendApiError(res, 400, 'invalid_query', 'Some filters are not valid.', friendlyFieldErrors(query.error));
     const page = await listSyncLog(db, account(res).id, query.data);
-    res.json({ entries: page.entries.map(syncLogEntryView), ...(page.nextBefore ? { nextBefore: page.nextBefore } : {}) });
+    res.json({
+      entries: page.entries.map(syncLogEntryView),
+      ...(page.nextBefore ? { nextBefore: page.nextBefore } : {}),
+    });
   });
 
   router.get('/accounts/:accountId/sync-log/:entryId', async (req, res) => {
@@ -76,7 +86,8 @@ export function apiSyncRouter(deps: ApiSyncRouterDeps): Router {
 
   router.put('/webhook', express.json({ limit: '10kb' }), async (req, res) => {
     const input = webhookConfigInput.safeParse(req.body ?? {});
-    if (!input.success) return sendApiError(res, 400, 'invalid_webhook', 'The webhook is not valid.', friendlyFieldErrors(input.error));
+    if (!input.success)
+      return sendApiError(res, 400, 'invalid_webhook', 'The webhook is not valid.', friendlyFieldErrors(input.error));
     await setHostWebhook(db, deps.cipher, hostAppId(res), input.data);
     res.json(await hostWebhookView(db, hostAppId(res)));
   });
@@ -88,7 +99,8 @@ export function apiSyncRouter(deps: ApiSyncRouterDeps): Router {
 
   router.get('/webhook/deliveries', async (req, res) => {
     const query = deliveriesQuery.safeParse(req.query);
-    if (!query.success) return sendApiError(res, 400, 'invalid_query', 'Some filters are not valid.', friendlyFieldErrors(query.error));
+    if (!query.success)
+      return sendApiError(res, 400, 'invalid_query', 'Some filters are not valid.', friendlyFieldErrors(query.error));
     res.json(await listDeliveries(db, hostAppId(res), query.data));
   });
 

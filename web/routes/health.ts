@@ -15,7 +15,9 @@ async function timed(probe: () => Promise<unknown>, timeoutMs: number): Promise<
   try {
     await Promise.race([
       probe(),
-      new Promise((_, reject) => { timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs); }),
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+      }),
     ]);
     return { ok: true, latencyMs: Math.round(performance.now() - start) };
   } catch (err) {

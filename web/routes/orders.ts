@@ -39,7 +39,8 @@ export interface OrdersRouterDeps {
   loadAccount: RequestHandler;
 }
 
-const NOT_CONNECTED = 'not connected to Xero: connect the account first (orders converted before the connection are never synced)';
+const NOT_CONNECTED =
+  'not connected to Xero: connect the account first (orders converted before the connection are never synced)';
 const BEFORE_CONNECTION = 'order converted before the Xero connection: not synced';
 
 export function ordersRouter(deps: OrdersRouterDeps): Router {
@@ -60,19 +61,42 @@ export function ordersRouter(deps: OrdersRouterDeps): Router {
   function orderNumberFrom(param: unknown, res: Response): string | undefined {
     const r = orderNumberSchema.safeParse(param);
     if (r.success) return r.data;
-    sendApiError(res, 400, 'invalid_order_number', 'The order number in the URL is not valid.', { orderNumber: r.error.issues[0]?.message ?? 'invalid' });
+    sendApiError(res, 400, 'invalid_order_number', 'The order number in the URL is not valid.', {
+      orderNumber: r.error.issues[0]?.message ?? 'invalid',
+    });
     return undefined;
   }
 
-  const connectionOf = (accountId: string) => db.selectFrom('connections').select(['connected_at', 'status']).where('account_id', '=', accountId).executeTakeFirst();
+  const connectionOf = (accountId: string) =>
+    db
+      .selectFrom('connections')
+      .select(['connected_at', 'status'])
+      .where('account_id', '=', accountId)
+      .executeTakeFirst();
   const orderOf = (accountId: string, orderNumber: string) =>
-    db.selectFrom('order_syncs').select(['status', 'skip_reason']).where('account_id', '=', accountId).where('order_number', '=', orderNumber).executeTakeFirst();
+    db
+      .selectFrom('order_syncs')
+      .select(['status', 'skip_reason'])
+      .where('account_id', '=', accountId)
+      .where('order_number', '=', orderNumber)
+      .executeTakeFirst();
 
   /** For events about an existing order: answers and returns false when it cannot apply. */
-  async function knownSyncedOrder(res: Response, accountId: string, orderNumber: string, what: string, allowCancelled = false): Promise<boolean> {
+  async function knownSyncedOrder(
+    res: Response,
+    accountId: string,
+    orderNumber: string,
+    what: string,
+    allowCancelled = false,
+  ): Promise<boolean> {
     const order = await orderOf(accountId, orderNumber);
     if (!order) {
-      sendApiError(res, 409, 'order_not_found', `order ${orderNumber} is not known: report its conversion (POST …/orders) before ${what}`);
+      sendApiError(
+        res,
+        409,
+        'order_not_found',
+        `order ${orderNumber} is not known: report its conversion (POST …/orders) before ${what}`,
+      );
       return false;
     }
     if (order.status === 'skipped') {
@@ -90,7 +114,8 @@ export function ordersRouter(deps: OrdersRouterDeps): Router {
     return true;
   }
 
-  const accepted = (res: Response, workflowId: string, orderNumber: string) => res.status(202).json({ accepted: true, workflowId, orderNumber });
+  const accepted = (res: Response, workflowId: string, orderNumber: string) =>
+    res.status(202).json({ accepted: true, workflowId, orderNumber });
 
   router.post('/accounts/:accountId/orders', async (req, res) => {
     const event = parse(orderConvertedSchema, req.body, res);
@@ -99,20 +124,35 @@ export function ordersRouter(deps: OrdersRouterDeps): Router {
     const orderNumber = event.order.number;
     const convertedAt = event.convertedAt ? new Date(event.convertedAt) : new Date();
     const existing = await orderOf(accountId, orderNumber);
-    if (existing?.status === 'skipped') return sendApiError(res, 422, 'order_not_synced', existing.skip_reason ?? BEFORE_CONNECTION);
+    if (existing?.status === 'skipped')
+      return sendApiError(res, 422, 'order_not_synced', existing.skip_reason ?? BEFORE_CONNECTION);
     if (!existing) {
       const connection = await connectionOf(accountId);
-      const reason = !connection ? 'order converted while the account was not connected to Xero: not synced' : convertedAt < connection.connected_at ? BEFORE_CONNECTION : undefined;
+      const reason = !connection
+        ? 'order converted while the account was not connected to Xero: not synced'
+        : convertedAt < connection.connected_at
+          ? BEFORE_CONNECTION
+          : undefined;
       // Remembered either way: the first conversion decides whether the order ever syncs.
       await db
         .insertInto('order_syncs')
-        .values({ account_id: accountId, order_number: orderNumber, status: reason ? 'skipped' : 'syncing', skip_reason: reason ?? null, converted_at: convertedAt, workflow_id: orderWorkflowId(accountId, orderNumber) })
+        .values({
+          account_id: accountId,
+          order_number: orderNumber,
+          status: reason ? 'skipped' : 'syncing',
+          skip_reason: reason ?? null,
+          converted_at: convertedAt,
+          workflow_id: orderWorkflowId(accountId, orderNumber),
+        })
         .onConflict((oc) => oc.columns(['account_id', 'order_number']).doNothing())
         .execute();
       if (!connection) return sendApiError(res, 409, 'not_connected', NOT_CONNECTED);
       if (reason) return sendApiError(res, 422, 'converted_before_connection', reason);
     }
-    const { workflowId } = await client.startOrderSync(accountId, { order: event.order, convertedAt: convertedAt.toISOString() });
+    const { workflowId } = await client.startOrderSync(accountId, {
+      order: event.order,
+      convertedAt: convertedAt.toISOString(),
+    });
     accepted(res, workflowId, orderNumber);
   });
 
@@ -121,7 +161,10 @@ export function ordersRouter(deps: OrdersRouterDeps): Router {
     if (!orderNumber) return;
     const event = parse(orderRevisedSchema, req.body, res);
     if (!event) return;
-    if (event.order.number !== orderNumber) return sendApiError(res, 400, 'invalid_request', 'The order number in the body differs from the URL.', { 'order.number': `must be ${orderNumber}` });
+    if (event.order.number !== orderNumber)
+      return sendApiError(res, 400, 'invalid_request', 'The order number in the body differs from the URL.', {
+        'order.number': `must be ${orderNumber}`,
+      });
     const { id: accountId } = account(res);
     if (!(await knownSyncedOrder(res, accountId, orderNumber, 'the revision'))) return;
     const { workflowId } = await client.reviseOrder(accountId, event);
@@ -182,7 +225,9 @@ export function ordersRouter(deps: OrdersRouterDeps): Router {
       .selectFrom('entity_links')
       .select(['kind', 'host_id', 'xero_id', 'xero_number', 'data'])
       .where('account_id', '=', accountId)
-      .where((eb) => eb.or([eb('host_id', '=', orderNumber), eb('host_id', 'like', `${orderNumber.replace(/[\\%_]/g, '\\$&')}/%`)]))
+      .where((eb) =>
+        eb.or([eb('host_id', '=', orderNumber), eb('host_id', 'like', `${orderNumber.replace(/[\\%_]/g, '\\$&')}/%`)]),
+      )
       .where('kind', 'in', ['invoice', 'attachment', 'payment'])
       .execute();
     const invoice = links.find((l) => l.kind === 'invoice');
@@ -191,8 +236,16 @@ export function ordersRouter(deps: OrdersRouterDeps): Router {
       status: order.status,
       ...(order.skip_reason ? { reason: order.skip_reason } : {}),
       workflowId: orderWorkflowId(accountId, orderNumber),
-      invoice: invoice ? { invoiceId: invoice.xero_id, invoiceNumber: invoice.xero_number, status: (invoice.data as { status?: string }).status ?? null } : null,
-      payments: links.filter((l) => l.kind === 'payment').map((l) => ({ paymentId: l.host_id.slice(orderNumber.length + 1), xeroPaymentId: l.xero_id })),
+      invoice: invoice
+        ? {
+            invoiceId: invoice.xero_id,
+            invoiceNumber: invoice.xero_number,
+            status: (invoice.data as { status?: string }).status ?? null,
+          }
+        : null,
+      payments: links
+        .filter((l) => l.kind === 'payment')
+        .map((l) => ({ paymentId: l.host_id.slice(orderNumber.length + 1), xeroPaymentId: l.xero_id })),
       sync: (await client.orderSyncState(accountId, orderNumber)) ?? null,
     });
   });

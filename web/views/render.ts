@@ -5,5 +5,8 @@ import { Eta } from 'eta';
 const eta = new Eta({ views: __dirname, cache: process.env.NODE_ENV === 'production' });
 
 export function renderPage(res: Response, view: string, data: object, status = 200): void {
-  res.status(status).type('html').send(eta.render(`./${view}`, data));
+  res
+    .status(status)
+    .type('html')
+    .send(eta.render(`./${view}`, data));
 }

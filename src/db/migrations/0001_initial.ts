@@ -49,7 +49,12 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('refresh_token_enc', 'text', (c) => c.notNull())
     .addColumn('access_token_expires_at', 'timestamptz', (c) => c.notNull())
     .addColumn('scopes', 'text', (c) => c.notNull())
-    .addColumn('status', 'text', (c) => c.notNull().defaultTo('active').check(sql`status in ('active', 'needs_reconnect')`))
+    .addColumn('status', 'text', (c) =>
+      c
+        .notNull()
+        .defaultTo('active')
+        .check(sql`status in ('active', 'needs_reconnect')`),
+    )
     .addColumn('status_reason', 'text')
     .addColumn('connected_at', 'timestamptz', (c) => c.notNull().defaultTo(now))
     .addColumn('updated_at', 'timestamptz', (c) => c.notNull().defaultTo(now))
@@ -75,7 +80,11 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('updated_at', 'timestamptz', (c) => c.notNull().defaultTo(now))
     .addUniqueConstraint('entity_links_account_kind_host_key', ['account_id', 'kind', 'host_id'])
     .execute();
-  await db.schema.createIndex('entity_links_xero_idx').on('entity_links').columns(['account_id', 'kind', 'xero_id']).execute();
+  await db.schema
+    .createIndex('entity_links_xero_idx')
+    .on('entity_links')
+    .columns(['account_id', 'kind', 'xero_id'])
+    .execute();
 
   await db.schema
     .createTable('sync_log')
@@ -92,8 +101,16 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('run_id', 'text')
     .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(now))
     .execute();
-  await db.schema.createIndex('sync_log_account_created_idx').on('sync_log').columns(['account_id', 'created_at desc', 'id desc']).execute();
-  await db.schema.createIndex('sync_log_account_host_ref_idx').on('sync_log').columns(['account_id', 'host_ref']).execute();
+  await db.schema
+    .createIndex('sync_log_account_created_idx')
+    .on('sync_log')
+    .columns(['account_id', 'created_at desc', 'id desc'])
+    .execute();
+  await db.schema
+    .createIndex('sync_log_account_host_ref_idx')
+    .on('sync_log')
+    .columns(['account_id', 'host_ref'])
+    .execute();
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any

@@ -63,6 +63,7 @@ export async function up(db: Kysely<any>): Promise<void> {
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export async function down(db: Kysely<any>): Promise<void> {
-  for (const t of ['pending_connections', 'oauth_states', 'admin_sessions', 'admin_links']) await db.schema.dropTable(t).ifExists().execute();
+  for (const t of ['pending_connections', 'oauth_states', 'admin_sessions', 'admin_links'])
+    await db.schema.dropTable(t).ifExists().execute();
   await db.schema.dropIndex('api_keys_prefix_idx').ifExists().execute();
 }

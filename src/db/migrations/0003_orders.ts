@@ -28,7 +28,11 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('lease_expires_at', 'timestamptz', (c) => c.notNull())
     .addColumn('finished_at', 'timestamptz')
     .execute();
-  await db.schema.createIndex('xero_api_calls_tenant_started_idx').on('xero_api_calls').columns(['tenant_id', 'started_at']).execute();
+  await db.schema
+    .createIndex('xero_api_calls_tenant_started_idx')
+    .on('xero_api_calls')
+    .columns(['tenant_id', 'started_at'])
+    .execute();
 
   // ... and what Xero itself said last: a Retry-After block and the X-*-Remaining headers.
   await db.schema
@@ -44,5 +48,6 @@ export async function up(db: Kysely<any>): Promise<void> {
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export async function down(db: Kysely<any>): Promise<void> {
-  for (const t of ['xero_rate_limits', 'xero_api_calls', 'order_syncs']) await db.schema.dropTable(t).ifExists().execute();
+  for (const t of ['xero_rate_limits', 'xero_api_calls', 'order_syncs'])
+    await db.schema.dropTable(t).ifExists().execute();
 }

@@ -7,7 +7,12 @@ export async function up(db: Kysely<any>): Promise<void> {
   await db.schema
     .createTable('webhook_outbox')
     .addColumn('id', 'bigserial', (c) => c.primaryKey())
-    .addColumn('event_id', 'uuid', (c) => c.notNull().unique().defaultTo(sql`gen_random_uuid()`))
+    .addColumn('event_id', 'uuid', (c) =>
+      c
+        .notNull()
+        .unique()
+        .defaultTo(sql`gen_random_uuid()`),
+    )
     .addColumn('host_app_id', 'uuid', (c) => c.notNull().references('host_apps.id').onDelete('cascade'))
     .addColumn('account_id', 'uuid', (c) => c.references('accounts.id').onDelete('cascade'))
     .addColumn('event_type', 'text', (c) => c.notNull())
@@ -28,7 +33,11 @@ export async function up(db: Kysely<any>): Promise<void> {
     .columns(['ordering_key', 'id'])
     .where(sql.ref('delivered_at'), 'is', null)
     .execute();
-  await db.schema.createIndex('webhook_outbox_account_idx').on('webhook_outbox').columns(['account_id', 'id desc']).execute();
+  await db.schema
+    .createIndex('webhook_outbox_account_idx')
+    .on('webhook_outbox')
+    .columns(['account_id', 'id desc'])
+    .execute();
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any

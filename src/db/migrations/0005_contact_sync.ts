@@ -7,7 +7,8 @@ import { sql, type Kysely } from 'kysely';
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export async function up(db: Kysely<any>): Promise<void> {
   const now = sql`now()`;
-  const account = (c: import('kysely').ColumnDefinitionBuilder) => c.notNull().references('accounts.id').onDelete('cascade');
+  const account = (c: import('kysely').ColumnDefinitionBuilder) =>
+    c.notNull().references('accounts.id').onDelete('cascade');
 
   await db.schema
     .createTable('host_contacts')
@@ -20,7 +21,14 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('pushed_key', 'text')
     // The key at which the engine decided not to write (archived in Xero): not retried until it changes.
     .addColumn('held_key', 'text')
-    .addColumn('status', 'text', (c) => c.notNull().defaultTo('pending').check(sql`status in ('pending', 'created', 'updated', 'linked', 'unchanged', 'skipped', 'archived', 'failed')`))
+    .addColumn('status', 'text', (c) =>
+      c
+        .notNull()
+        .defaultTo('pending')
+        .check(
+          sql`status in ('pending', 'created', 'updated', 'linked', 'unchanged', 'skipped', 'archived', 'failed')`,
+        ),
+    )
     .addColumn('status_message', 'text')
     .addColumn('errors', 'jsonb')
     .addColumn('xero_contact_id', 'text')
@@ -45,9 +53,21 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('change_seq', 'bigserial', (c) => c.notNull())
     .addPrimaryKeyConstraint('xero_contacts_pkey', ['account_id', 'contact_id'])
     .execute();
-  await db.schema.createIndex('xero_contacts_name_idx').on('xero_contacts').columns(['account_id', 'name_key']).execute();
-  await db.schema.createIndex('xero_contacts_number_idx').on('xero_contacts').columns(['account_id', 'contact_number']).execute();
-  await db.schema.createIndex('xero_contacts_changed_idx').on('xero_contacts').columns(['account_id', 'change_seq']).execute();
+  await db.schema
+    .createIndex('xero_contacts_name_idx')
+    .on('xero_contacts')
+    .columns(['account_id', 'name_key'])
+    .execute();
+  await db.schema
+    .createIndex('xero_contacts_number_idx')
+    .on('xero_contacts')
+    .columns(['account_id', 'contact_number'])
+    .execute();
+  await db.schema
+    .createIndex('xero_contacts_changed_idx')
+    .on('xero_contacts')
+    .columns(['account_id', 'change_seq'])
+    .execute();
 
   await db.schema
     .createTable('contact_sync_state')
@@ -112,12 +132,18 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('error', 'text')
     .addPrimaryKeyConstraint('contact_sync_runs_pkey', ['account_id', 'run_key'])
     .execute();
-  await db.schema.createIndex('contact_sync_runs_started_idx').on('contact_sync_runs').columns(['account_id', 'started_at desc']).execute();
+  await db.schema
+    .createIndex('contact_sync_runs_started_idx')
+    .on('contact_sync_runs')
+    .columns(['account_id', 'started_at desc'])
+    .execute();
 
   await db.schema
     .createTable('xero_reference_data')
     .addColumn('account_id', 'uuid', account)
-    .addColumn('kind', 'text', (c) => c.notNull().check(sql`kind in ('tax-rates', 'items', 'accounts', 'tracking-categories')`))
+    .addColumn('kind', 'text', (c) =>
+      c.notNull().check(sql`kind in ('tax-rates', 'items', 'accounts', 'tracking-categories')`),
+    )
     .addColumn('items', 'jsonb', (c) => c.notNull())
     .addColumn('refreshed_at', 'timestamptz', (c) => c.notNull().defaultTo(now))
     .addPrimaryKeyConstraint('xero_reference_data_pkey', ['account_id', 'kind'])
@@ -126,7 +152,15 @@ export async function up(db: Kysely<any>): Promise<void> {
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export async function down(db: Kysely<any>): Promise<void> {
-  for (const t of ['xero_reference_data', 'contact_sync_runs', 'contact_pull_pages', 'contact_push_batches', 'contact_sync_state', 'xero_contacts', 'host_contacts']) {
+  for (const t of [
+    'xero_reference_data',
+    'contact_sync_runs',
+    'contact_pull_pages',
+    'contact_push_batches',
+    'contact_sync_state',
+    'xero_contacts',
+    'host_contacts',
+  ]) {
     await db.schema.dropTable(t).ifExists().execute();
   }
 }
