@@ -1,5 +1,4 @@
-import type { Client } from '@temporalio/client';
-import type { SignalDefinition } from '@temporalio/common';
+import { WithStartWorkflowOperation, type Client } from '@temporalio/client';
 import {
   orderCancelledSchema,
   orderConvertedSchema,
@@ -14,41 +13,54 @@ import {
 } from './domain/order';
 import {
   ORDER_WORKFLOW_TYPE,
-  orderCancelledSignal,
-  orderConvertedSignal,
-  orderRevisedSignal,
+  orderEventUpdate,
   orderSyncStateQuery,
   orderWorkflowId,
-  paymentAddedSignal,
-  paymentRemovedSignal,
   retrySignal,
+  type HostVersion,
+  type OrderEvent,
+  type OrderEventAnswer,
   type OrderSyncView,
   type OrderWorkflowInput,
 } from './orders/messages';
 import { AccountIdKey, OrderNumberKey, SyncStatus, SyncStatusKey } from './temporal/search-attributes';
 
 /**
- * The TypeScript client for hosts that talk to Temporal directly: the same operations as the REST
- * order API, each a signal-with-start on the order's workflow (`order:{accountId}:{orderNumber}`),
- * so an event for an order whose workflow completed starts it again from the stored links.
+ * The TypeScript client for hosts that talk to Temporal directly: the same operations and the same
+ * answers as the REST order API. Each is an update-with-start on the order's workflow
+ * (`order:{accountId}:{orderNumber}`): the workflow decides (admitted, stale, duplicate, skipped,
+ * not connected, unknown order) and answers; an event for an order whose workflow completed starts
+ * it again from what is stored (links, the newest version and content), so a late event still
+ * cannot undo newer data. A call therefore waits for a worker to answer.
  *
- * Inputs are validated with the API's own schemas (a ZodError names the field). Unlike the REST
- * API, the client cannot read the database: the before-connection rule is enforced by the workflow
- * itself (it records the order as skipped), not answered here.
+ * Inputs are validated with the API's own schemas (a ZodError names the field).
  *
  * `accountId` is the engine's account id (accounts.id), not the host's own id.
  */
 
 export * from './domain/order';
-export { orderWorkflowId, type OrderSyncView } from './orders/messages';
+export { orderWorkflowId, type OrderEventAnswer, type OrderSyncView } from './orders/messages';
 
 export interface OrderSyncClientOptions {
   /** The worker's task queue (TEMPORAL_TASK_QUEUE, default `xero-sync`). */
   taskQueue?: string;
 }
 
-export interface Accepted {
+/**
+ * The workflow's answer to an event: `applied`, or not with the `reason` (`stale`, `duplicate`,
+ * `skipped`, `not_connected`, `unknown_order`, `cancelled`, …), and where the order stands.
+ */
+export interface Accepted extends OrderEventAnswer {
   workflowId: string;
+  orderNumber: string;
+}
+
+export interface EventOptions {
+  /**
+   * The same id twice is one event for Temporal (within a run): pass something stable per host
+   * request, e.g. derived from your own idempotency key.
+   */
+  eventId?: string;
 }
 
 export type OrderSyncClient = ReturnType<typeof createOrderSyncClient>;
@@ -56,22 +68,22 @@ export type OrderSyncClient = ReturnType<typeof createOrderSyncClient>;
 export function createOrderSyncClient(client: Client, opts: OrderSyncClientOptions = {}) {
   const taskQueue = opts.taskQueue ?? 'xero-sync';
 
-  async function send<A extends [unknown]>(
+  /** Update-with-start: the order's workflow (started, or restarted from what is stored) decides and answers. */
+  async function send(
     accountId: string,
     orderNumber: string,
-    signal: SignalDefinition<A>,
-    args: A,
+    event: OrderEvent,
+    o: EventOptions = {},
   ): Promise<Accepted> {
     const workflowId = orderWorkflowId(accountId, orderNumber);
     const input: OrderWorkflowInput = { accountId, orderNumber };
-    await client.workflow.signalWithStart<(i: OrderWorkflowInput) => Promise<OrderSyncView>, [unknown]>(
+    const startWorkflowOperation = new WithStartWorkflowOperation<(i: OrderWorkflowInput) => Promise<OrderSyncView>>(
       ORDER_WORKFLOW_TYPE,
       {
         workflowId,
         taskQueue,
         args: [input],
-        signal: signal as SignalDefinition<[unknown]>,
-        signalArgs: args,
+        workflowIdConflictPolicy: 'USE_EXISTING',
         typedSearchAttributes: [
           { key: AccountIdKey, value: accountId },
           { key: OrderNumberKey, value: orderNumber },
@@ -79,38 +91,80 @@ export function createOrderSyncClient(client: Client, opts: OrderSyncClientOptio
         ],
       },
     );
-    return { workflowId };
+    const answer = await client.workflow.executeUpdateWithStart(orderEventUpdate, {
+      args: [event],
+      startWorkflowOperation,
+      ...(o.eventId ? { updateId: o.eventId } : {}),
+    });
+    return { ...answer, workflowId, orderNumber };
   }
 
   return {
     /** The quote became an order: create its invoice (convertedAt defaults to now). */
-    async startOrderSync(accountId: string, input: OrderConvertedInput): Promise<Accepted> {
+    async startOrderSync(accountId: string, input: OrderConvertedInput, o?: EventOptions): Promise<Accepted> {
       const e = orderConvertedSchema.parse(input);
-      return send(accountId, e.order.number, orderConvertedSignal, [
-        { order: e.order, convertedAt: e.convertedAt ?? new Date().toISOString() },
-      ]);
+      const version = versionOf(e);
+      return send(
+        accountId,
+        e.order.number,
+        {
+          type: 'converted',
+          order: e.order,
+          convertedAt: e.convertedAt ?? new Date().toISOString(),
+          ...(version ? { version } : {}),
+        },
+        o,
+      );
     },
-    async reviseOrder(accountId: string, input: OrderRevisedInput): Promise<Accepted> {
+    /** The order changed. Send its `revision` (or `updatedAt`): an older one than the engine has changes nothing. */
+    async reviseOrder(accountId: string, input: OrderRevisedInput, o?: EventOptions): Promise<Accepted> {
       const e = orderRevisedSchema.parse(input);
-      return send(accountId, e.order.number, orderRevisedSignal, [
-        { order: e.order, ...(e.revision !== undefined ? { revision: e.revision } : {}) },
-      ]);
+      const version = versionOf(e);
+      return send(accountId, e.order.number, { type: 'revised', order: e.order, ...(version ? { version } : {}) }, o);
     },
-    async addPayment(accountId: string, orderNumber: string, payment: PaymentInput): Promise<Accepted> {
-      return send(accountId, orderNumberSchema.parse(orderNumber), paymentAddedSignal, [paymentSchema.parse(payment)]);
+    async addPayment(
+      accountId: string,
+      orderNumber: string,
+      payment: PaymentInput,
+      o?: EventOptions,
+    ): Promise<Accepted> {
+      return send(
+        accountId,
+        orderNumberSchema.parse(orderNumber),
+        { type: 'payment_added', payment: paymentSchema.parse(payment) },
+        o,
+      );
     },
-    async removePayment(accountId: string, orderNumber: string, paymentId: string): Promise<Accepted> {
-      return send(accountId, orderNumberSchema.parse(orderNumber), paymentRemovedSignal, [
-        paymentRemovedSchema.parse({ paymentId }),
-      ]);
+    async removePayment(
+      accountId: string,
+      orderNumber: string,
+      paymentId: string,
+      o?: EventOptions,
+    ): Promise<Accepted> {
+      const removed = paymentRemovedSchema.parse({ paymentId });
+      return send(
+        accountId,
+        orderNumberSchema.parse(orderNumber),
+        { type: 'payment_removed', paymentId: removed.paymentId },
+        o,
+      );
     },
-    async cancelOrder(accountId: string, orderNumber: string, input: Partial<OrderCancelled> = {}): Promise<Accepted> {
-      return send(accountId, orderNumberSchema.parse(orderNumber), orderCancelledSignal, [
-        orderCancelledSchema.parse(input),
-      ]);
+    async cancelOrder(
+      accountId: string,
+      orderNumber: string,
+      input: Partial<OrderCancelled> = {},
+      o?: EventOptions,
+    ): Promise<Accepted> {
+      const c = orderCancelledSchema.parse(input);
+      return send(
+        accountId,
+        orderNumberSchema.parse(orderNumber),
+        { type: 'cancelled', ...(c.reason ? { reason: c.reason } : {}) },
+        o,
+      );
     },
-    /** After fixing what made a sync fail (setup, Xero data): try the failed step again. */
-    async retryOrderSync(accountId: string, orderNumber: string): Promise<Accepted> {
+    /** After fixing what made a sync fail (setup, Xero data): try the failed step again (needs a running sync). */
+    async retryOrderSync(accountId: string, orderNumber: string): Promise<{ workflowId: string }> {
       const workflowId = orderWorkflowId(accountId, orderNumber);
       await client.workflow.getHandle(workflowId).signal(retrySignal);
       return { workflowId };
@@ -127,5 +181,14 @@ export function createOrderSyncClient(client: Client, opts: OrderSyncClientOptio
         throw err;
       }
     },
+  };
+}
+
+/** The host's version of an order event, if it sent one. */
+function versionOf(e: { revision?: number; updatedAt?: string }): HostVersion | undefined {
+  if (e.revision === undefined && e.updatedAt === undefined) return undefined;
+  return {
+    ...(e.revision !== undefined ? { revision: e.revision } : {}),
+    ...(e.updatedAt !== undefined ? { updatedAt: e.updatedAt } : {}),
   };
 }

@@ -89,6 +89,11 @@ export const configSchema = z.object({
   XERO_RATE_CONCURRENT: z.coerce.number().int().min(1).max(5).default(5),
   /** Invoice creations/look-ups for one organisation within this many ms share one Xero request; 0 = off. */
   XERO_BATCH_WINDOW_MS: z.coerce.number().int().min(0).max(2_000).default(20),
+  /** Let the worker fetch host PDFs from, and send webhooks to, loopback and private addresses (off: SSRF). */
+  OUTBOUND_ALLOW_PRIVATE_NETWORKS: z.preprocess(
+    (v) => (typeof v === 'string' && v.trim() === '' ? undefined : v),
+    z.stringbool({ error: 'expected true or false' }).default(false),
+  ),
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -3,7 +3,7 @@
  * (unless TEMPORAL_ADDRESS), PGlite under ./data (unless DATABASE_URL), the worker and the web server.
  */
 import { publicUrl } from './config';
-import { buildAdminAccess } from './access/wiring';
+import { buildAdminAccess, rateLimitsFromConfig } from './access/wiring';
 import { reconcileContactSyncSchedules } from './contact-sync/lifecycle';
 import { accountHooks } from './process/account-hooks';
 import { devSecrets } from './security/secrets';
@@ -43,7 +43,10 @@ async function main() {
     secrets: devSecrets(cfg, log),
     publicUrl: publicUrl(cfg),
     identity: identityOptionsFromConfig(cfg),
+    rateLimits: rateLimitsFromConfig(cfg),
   });
+  // The demo host and the simulator live on localhost: the embedded engine must reach private addresses.
+  const allowPrivateNetworks = true;
   const worker = await createWorker({
     connection: temporal.nativeConnection,
     namespace: temporal.namespace,
@@ -56,6 +59,7 @@ async function main() {
         cfg,
         access: access.xeroAccess,
         apiUrl: identityOptionsFromConfig(cfg).apiUrl,
+        allowPrivateNetworks,
       }),
     },
   });
@@ -71,7 +75,7 @@ async function main() {
     taskQueue: cfg.TEMPORAL_TASK_QUEUE,
     log,
   }).catch((err) => log.error({ err }, 'contact-sync schedules not reconciled'));
-  const webhooks = startHostWebhookDelivery({ db: database.db, cipher: access.cipher, log });
+  const webhooks = startHostWebhookDelivery({ db: database.db, cipher: access.cipher, log, allowPrivateNetworks });
   const temporalUi = temporal.uiUrl ? { temporalUi: { url: temporal.uiUrl, namespace: temporal.namespace } } : {};
   const web = await listen(
     createApp({
@@ -81,6 +85,7 @@ async function main() {
       access,
       taskQueue: cfg.TEMPORAL_TASK_QUEUE,
       ...temporalUi,
+      allowPrivateNetworks,
     }),
     cfg.PORT,
     cfg.HOST,

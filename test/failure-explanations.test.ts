@@ -154,6 +154,36 @@ const cases: Array<[string, FailureFacts, RegExp, RegExp]> = [
     /default tax rate in Setup/,
   ],
   [
+    'invalid data: NUL in a value',
+    {
+      errorKind: 'invalid_data',
+      sqlstate: '22021',
+      messages: [
+        'The database refused to store the data during ensureContact: a text value contains a NUL character (U+0000), which the database cannot store',
+      ],
+    },
+    /NUL character/,
+    /Correct the value in your app .* send the document again/,
+  ],
+  [
+    'invalid data: a constraint',
+    { errorKind: 'invalid_data', sqlstate: '23505', messages: ['a record with the same key already exists'] },
+    /already exists/,
+    /duplicate or missing value/,
+  ],
+  [
+    'invalid data: a query the database cannot run is the engine at fault',
+    { errorKind: 'invalid_data', sqlstate: '42P01', messages: ['the engine database does not match'] },
+    /does not match/,
+    /fault in the sync engine/,
+  ],
+  [
+    'invalid data without a message still explains',
+    { errorKind: 'invalid_data', messages: [] },
+    /database refused to store/,
+    /Correct the value/,
+  ],
+  [
     'anything else keeps Xero words',
     { messages: ['Something odd happened.'] },
     /^Xero said: Something odd happened\.$/,

@@ -151,7 +151,8 @@ for (const kind of databaseKinds()) {
         })
         .catch(() => undefined);
 
-      for (let pass = 0; pass < 5; pass++) await deliverPending({ db: database.db, log, targetFor });
+      for (let pass = 0; pass < 5; pass++)
+        await deliverPending({ db: database.db, log, targetFor, allowPrivateNetworks: true });
 
       assert.equal(receiver.received.length, 5);
       assert.ok(
@@ -184,6 +185,7 @@ for (const kind of databaseKinds()) {
         db: database.db,
         log,
         targetFor,
+        allowPrivateNetworks: true,
         intervalMs: 20,
         backoffBaseMs: 20,
         backoffMaxMs: 100,
@@ -229,7 +231,7 @@ for (const kind of databaseKinds()) {
       receiver.setDelay(1_500);
       try {
         await enqueue('order:S', 1);
-        const pass = deliverPending({ db: database.db, log, targetFor });
+        const pass = deliverPending({ db: database.db, log, targetFor, allowPrivateNetworks: true });
         await new Promise((r) => setTimeout(r, 300));
         const started = performance.now();
         await sql`select 1`.execute(database.db);
@@ -248,7 +250,8 @@ for (const kind of databaseKinds()) {
         // Three concurrent passes over a pool of five connections stand in for three workers.
         await Promise.all(
           [0, 1, 2].map(async () => {
-            for (let pass = 0; pass < 6; pass++) await deliverPending({ db: database.db, log, targetFor });
+            for (let pass = 0; pass < 6; pass++)
+              await deliverPending({ db: database.db, log, targetFor, allowPrivateNetworks: true });
           }),
         );
         assert.equal(receiver.received.length, 20);

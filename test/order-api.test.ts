@@ -1,71 +1,28 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
-import { createApiKey } from '../src/access/api-keys';
-import { buildAdminAccess } from '../src/access/wiring';
-import { DEFAULT_XERO_SCOPES } from '../src/config';
-import { createLogger } from '../src/log';
-import { SIMULATOR_CLIENT } from '../src/xero/identity';
-import { createApp } from '../web/app';
-import { listen, type RunningWebServer } from '../web/server';
 import { testTemporal, type TestTemporal } from './support/temporal';
+import { startOrderApi, type Json, type OrderApi } from './support/order-api';
 import { eventually, orderTestEnv, sampleOrder, type OrderTestEnv } from './support/orders';
 
 /** The host's REST doors for order events, and the before-connection rules. */
 
-type Rec = Record<string, any>;
+type Rec = Json;
 let temporal: TestTemporal;
 let env: OrderTestEnv;
-let web: RunningWebServer;
-let apiKey: string;
+let http: OrderApi;
 
 before(async () => {
   temporal = await testTemporal();
   env = await orderTestEnv(temporal);
-  const access = buildAdminAccess({
-    db: env.database.db,
-    log: createLogger('silent'),
-    secrets: { tokenEncryptionKey: randomBytes(32), sessionSecret: randomBytes(32).toString('base64url') },
-    publicUrl: 'http://127.0.0.1:1',
-    identity: {
-      loginUrl: env.sim.url,
-      identityUrl: env.sim.url,
-      apiUrl: env.sim.url,
-      ...SIMULATOR_CLIENT,
-      scopes: DEFAULT_XERO_SCOPES,
-    },
-  });
-  web = await listen(
-    createApp({
-      db: env.database.db,
-      temporal: temporal.client,
-      log: createLogger('silent'),
-      access,
-      taskQueue: env.taskQueue,
-    }),
-    0,
-    '127.0.0.1',
-  );
-  apiKey = (await createApiKey(env.database.db, env.hostAppId)).key;
+  http = await startOrderApi(env, temporal.client);
 });
 after(async () => {
-  await web?.close();
+  await http?.close();
   await env?.close();
   await temporal?.close();
 });
 
-async function api(method: string, path: string, body?: unknown): Promise<{ status: number; body: Rec }> {
-  const res = await fetch(`${web.url}/api/v1${path}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${apiKey}`,
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-    },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : {} };
-}
+const api = (method: string, path: string, body?: unknown) => http.api(method, path, body);
 
 const orders = () => `/accounts/${env.externalId}/orders`;
 const invoiceNumbered = (n: string) =>
@@ -78,8 +35,10 @@ describe('REST order events', () => {
     assert.equal(created.status, 202);
     assert.deepEqual(created.body, {
       accepted: true,
+      applied: true,
       workflowId: `order:${env.accountId}:${order.number}`,
       orderNumber: order.number,
+      status: 'pending',
     });
     await eventually(() => invoiceNumbered(order.number), 20_000, 'invoice');
 
@@ -148,7 +107,7 @@ describe('REST order events', () => {
     assert.equal(unknown.status, 409);
     assert.equal(unknown.body.error, 'order_not_found');
 
-    const noKey = await fetch(`${web.url}/api/v1${orders()}`, { method: 'POST' });
+    const noKey = await fetch(`${http.web.url}/api/v1${orders()}`, { method: 'POST' });
     assert.equal(noKey.status, 401);
   });
 

@@ -7,7 +7,9 @@ import { SyncErrorKindKey, SyncStatusKey } from '../src/temporal/search-attribut
 import { testTemporal, type TestTemporal } from './support/temporal';
 import { eventually, orderTestEnv, sampleOrder, TEST_SETTINGS, type OrderTestEnv } from './support/orders';
 import { saveHistoryFixture } from './support/histories';
-import { orderSyncStateQuery, type OrderSyncView } from '../src/orders/messages';
+import { orderSyncStateQuery, orderWorkflowId, type OrderSyncView } from '../src/orders/messages';
+import type { Accepted } from '../src/client';
+import { paymentHostIdPrefix } from '../src/orders/link-ids';
 import type { Order } from '../src/domain/order';
 
 let temporal: TestTemporal;
@@ -289,16 +291,17 @@ describe('order lifecycle', () => {
   });
 
   test('a revision that arrives before the invoice exists is merged into the creation', async () => {
-    await env.stopWorker();
     const order = sampleOrder();
     const revised: Order = { ...order, lines: [{ description: 'Revised before sync', quantity: 2, unitPrice: 10 }] };
-    const { workflowId } = await env.client.startOrderSync(env.accountId, {
-      order,
-      convertedAt: new Date().toISOString(),
-    });
-    await env.client.reviseOrder(env.accountId, { order: revised });
-    env.sim.sim.clearRequestLog();
-    await env.startWorker();
+    const answers = await sentWhileNoWorker(order.number, [
+      () => env.client.startOrderSync(env.accountId, { order, convertedAt: new Date().toISOString() }),
+      () => env.client.reviseOrder(env.accountId, { order: revised }),
+    ]);
+    assert.deepEqual(
+      answers.map((a) => a.applied),
+      [true, true],
+    );
+    const { workflowId } = answers[0]!;
     const state = await eventually(
       async () => {
         const s = await stateOf(workflowId);
@@ -345,7 +348,7 @@ describe('order lifecycle', () => {
     );
     const { rows } = await sql<{
       n: number;
-    }>`select count(*)::int as n from entity_links where kind = 'payment' and host_id like ${order.number + '/%'}`.execute(
+    }>`select count(*)::int as n from entity_links where kind = 'payment' and starts_with(host_id, ${paymentHostIdPrefix(order.number)})`.execute(
       env.database.db,
     );
     assert.equal(rows[0]!.n, 1);
@@ -391,14 +394,11 @@ describe('order lifecycle', () => {
     await eventually(() => statusOf(paid) === 'VOIDED', 20_000, 'voided after the payment was removed');
 
     // Cancelled before its invoice was created: nothing reaches Xero, and the workflow completes.
-    await env.stopWorker();
     const early = sampleOrder();
-    const { workflowId } = await env.client.startOrderSync(env.accountId, {
-      order: early,
-      convertedAt: new Date().toISOString(),
-    });
-    await env.client.cancelOrder(env.accountId, early.number);
-    await env.startWorker();
+    const [{ workflowId }] = (await sentWhileNoWorker(early.number, [
+      () => env.client.startOrderSync(env.accountId, { order: early, convertedAt: new Date().toISOString() }),
+      () => env.client.cancelOrder(env.accountId, early.number),
+    ])) as [Accepted, Accepted];
     const result = await temporal.client.workflow.getHandle(workflowId).result();
     assert.equal(result.cancelled, true);
     assert.equal(invoiceNumbered(early.number).length, 0);
@@ -521,6 +521,37 @@ async function convertAndWait(patch: Partial<Order> = {}) {
 
 function stateOf(workflowId: string): Promise<OrderSyncView> {
   return temporal.client.workflow.getHandle(workflowId).query(orderSyncStateQuery);
+}
+
+/**
+ * Events sent while no worker runs: each update waits in Temporal, in the order sent (the next is
+ * sent once the server has the workflow), and all are answered when a worker is back.
+ */
+async function sentWhileNoWorker(orderNumber: string, sends: Array<() => Promise<Accepted>>): Promise<Accepted[]> {
+  await env.stopWorker();
+  env.sim.sim.clearRequestLog();
+  const handle = temporal.client.workflow.getHandle(orderWorkflowId(env.accountId, orderNumber));
+  const pending: Array<Promise<Accepted>> = [];
+  for (const send of sends) {
+    const before = pending.length;
+    pending.push(send());
+    // The server has this update once the workflow exists (the first) or its history grew (a later one).
+    await eventually(
+      async () => {
+        try {
+          const d = await handle.describe();
+          return before === 0 || d.historyLength > 0 ? d : undefined;
+        } catch {
+          return undefined;
+        }
+      },
+      10_000,
+      'the event to reach Temporal',
+    );
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  await env.startWorker();
+  return Promise.all(pending);
 }
 
 function paymentsOn(invoiceId: string): Inv[] {

@@ -233,7 +233,8 @@ describe('order schemas name the field and the reason', () => {
     ['bad date', { ...base, date: '30/03/2026' }, 'date'],
     ['bad currency', { ...base, currency: 'nzd' }, 'currency'],
     ['zero quantity', { ...base, lines: [{ description: 'a', quantity: 0, unitPrice: 1 }] }, 'lines.0.quantity'],
-    ['slash in number', { ...base, number: 'A/1' }, 'number'],
+    ['control character in number', { ...base, number: 'A\u00071' }, 'number'],
+    ['number longer than 50 UTF-16 units (emoji count 2)', { ...base, number: '😀'.repeat(26) }, 'number'],
     ['organisation without name', { ...base, customer: { type: 'organisation', id: 'x' } }, 'customer.name'],
   ];
   for (const [name, input, path] of cases) {

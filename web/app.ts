@@ -7,6 +7,9 @@ import type { Logger } from '../src/log';
 import { healthRouter } from './routes/health';
 import type { AdminAccess } from '../src/access/wiring';
 import { requireApiKey } from './api/auth';
+import { idempotency } from './api/idempotency';
+import { apiJsonBody } from './api/json-body';
+import { rejectUnsafePathParams } from './api/path-params';
 import { redactedRequest, redactedResponse } from './log-redaction';
 import { adminRouters } from './routes/admin';
 import { apiAccountsRouter } from './routes/api-accounts';
@@ -27,6 +30,8 @@ export interface WebDeps {
   taskQueue?: string;
   /** The Temporal Web UI (TEMPORAL_UI_URL or the dev server's), for "Open in Temporal" links. */
   temporalUi?: TemporalUi;
+  /** Accept host URLs (webhooks, order PDFs) on loopback and private addresses (OUTBOUND_ALLOW_PRIVATE_NETWORKS; npm start). */
+  allowPrivateNetworks?: boolean;
 }
 
 export function createApp(deps: WebDeps): express.Express {
@@ -48,7 +53,9 @@ export function createApp(deps: WebDeps): express.Express {
   if (deps.access) {
     // Everything under /api/v1 needs an API key, routes added later included.
     app.use('/api/v1', requireApiKey(deps.db));
-    // Before apiAccountsRouter: its 100 kB JSON parser would otherwise take the bulk contacts form first.
+    // Then, for every route: safe path parameters; the body parsed once, with the route's limit and
+    // checked for text that cannot be stored; and Idempotency-Key, which needs that body to hash.
+    app.use('/api/v1', rejectUnsafePathParams(), apiJsonBody(), idempotency({ db: deps.db }));
     app.use(
       '/api/v1',
       contactsRouter({
@@ -66,6 +73,7 @@ export function createApp(deps: WebDeps): express.Express {
         temporal: deps.temporal,
         taskQueue: deps.taskQueue ?? 'xero-sync',
         loadAccount: loadHostAccount(deps.db),
+        allowPrivateNetworks: deps.allowPrivateNetworks === true,
       }),
     );
     app.use(
@@ -73,6 +81,7 @@ export function createApp(deps: WebDeps): express.Express {
       apiSyncRouter({
         db: deps.db,
         cipher: deps.access.cipher,
+        allowPrivateNetworks: deps.allowPrivateNetworks === true,
         loadAccount: loadHostAccount(deps.db),
         ...(deps.temporalUi ? { temporalUi: deps.temporalUi } : {}),
       }),

@@ -1,24 +1,30 @@
 import {
   ActivityFailure,
+  allHandlersFinished,
   ApplicationFailure,
   condition,
   continueAsNew,
+  patched,
   proxyActivities,
+  proxyLocalActivities,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { SearchAttributeUpdatePair } from '@temporalio/common';
-import type { OrderActivities, OrderContext, OrderSyncConfig } from '../activities/orders';
-import type { Order, Payment } from '../src/domain/order';
+import type { OrderActivities, OrderSyncConfig } from '../activities/orders';
 import {
   orderCancelledSignal,
   orderConvertedSignal,
+  orderEventUpdate,
   orderRevisedSignal,
   orderSyncStateQuery,
   paymentAddedSignal,
   paymentRemovedSignal,
   retrySignal,
+  type OrderEvent,
+  type OrderEventAnswer,
+  type OrderEventOutcome,
   type OrderSyncView,
   type OrderWorkflowInput,
 } from '../src/orders/messages';
@@ -29,105 +35,29 @@ import {
   SyncStatus,
   SyncStatusKey,
 } from '../src/temporal/search-attributes';
+import { applyStepResult, nextStep, stepStarted, type Step, type StepResult } from './order-plan';
+import {
+  applyEvent,
+  initialState,
+  isClosed,
+  orderKnown,
+  persisted,
+  restore,
+  view,
+  type OrderState,
+} from './order-state';
 
 /**
- * One workflow per order: it holds what the host said (the latest order, its payments, a cancel)
- * and what Xero has (invoice, attachment, payments), and runs one step at a time until they agree.
- * Reconciling rather than replaying events is what lets a revision that arrives while the invoice
- * is being created simply become part of the creation, and a payment wait for its invoice.
- *
- * A business failure (Xero refused, setup missing, not connected) is recorded and the workflow
- * waits: a `retry` signal or any new event (e.g. a fixing revision) tries again. Transient trouble
- * never reaches this code: activities retry it. The workflow completes once the order is closed
- * (paid in full or cancelled) and quiet; a later event starts a new run from the stored links.
+ * One workflow per order: a thin shell around the pure state (./order-state) and planner
+ * (./order-plan). It answers the host's events (the `orderEvent` update: the REST API and the
+ * client answer from what it decided), runs one step's activity at a time until Xero shows what the
+ * host said, records business failures and waits for `retry` or a fixing event, and completes once
+ * the order is closed and quiet, leaving its state with the order for the next run.
  */
 
-interface PaymentState {
-  id: string;
-  payment: Payment;
-  removed: boolean;
-  /** What Xero has for it. */
-  synced?: { xeroPaymentId: string; amount: number };
-  /** Bumped each time a synced copy is deleted: the next creation is a new write with a new key. */
-  generation: number;
-  /** Creations scheduled in this generation: from the second on, look for an earlier write first. */
-  tries: number;
-  /** Delete and create again: the payment changed, or a revision needs the invoice free of payments. */
-  reapply: boolean;
-  skipped?: string;
-}
-
-interface State {
-  accountId: string;
-  orderNumber: string;
-  order?: Order;
-  orderJson?: string;
-  /** Our count of order versions; keys of invoice writes include it. */
-  revision: number;
-  hostRevision?: number;
-  convertedAt?: string;
-  admission?: 'syncing' | 'skipped' | 'cancelled';
-  skipReason?: string;
-  contact?: { customerId: string; contactId: string };
-  invoice?: { id: string; number: string; status: string; total: number; syncedRevision: number | null };
-  attachmentRevision: number | null;
-  cancelRequested: boolean;
-  cancelled: boolean;
-  payments: PaymentState[];
-  failure?: { step: string; kind: string; message: string };
-  /** The step whose failure was reported to the host, to report it resolved. */
-  reportedFailure?: string;
-  eventSeq: number;
-}
-
-const CLOSED_INVOICE = new Set(['VOIDED', 'DELETED']);
-
-function initialState(input: OrderWorkflowInput): State {
-  return {
-    accountId: input.accountId,
-    orderNumber: input.orderNumber,
-    revision: 0,
-    attachmentRevision: null,
-    cancelRequested: false,
-    cancelled: false,
-    payments: [],
-    eventSeq: 0,
-  };
-}
-
-/** A new run after an earlier one completed: start from what the database says Xero has. */
-function restore(state: State, ctx: OrderContext): void {
-  if (ctx.admission) {
-    state.admission = ctx.admission.status === 'cancelled' ? 'syncing' : ctx.admission.status;
-    if (ctx.admission.reason) state.skipReason = ctx.admission.reason;
-    if (ctx.admission.status === 'cancelled') state.cancelRequested = state.cancelled = true;
-  }
-  if (ctx.contact) state.contact = ctx.contact;
-  if (ctx.invoice) {
-    const inv = ctx.invoice;
-    state.invoice = {
-      id: inv.id,
-      number: inv.number,
-      status: inv.status,
-      total: inv.total,
-      syncedRevision: inv.syncedRevision < 0 ? null : inv.syncedRevision,
-    };
-    state.revision = Math.max(state.revision, inv.syncedRevision);
-    if (CLOSED_INVOICE.has(inv.status)) state.cancelRequested = state.cancelled = true;
-  }
-  state.attachmentRevision = ctx.attachmentRevision ?? null;
-  for (const p of ctx.payments) {
-    state.payments.push({
-      id: p.id,
-      payment: { id: p.id, amount: p.amount, date: p.date, ...(p.reference ? { reference: p.reference } : {}) },
-      removed: false,
-      synced: { xeroPaymentId: p.xeroPaymentId, amount: p.amount },
-      generation: p.generation,
-      tries: 0,
-      reapply: false,
-    });
-  }
-}
+/** Patches (released behaviour that changed): see `patched()` in Temporal's docs. */
+const PATCH_STORE_STATE = 'store-order-state-on-completion';
+const PATCH_CANCEL_CHECKS_XERO = 'cancel-without-invoice-checks-xero';
 
 function businessFailureOf(err: unknown): { kind: string; message: string } | undefined {
   if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.nonRetryable) {
@@ -136,80 +66,95 @@ function businessFailureOf(err: unknown): { kind: string; message: string } | un
   return undefined;
 }
 
-const samePayment = (a: Payment, b: Payment) =>
-  a.amount === b.amount && a.date === b.date && (a.reference ?? '') === (b.reference ?? '');
-
 export async function orderSyncWorkflow(input: OrderWorkflowInput): Promise<OrderSyncView> {
-  const state: State = (input.carried as State | undefined) ?? initialState(input);
+  const state: OrderState =
+    (input.carried as OrderState | undefined) ?? initialState(input.accountId, input.orderNumber);
   const { workflowId } = workflowInfo();
   const base = { accountId: state.accountId, workflowId, orderNumber: state.orderNumber };
 
-  // ---- the host's events: they only change what is wanted; the loop below does the work ----
-  // Until the stored links are loaded (a restarted order), events wait in this queue: a removal
-  // must find the payment a previous run synced.
+  // Until the stored links are loaded (a restarted order), events wait: a removal must find the
+  // payment a previous run synced, and a late revision must meet the stored version.
   let ready = !!input.carried;
   const queued: Array<() => void> = [];
-  const onEvent = (apply: () => void): void => {
+  const onSignal = (event: OrderEvent) => {
+    const apply = () => void applyEvent(state, event);
     if (ready) apply();
     else queued.push(apply);
   };
-  const touched = () => {
-    state.eventSeq++;
-    state.failure = undefined;
-  };
-  const applyOrder = (order: Order, hostRevision?: number) => {
-    if (order.number !== state.orderNumber) return;
-    if (hostRevision !== undefined) {
-      if (state.hostRevision !== undefined && hostRevision <= state.hostRevision) return;
-      state.hostRevision = hostRevision;
-    }
-    const json = JSON.stringify(order);
-    if (json === state.orderJson) return; // the same order again (a retried request)
-    state.order = order;
-    state.orderJson = json;
-    state.revision++;
-    touched();
-  };
-  setHandler(orderConvertedSignal, ({ order, convertedAt }) =>
-    onEvent(() => {
-      state.convertedAt ??= convertedAt;
-      applyOrder(order);
-      touched();
-    }),
+  setHandler(orderConvertedSignal, ({ order, convertedAt }) => onSignal({ type: 'converted', order, convertedAt }));
+  setHandler(orderRevisedSignal, ({ order, revision }) =>
+    onSignal({ type: 'revised', order, ...(revision !== undefined ? { version: { revision } } : {}) }),
   );
-  setHandler(orderRevisedSignal, ({ order, revision }) => onEvent(() => applyOrder(order, revision)));
-  setHandler(paymentAddedSignal, (payment) =>
-    onEvent(() => {
-      const existing = state.payments.find((p) => p.id === payment.id);
-      if (!existing) {
-        state.payments.push({ id: payment.id, payment, removed: false, generation: 0, tries: 0, reapply: false });
-      } else {
-        if (!existing.removed && samePayment(existing.payment, payment)) return;
-        existing.removed = false;
-        if (existing.synced && !samePayment(existing.payment, payment)) existing.reapply = true;
-        existing.payment = payment;
-        existing.skipped = undefined;
+  setHandler(paymentAddedSignal, (payment) => onSignal({ type: 'payment_added', payment }));
+  setHandler(paymentRemovedSignal, ({ paymentId }) => onSignal({ type: 'payment_removed', paymentId }));
+  setHandler(orderCancelledSignal, () => onSignal({ type: 'cancelled' }));
+  setHandler(retrySignal, () => onSignal({ type: 'retry' }));
+  setHandler(orderSyncStateQuery, () => view(state, !!nextStep(state)));
+
+  const bootstrap = proxyActivities<OrderActivities>({
+    startToCloseTimeout: '1 minute',
+    retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
+  });
+  const gate = proxyLocalActivities<OrderActivities>({
+    startToCloseTimeout: '30 seconds',
+    retry: { initialInterval: '200 milliseconds', maximumInterval: '10 seconds' },
+  });
+
+  // Updates are answered one at a time, in arrival order: a payment sent right after the
+  // conversion meets the admitted order.
+  let handling: Promise<unknown> = Promise.resolve();
+  const answer = (outcome: OrderEventOutcome): OrderEventAnswer => ({
+    ...outcome,
+    status: view(state, !!nextStep(state)).status,
+    revision: state.revision,
+  });
+  async function handleEvent(event: OrderEvent): Promise<OrderEventAnswer> {
+    await condition(() => ready);
+    if (event.type === 'retry' || state.admission === 'skipped') return answer(applyEvent(state, event));
+    const firstConversion = event.type === 'converted' && !orderKnown(state);
+    const g = await gate.gateOrderEvent({
+      ...base,
+      ...(firstConversion && event.type === 'converted' ? { convertedAt: event.convertedAt } : {}),
+    });
+    if (firstConversion && g.admission && !orderKnown(state)) {
+      if (g.admission.status === 'skipped') {
+        // Remembered (the first conversion decides); the answer says why.
+        state.admission = 'skipped';
+        if (g.admission.reason) state.skipReason = g.admission.reason;
+        return answer({
+          applied: false,
+          reason: g.notConnected ? 'not_connected' : 'skipped',
+          message: g.admission.reason ?? 'order not synced',
+        });
       }
-      touched();
-    }),
+      const outcome = applyEvent(state, event);
+      state.admission = g.admission.status === 'cancelled' ? 'syncing' : g.admission.status;
+      return answer(outcome);
+    }
+    if (!g.connected) {
+      return answer({ applied: false, reason: 'not_connected', message: g.message ?? 'not connected to Xero' });
+    }
+    return answer(applyEvent(state, event));
+  }
+  setHandler(
+    orderEventUpdate,
+    (event) => {
+      const run = handling.then(() => handleEvent(event));
+      handling = run.catch(() => undefined);
+      return run;
+    },
+    {
+      validator: (event) => {
+        // The API and the client validate the content; this guards the workflow against other senders.
+        if (!event || typeof event !== 'object' || typeof (event as { type?: unknown }).type !== 'string') {
+          throw new Error('an order event needs a type');
+        }
+        if ((event.type === 'converted' || event.type === 'revised') && event.order?.number !== state.orderNumber) {
+          throw new Error(`the event is about order ${event.order?.number}, not ${state.orderNumber}`);
+        }
+      },
+    },
   );
-  setHandler(paymentRemovedSignal, ({ paymentId }) =>
-    onEvent(() => {
-      const existing = state.payments.find((p) => p.id === paymentId);
-      if (!existing || existing.removed) return;
-      existing.removed = true;
-      touched();
-    }),
-  );
-  setHandler(orderCancelledSignal, () =>
-    onEvent(() => {
-      if (state.cancelRequested) return;
-      state.cancelRequested = true;
-      touched();
-    }),
-  );
-  setHandler(retrySignal, () => onEvent(() => touched()));
-  setHandler(orderSyncStateQuery, () => view());
 
   // ---- search attributes: what ops filter on in the Temporal UI ----
   let shownStatus = '';
@@ -227,10 +172,6 @@ export async function orderSyncWorkflow(input: OrderWorkflowInput): Promise<Orde
     { key: OrderNumberKey, value: state.orderNumber },
   ]);
 
-  const bootstrap = proxyActivities<OrderActivities>({
-    startToCloseTimeout: '1 minute',
-    retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
-  });
   const ctx = await bootstrap.loadOrderContext({ accountId: state.accountId, orderNumber: state.orderNumber });
   if (!input.carried) restore(state, ctx);
   ready = true;
@@ -238,239 +179,89 @@ export async function orderSyncWorkflow(input: OrderWorkflowInput): Promise<Orde
   const config: OrderSyncConfig = ctx.config;
   const acts = proxyActivities<OrderActivities>({
     startToCloseTimeout: config.activityTimeoutMs,
+    // Long Xero writes heartbeat: an attempt whose worker died (or that outlived its timeout) is
+    // cancelled rather than left to commit beside its retry.
+    heartbeatTimeout: config.heartbeatTimeoutMs ?? Math.min(config.activityTimeoutMs, 10_000),
     retry: { initialInterval: config.retryInitialMs, maximumInterval: config.retryMaxMs, backoffCoefficient: 2 },
   });
 
-  // Function declarations (hoisted): the state query may arrive before the context has loaded.
-  function paidTotal() {
-    // Payments setup chose not to sync still count as paid by the host: the order is closed all the same.
-    return state.payments.reduce(
-      (s, p) => s + (p.synced?.amount ?? (p.skipped && !p.removed ? p.payment.amount : 0)),
-      0,
-    );
-  }
-  function isClosed() {
-    return (
-      state.cancelled ||
-      (!!state.invoice &&
-        state.invoice.total > 0 &&
-        paidTotal() >= state.invoice.total - 0.005 &&
-        !state.payments.some((p) => p.removed && p.synced))
-    );
-  }
-
-  function view(): OrderSyncView {
-    const status: OrderSyncView['status'] =
-      state.admission === 'skipped'
-        ? 'skipped'
-        : state.failure
-          ? 'failed'
-          : isClosed()
-            ? 'closed'
-            : nextStep()
-              ? 'pending'
-              : state.invoice
-                ? 'synced'
-                : 'pending';
-    return {
-      accountId: state.accountId,
-      orderNumber: state.orderNumber,
-      status,
-      revision: state.revision,
-      cancelled: state.cancelled,
-      ...(state.invoice ? { invoice: { ...state.invoice } } : {}),
-      attachmentRevision: state.attachmentRevision,
-      payments: state.payments.map((p) => ({
-        id: p.id,
-        amount: p.payment.amount,
-        removed: p.removed,
-        ...(p.synced ? { xeroPaymentId: p.synced.xeroPaymentId } : {}),
-        ...(p.skipped ? { skipped: true } : {}),
-      })),
-      ...(state.failure ? { failure: { ...state.failure } } : {}),
-      ...(state.skipReason ? { skippedReason: state.skipReason } : {}),
-    };
-  }
-
-  // ---- the steps, in the order they must happen ----
-  interface Step {
-    name: string;
-    kind: string;
-    action: string;
-    run(): Promise<void>;
-  }
-
-  function nextStep(): Step | undefined {
-    if (state.failure) return undefined;
-    if (!state.admission) {
-      const { order, convertedAt } = state;
-      if (!order || !convertedAt) return undefined; // payments or a cancel before the conversion: wait for it
-      return {
-        name: 'admit',
-        kind: 'invoice',
-        action: 'create',
-        run: async () => {
-          const r = await acts.admitOrder({ ...base, convertedAt });
-          state.admission = r.status === 'cancelled' ? 'syncing' : r.status;
-          if (r.reason) state.skipReason = r.reason;
-        },
-      };
-    }
-    if (state.admission === 'skipped') return undefined;
-
-    const invoice = state.invoice;
-    // Removals first: they free the invoice for a revision or a cancel.
-    const toDelete = state.payments.find((p) => p.synced && (p.removed || p.reapply));
-    if (toDelete?.synced && invoice) {
-      const synced = toDelete.synced;
-      return {
-        name: `unpay:${toDelete.id}`,
-        kind: 'payment',
-        action: 'delete',
-        run: async () => {
-          await acts.deletePayment({
+  async function run(step: Step): Promise<StepResult> {
+    switch (step.type) {
+      case 'admit':
+        return { type: 'admit', ...(await acts.admitOrder({ ...base, convertedAt: step.convertedAt })) };
+      case 'unpay':
+        await acts.deletePayment({
+          ...base,
+          paymentId: step.paymentId,
+          xeroPaymentId: step.xeroPaymentId,
+          generation: step.generation,
+          reason: step.reason,
+        });
+        return { type: 'unpay' };
+      case 'cancel_unsynced': {
+        if (patched(PATCH_CANCEL_CHECKS_XERO)) {
+          // The invoice may exist without our knowing (a create whose answer was lost): Xero decides.
+          const r = await acts.cancelUnsyncedOrder({
             ...base,
-            paymentId: toDelete.id,
-            xeroPaymentId: synced.xeroPaymentId,
-            generation: toDelete.generation,
-            reason: toDelete.removed ? 'removed' : 'revision',
+            ...(step.contactId ? { contactId: step.contactId } : {}),
           });
-          toDelete.synced = undefined;
-          toDelete.generation++;
-          toDelete.tries = 0;
-          toDelete.reapply = false;
-        },
-      };
-    }
-
-    if (state.cancelRequested) {
-      if (state.cancelled) return undefined;
-      if (!invoice) {
-        return {
-          name: 'cancel',
+          return { type: 'cancel_unsynced', ...r };
+        }
+        await acts.recordOrderEvent({
+          ...base,
           kind: 'invoice',
           action: 'cancel',
-          run: async () => {
-            await acts.recordOrderEvent({
-              ...base,
-              kind: 'invoice',
-              action: 'cancel',
-              outcome: 'skipped',
-              message: 'order cancelled before its invoice was created: nothing to do in Xero',
-              orderCancelled: true,
-            });
-            state.cancelled = true;
-          },
+          outcome: 'skipped',
+          message: 'order cancelled before its invoice was created: nothing to do in Xero',
+          orderCancelled: true,
+        });
+        return { type: 'cancel_unsynced' };
+      }
+      case 'cancel':
+        return { type: 'cancel', ...(await acts.cancelInvoice({ ...base, invoiceId: step.invoiceId })) };
+      case 'contact':
+        return { type: 'contact', ...(await acts.resolveContact({ ...base, customer: step.customer })) };
+      case 'invoice': {
+        const r = await acts.createInvoice({
+          ...base,
+          order: step.order,
+          revision: step.revision,
+          contactId: step.contactId,
+        });
+        return {
+          type: 'invoice',
+          invoice: { id: r.id, number: r.number, status: r.status, total: r.total, syncedRevision: r.syncedRevision },
         };
       }
-      return {
-        name: 'cancel',
-        kind: 'invoice',
-        action: 'cancel',
-        run: async () => {
-          const r = await acts.cancelInvoice({ ...base, invoiceId: invoice.id });
-          invoice.status = r.status;
-          state.cancelled = true;
-        },
-      };
+      case 'revise': {
+        const r = await acts.reviseInvoice({
+          ...base,
+          invoiceId: step.invoiceId,
+          order: step.order,
+          revision: step.revision,
+          contactId: step.contactId,
+          syncedPayments: step.syncedPayments,
+        });
+        return r.outcome === 'updated'
+          ? { type: 'revise', outcome: 'updated', status: r.invoice.status, total: r.invoice.total }
+          : { type: 'revise', outcome: r.outcome };
+      }
+      case 'attach':
+        await acts.attachOrderPdf({ ...base, invoiceId: step.invoiceId, order: step.order, revision: step.revision });
+        return { type: 'attach' };
+      case 'pay': {
+        const r = await acts.createPayment({
+          ...base,
+          invoiceId: step.invoiceId,
+          payment: step.payment,
+          generation: step.generation,
+          lookFirst: step.lookFirst,
+        });
+        return r.outcome === 'created'
+          ? { type: 'pay', outcome: 'created', xeroPaymentId: r.xeroPaymentId }
+          : { type: 'pay', outcome: 'skipped', reason: r.reason };
+      }
     }
-
-    const order = state.order;
-    if (order && (!state.contact || state.contact.customerId !== order.customer.id)) {
-      return {
-        name: 'contact',
-        kind: 'contact',
-        action: 'resolve',
-        run: async () => {
-          const r = await acts.resolveContact({ ...base, customer: order.customer });
-          state.contact = { customerId: order.customer.id, contactId: r.contactId };
-        },
-      };
-    }
-    const contactId = state.contact?.contactId ?? '';
-    if (order && !invoice) {
-      const revision = state.revision;
-      return {
-        name: 'invoice',
-        kind: 'invoice',
-        action: 'create',
-        run: async () => {
-          const r = await acts.createInvoice({ ...base, order, revision, contactId });
-          state.invoice = {
-            id: r.id,
-            number: r.number,
-            status: r.status,
-            total: r.total,
-            syncedRevision: r.syncedRevision,
-          };
-        },
-      };
-    }
-    if (!invoice) return undefined; // payments wait for their invoice
-
-    if (order && invoice.syncedRevision !== state.revision) {
-      const revision = state.revision;
-      const syncedPayments = state.payments.filter((p) => p.synced).length;
-      return {
-        name: 'revise',
-        kind: 'invoice',
-        action: 'update',
-        run: async () => {
-          const r = await acts.reviseInvoice({
-            ...base,
-            invoiceId: invoice.id,
-            order,
-            revision,
-            contactId,
-            syncedPayments,
-          });
-          if (r.outcome === 'payments_first') {
-            for (const p of state.payments) if (p.synced) p.reapply = true;
-            return;
-          }
-          if (r.outcome === 'updated') Object.assign(invoice, { status: r.invoice.status, total: r.invoice.total });
-          else state.attachmentRevision = revision; // edits not synced: leave the PDF as it was too
-          invoice.syncedRevision = revision;
-        },
-      };
-    }
-    if (order && invoice.syncedRevision !== null && state.attachmentRevision !== invoice.syncedRevision) {
-      const revision = invoice.syncedRevision;
-      return {
-        name: 'attach',
-        kind: 'attachment',
-        action: 'upload',
-        run: async () => {
-          await acts.attachOrderPdf({ ...base, invoiceId: invoice.id, order, revision });
-          state.attachmentRevision = revision;
-        },
-      };
-    }
-    const toCreate = state.payments.find((p) => !p.removed && !p.synced && !p.skipped);
-    if (toCreate) {
-      return {
-        name: `pay:${toCreate.id}`,
-        kind: 'payment',
-        action: 'create',
-        run: async () => {
-          toCreate.tries++;
-          const payment = toCreate.payment;
-          const r = await acts.createPayment({
-            ...base,
-            invoiceId: invoice.id,
-            payment,
-            generation: toCreate.generation,
-            lookFirst: toCreate.tries > 1,
-          });
-          if (r.outcome === 'created') {
-            // The host may have changed or removed it meanwhile: the next loop reconciles that.
-            toCreate.synced = { xeroPaymentId: r.xeroPaymentId, amount: payment.amount };
-            if (!samePayment(payment, toCreate.payment)) toCreate.reapply = true;
-          } else toCreate.skipped = r.reason;
-        },
-      };
-    }
-    return undefined;
   }
 
   async function record(args: Parameters<OrderActivities['recordOrderEvent']>[0]) {
@@ -484,11 +275,12 @@ export async function orderSyncWorkflow(input: OrderWorkflowInput): Promise<Orde
 
   // ---- the loop ----
   for (;;) {
-    const step = nextStep();
+    const step = nextStep(state);
     if (step) {
       show(SyncStatus.Pending, null);
       try {
-        await step.run();
+        stepStarted(state, step);
+        applyStepResult(state, step, await run(step));
         if (state.reportedFailure === step.name) {
           state.reportedFailure = undefined;
           await record({
@@ -539,9 +331,16 @@ export async function orderSyncWorkflow(input: OrderWorkflowInput): Promise<Orde
           message: `${state.skipReason ?? 'order not synced'}: later events ignored too`,
         });
       }
-      return view();
+      await condition(allHandlersFinished);
+      return view(state, false);
     }
-    const closed = isClosed();
+    if (!orderKnown(state) && state.payments.length === 0 && !state.cancelRequested) {
+      // Started by an event about an order never converted: it was answered "unknown"; nothing to keep.
+      await condition(allHandlersFinished);
+      if (!orderKnown(state) && state.payments.length === 0 && !state.cancelRequested) return view(state, false);
+      continue;
+    }
+    const closed = isClosed(state);
     show(
       state.failure
         ? SyncStatus.Failed
@@ -554,6 +353,7 @@ export async function orderSyncWorkflow(input: OrderWorkflowInput): Promise<Orde
     );
     const info = workflowInfo();
     if (info.continueAsNewSuggested || info.historyLength > (config.continueAsNewAfterEvents ?? 4000)) {
+      await condition(allHandlersFinished);
       await continueAsNew<typeof orderSyncWorkflow>({
         accountId: state.accountId,
         orderNumber: state.orderNumber,
@@ -563,7 +363,13 @@ export async function orderSyncWorkflow(input: OrderWorkflowInput): Promise<Orde
     const seq = state.eventSeq;
     if (closed && !state.failure) {
       const woke = await condition(() => state.eventSeq !== seq, config.quietPeriodMs);
-      if (!woke) return view();
+      if (woke) continue;
+      if (patched(PATCH_STORE_STATE)) {
+        // The next run (a late event) starts from this: the newest version and content, removed payments.
+        await acts.saveOrderState({ ...base, state: persisted(state) });
+        if (state.eventSeq !== seq || !allHandlersFinished()) continue;
+      }
+      return view(state, false);
     } else {
       await condition(() => state.eventSeq !== seq);
     }

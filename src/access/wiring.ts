@@ -1,3 +1,4 @@
+import type { Config } from '../config';
 import type { Db } from '../db/database';
 import type { Settings } from '../domain/settings';
 import type { Logger } from '../log';
@@ -5,6 +6,8 @@ import type { EngineSecrets } from '../security/secrets';
 import { createTokenCipher, type TokenCipher } from '../security/token-cipher';
 import type { XeroAccessProvider } from '../xero/access';
 import { createXeroIdentity, type XeroIdentity, type XeroIdentityOptions } from '../xero/identity';
+import { createXeroGateway } from '../xero/gateway';
+import { createRateLimiter, type RateLimits } from '../xero/rate-limiter';
 import { createReferenceDataReader, type ReferenceDataReader } from '../xero/reference-data';
 import { createXeroAccessProvider } from '../xero/token-provider';
 
@@ -37,22 +40,40 @@ export async function runAccessHook(log: Logger, name: string, hook: (() => Prom
   }
 }
 
+/** Xero's limits as configured (XERO_RATE_*), for every process that calls Xero. */
+export function rateLimitsFromConfig(cfg: Config): RateLimits {
+  return {
+    perMinute: cfg.XERO_RATE_PER_MINUTE,
+    perDay: cfg.XERO_RATE_PER_DAY,
+    concurrent: cfg.XERO_RATE_CONCURRENT,
+  };
+}
+
 export function buildAdminAccess(p: {
   db: Db;
   log: Logger;
   secrets: EngineSecrets;
   publicUrl: string;
   identity: XeroIdentityOptions;
+  /** The limits the workers use (XERO_RATE_*): the web process shares their per-tenant budget. Xero's own when absent. */
+  rateLimits?: Partial<RateLimits>;
 }): AdminAccess {
   const cipher = createTokenCipher(p.secrets.tokenEncryptionKey);
   const identity = createXeroIdentity(p.identity);
   const xeroAccess = createXeroAccessProvider({ db: p.db, cipher, identity, log: p.log });
+  // Reads only, one at a time: nothing to batch.
+  const gateway = createXeroGateway({
+    access: xeroAccess,
+    limiter: createRateLimiter({ db: p.db, ...(p.rateLimits ? { limits: p.rateLimits } : {}) }),
+    apiUrl: p.identity.apiUrl,
+    batchWindowMs: 0,
+  });
   return {
     cipher,
     sessionSecret: p.secrets.sessionSecret,
     publicUrl: p.publicUrl.replace(/\/+$/, ''),
     identity,
     xeroAccess,
-    referenceData: createReferenceDataReader({ access: xeroAccess, apiUrl: p.identity.apiUrl }),
+    referenceData: createReferenceDataReader({ access: xeroAccess, gateway }),
   };
 }

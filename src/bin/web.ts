@@ -1,5 +1,5 @@
 /** `npm run web`: the REST API and admin pages alone (production). Needs TEMPORAL_ADDRESS and DATABASE_URL. */
-import { buildAdminAccess } from '../access/wiring';
+import { buildAdminAccess, rateLimitsFromConfig } from '../access/wiring';
 import { accountHooks } from '../process/account-hooks';
 import { publicUrl } from '../config';
 import { openConfiguredDatabase } from '../db/from-config';
@@ -25,6 +25,7 @@ async function main() {
     secrets,
     publicUrl: publicUrl(cfg),
     identity: identityOptionsFromConfig(cfg),
+    rateLimits: rateLimitsFromConfig(cfg),
   });
   // Contact-sync schedules follow connect/setup/disconnect.
   Object.assign(
@@ -40,6 +41,7 @@ async function main() {
       access,
       taskQueue: cfg.TEMPORAL_TASK_QUEUE,
       ...temporalUi,
+      allowPrivateNetworks: cfg.OUTBOUND_ALLOW_PRIVATE_NETWORKS,
     }),
     cfg.PORT,
     cfg.HOST,

@@ -52,6 +52,7 @@ async function main() {
     db: database.db,
     cipher: createTokenCipher(requireSecrets(cfg).tokenEncryptionKey),
     log,
+    allowPrivateNetworks: cfg.OUTBOUND_ALLOW_PRIVATE_NETWORKS,
   });
   onShutdown(log, [
     {

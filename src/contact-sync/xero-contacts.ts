@@ -1,5 +1,6 @@
 import type { AccountingApi, Contact } from 'xero-node';
 import { XeroApiError } from '../xero/errors';
+import { contactsNamedVia } from '../xero/lookups';
 import type { ReferenceDataKind } from '../db/schema-contact-sync';
 
 /**
@@ -67,13 +68,12 @@ function headerOf(headers: unknown, name: string): string | undefined {
   return value === undefined || value === null ? undefined : String(value);
 }
 
-/** Active and archived contacts of exactly this name (Xero compares names without case). */
+/**
+ * Active and archived contacts of exactly this name (Xero compares names without case). A name with
+ * `"` cannot be put in a `where` literal (no escape exists): it is searched and compared in code.
+ */
 export async function findContactsByName(xero: XeroDeps, accountId: string, name: string): Promise<Contact[]> {
-  const where = `Name=="${name.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
-  const body = await xero.call(accountId, (api, t) =>
-    api.getContacts(t, undefined, where, undefined, undefined, undefined, true),
-  );
-  return body.contacts ?? [];
+  return contactsNamedVia(xero.call, accountId, name, { includeArchived: true, ignoreCase: true });
 }
 
 /** The contact carrying this ContactNumber (the host id), if any. */

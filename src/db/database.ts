@@ -4,6 +4,7 @@ import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
+import { createLogger, type Logger } from '../log';
 import type { Database } from './schema';
 import { migrations } from './migrations';
 
@@ -19,7 +20,27 @@ export type DatabaseTarget =
   | { kind: 'postgres'; url: string; poolSize?: number; /** For tests: isolate in a schema. */ searchPath?: string }
   | { kind: 'pglite'; /** A directory, or undefined for memory. */ dataDir?: string };
 
-export function openDatabase(target: DatabaseTarget): DatabaseHandle {
+let defaultLog: Logger | undefined;
+
+/**
+ * A server restart (or pg_terminate_backend) ends every connection with FATAL 57P01. pg then emits
+ * 'error' on each client, and an 'error' event nobody listens to kills the process. The pool only
+ * listens while a client is idle; a checked-out client (a query or transaction in flight) has no
+ * listener. So every client gets one for its whole life: the query in flight still rejects (the
+ * activity is retried), the dead client is dropped on release, and the process carries on.
+ */
+function survivePostgresRestarts(pool: pg.Pool, log: Logger): void {
+  pool.on('connect', (client) => {
+    client.on('error', (err: Error & { code?: string; severity?: string }) => {
+      // Only the error's own words: the client holds the connection string and its password.
+      log.warn({ code: err.code, severity: err.severity, message: err.message }, 'database connection lost');
+    });
+  });
+  // The pool re-emits an idle client's error; the client's listener above has logged it already.
+  pool.on('error', () => undefined);
+}
+
+export function openDatabase(target: DatabaseTarget, opts: { log?: Logger } = {}): DatabaseHandle {
   let dialect: Dialect;
   if (target.kind === 'postgres') {
     const pool = new pg.Pool({
@@ -28,8 +49,7 @@ export function openDatabase(target: DatabaseTarget): DatabaseHandle {
       connectionTimeoutMillis: 5_000,
       options: target.searchPath ? `-c search_path=${target.searchPath}` : undefined,
     });
-    // An idle client losing its server (Postgres restart) must not crash the process.
-    pool.on('error', () => undefined);
+    survivePostgresRestarts(pool, opts.log ?? (defaultLog ??= createLogger()));
     dialect = new PostgresDialect({ pool });
   } else {
     if (target.dataDir) mkdirSync(path.dirname(path.resolve(target.dataDir)), { recursive: true });

@@ -117,6 +117,8 @@ export interface WebhookOutboxTable {
   last_status: number | null;
   last_error: string | null;
   delivered_at: Date | null;
+  /** The business fact the event reports; unique per host app (NULL: an event without one). */
+  fact_key: string | null;
 }
 
 /** A signed admin link's redemption record (the link itself carries the signature). */
@@ -180,6 +182,8 @@ export interface OrderSyncsTable {
   skip_reason: string | null;
   converted_at: Date;
   workflow_id: string;
+  /** What a completed run left for the next (src/orders/messages.ts StoredOrderState); parse where read. */
+  state: Json<unknown> | null;
   created_at: CreatedAt;
   updated_at: UpdatedAt;
 }
@@ -203,6 +207,21 @@ export interface XeroRateLimitsTable {
   observed_at: Date | null;
 }
 
+/** A host app's Idempotency-Key and the first answer to it (web/api/idempotency.ts). */
+export interface ApiIdempotencyKeysTable {
+  host_app_id: string;
+  idempotency_key: string;
+  request_hash: string;
+  method: string;
+  path: string;
+  response_status: number | null;
+  response_type: string | null;
+  response_body: string | null;
+  owner: string | null;
+  locked_until: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  created_at: CreatedAt;
+}
+
 /** Contact-sync tables (migration 0005) live in ./schema-contact-sync. */
 export interface Database extends ContactSyncTables {
   host_apps: HostAppsTable;
@@ -220,6 +239,7 @@ export interface Database extends ContactSyncTables {
   order_syncs: OrderSyncsTable;
   xero_api_calls: XeroApiCallsTable;
   xero_rate_limits: XeroRateLimitsTable;
+  api_idempotency_keys: ApiIdempotencyKeysTable;
 }
 
 export type HostApp = Selectable<HostAppsTable>;

@@ -4,6 +4,7 @@ import type { Contact } from 'xero-node';
 import { customerSchema, type Customer } from './order';
 import { contactFor, contactNameFor } from './invoice-mapping';
 import type { Settings } from './settings';
+import { identifier } from './text';
 
 /**
  * Host contacts (customers, suppliers, contractors) pushed on the contact-sync schedule. A host
@@ -14,12 +15,7 @@ import type { Settings } from './settings';
 export const CONTACT_ROLES = ['customer', 'supplier', 'contractor'] as const;
 
 /** Host contact ids become Xero's ContactNumber (50 characters at most): limited alike. */
-export const hostContactIdSchema = z
-  .string()
-  .trim()
-  .min(1)
-  .max(50)
-  .regex(/^[A-Za-z0-9._:@-]+$/, 'letters, digits and . _ : @ - only');
+export const hostContactIdSchema = identifier(50).regex(/^[A-Za-z0-9._:@-]+$/, 'letters, digits and . _ : @ - only');
 
 const rolesSchema = z.object({ roles: z.array(z.enum(CONTACT_ROLES)).min(1).max(3).default(['customer']) });
 

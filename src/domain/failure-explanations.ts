@@ -10,6 +10,8 @@ export interface FailureFacts {
   messages: string[];
   /** Engine classification: validation, not_connected, needs_reconnect, missing_setup, … */
   errorKind?: string;
+  /** For `invalid_data`: the database's SQLSTATE, which tells bad input from an engine fault. */
+  sqlstate?: string;
 }
 
 export interface Explanation {
@@ -162,6 +164,36 @@ const byKind: Record<string, (f: FailureFacts) => Explanation> = {
     problem: `Setup is incomplete${f.messages.length ? `: ${f.messages.join(', ')}` : ''}`,
     action: 'Complete Setup, then retry',
   }),
+  number_taken: (f) => ({
+    problem: f.messages[0]?.split(':')[0] ?? 'The invoice number is already used in Xero by another invoice',
+    action:
+      "Change the order number (or Setup's invoice prefix), or void or delete the other invoice in Xero, then retry",
+  }),
+  pdf_unavailable: (f) => ({
+    problem: f.messages[0] ?? 'The order PDF could not be fetched',
+    action: 'Serve the PDF from a public http(s) URL, or leave pdfUrl out to have one rendered, then retry',
+  }),
+  invalid_data: (f) => {
+    const cls = f.sqlstate?.slice(0, 2);
+    const problem = f.messages[0] ?? 'The database refused to store the data sent for this document';
+    if (cls === '42')
+      return {
+        problem,
+        action:
+          'This is a fault in the sync engine, not in your data: tell the people who run it (its database may need updating), then retry',
+      };
+    if (cls === '23')
+      return {
+        problem,
+        action:
+          'Check the document in your app for a duplicate or missing value and send it again; if it still fails, tell the people who run the sync engine',
+      };
+    return {
+      problem,
+      action:
+        'Correct the value in your app (remove invisible characters, often pasted from another program) and send the document again; if it still fails, correct the same value in Xero, then retry',
+    };
+  },
 };
 
 export function explainFailure(facts: FailureFacts, settings: Settings): Explanation {

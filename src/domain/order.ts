@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { documentNumber, freeText, identifier, maxUtf16, oneLine } from './text';
 
 /**
  * A host order and the events a host reports about it. These schemas are the REST API's bodies
@@ -7,18 +8,17 @@ import { z } from 'zod';
  */
 
 const isoDate = z.iso.date('expected a date as YYYY-MM-DD');
-const text = (max: number) => z.string().trim().min(1, 'must not be empty').max(max, `at most ${max} characters`);
+/** A required single-line value (ids, names): no control characters; lengths counted as Xero counts them. */
+const text = (max: number) => identifier(max);
+/** An optional single-line value (address parts, codes). */
+const line = (max: number) => oneLine(maxUtf16(z.string().trim(), max));
 
 /**
- * Order numbers end up in a workflow id, a URL path and Xero's InvoiceNumber (255 max with the
- * prefix): printable characters only, no slash so the REST path stays one segment.
+ * Order numbers end up in a workflow id, a URL path (percent-encoded) and Xero's InvoiceNumber (255
+ * max with the prefix): any printable character Xero accepts — commas, slashes, quotes, unicode —
+ * and no control characters.
  */
-export const orderNumberSchema = z
-  .string()
-  .trim()
-  .min(1, 'must not be empty')
-  .max(50, 'at most 50 characters')
-  .regex(/^[^\s/\\?#%][^/\\?#%]*$/, 'letters, digits, spaces and punctuation except / \\ ? # %');
+export const orderNumberSchema = documentNumber(50);
 
 /** Amounts in the order's currency; Xero keeps unit amounts to 4 decimals (unitdp=4). */
 const amount = z
@@ -35,12 +35,12 @@ export const phoneSchema = z.object({
 export const addressSchema = z.object({
   /** Xero has STREET and POBOX (postal) addresses. */
   type: z.enum(['street', 'postal']).default('street'),
-  lines: z.array(z.string().trim().max(500)).max(4, 'at most 4 lines').default([]),
-  city: z.string().trim().max(255).optional(),
-  region: z.string().trim().max(255).optional(),
-  postalCode: z.string().trim().max(50).optional(),
-  country: z.string().trim().max(50).optional(),
-  attentionTo: z.string().trim().max(255).optional(),
+  lines: z.array(line(500)).max(4, 'at most 4 lines').default([]),
+  city: line(255).optional(),
+  region: line(255).optional(),
+  postalCode: line(50).optional(),
+  country: line(50).optional(),
+  attentionTo: line(255).optional(),
 });
 
 const customerCommon = {
@@ -50,14 +50,14 @@ const customerCommon = {
   phones: z.array(phoneSchema).max(4).default([]),
   addresses: z.array(addressSchema).max(2).default([]),
   /** The host's payer reference; becomes Xero's AccountNumber when setup says so. */
-  payerReference: z.string().trim().max(50).optional(),
+  payerReference: line(50).optional(),
 };
 
 /** An order's customer; host contacts (src/domain/contact.ts) share this schema and its mapping. */
 export const customerSchema = z.discriminatedUnion('type', [
   z.object({
     type: z.literal('person'),
-    firstName: z.string().trim().max(255).default(''),
+    firstName: line(255).default(''),
     lastName: text(255),
     ...customerCommon,
   }),
@@ -65,16 +65,16 @@ export const customerSchema = z.discriminatedUnion('type', [
 ]);
 
 export const orderLineSchema = z.object({
-  description: text(4000),
+  description: freeText(4000).min(1, 'must not be empty'),
   quantity: amount.refine((n) => n !== 0, 'must not be zero').refine((n) => decimals(n, 4), 'at most 4 decimals'),
   unitPrice: amount.refine((n) => decimals(n, 4), 'at most 4 decimals'),
   /** Percent, 0–100. */
   discountRate: z.number().min(0).max(100).optional(),
   /** A Xero TaxType; the account's default tax applies when absent. */
-  taxCode: z.string().trim().min(1).max(50).optional(),
-  itemCode: z.string().trim().min(1).max(30).optional(),
+  taxCode: text(50).optional(),
+  itemCode: text(30).optional(),
   /** The host's cost centre: mapped to a tracking option through setup. */
-  costCentre: z.string().trim().min(1).max(100).optional(),
+  costCentre: text(100).optional(),
 });
 
 export const orderSchema = z.object({
@@ -88,9 +88,9 @@ export const orderSchema = z.object({
     .regex(/^[A-Z]{3}$/, 'expected an ISO 4217 code such as NZD'),
   customer: customerSchema,
   lines: z.array(orderLineSchema).min(1, 'an order needs at least one line').max(500, 'at most 500 lines'),
-  jobDescription: z.string().trim().max(4000).optional(),
-  customerReference: z.string().trim().max(255).optional(),
-  jobLocation: z.string().trim().max(500).optional(),
+  jobDescription: freeText(4000).optional(),
+  customerReference: line(255).optional(),
+  jobLocation: freeText(500).optional(),
   /** Where the host serves the order's PDF; the engine renders one when absent. */
   pdfUrl: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }).optional(),
 });
@@ -102,19 +102,32 @@ export type Customer = z.infer<typeof customerSchema>;
 
 // ---- events ----
 
+/**
+ * The host's version of the order, when it has one (either or both): an event whose version is not
+ * newer than the newest the engine applied changes nothing and is answered `applied: false`.
+ */
+const versionFields = {
+  /** The host's own revision counter (a non-negative integer that grows with every change). */
+  revision: z.number().int('expected a whole number').nonnegative().optional(),
+  /** When the host last changed the order (ISO date-time); compared when no revision is sent. */
+  updatedAt: z.iso.datetime({ offset: true, error: 'expected an ISO date-time' }).optional(),
+};
+
 export const orderConvertedSchema = z.object({
   order: orderSchema,
   /** When the quote became an order; only orders converted after the Xero connection sync. Default: now. */
   convertedAt: z.iso.datetime({ offset: true, error: 'expected an ISO date-time' }).optional(),
+  ...versionFields,
 });
 
 export const orderRevisedSchema = z.object({
   order: orderSchema,
   /**
-   * The host's own revision counter, when it has one: a revision not newer than the last one seen
-   * is ignored, so a late retry of an old revision cannot undo a newer one.
+   * A revision not newer than the last one applied is ignored, so a late retry of an old revision
+   * cannot undo a newer one. Without a version, identical content is ignored and different content
+   * wins by arrival.
    */
-  revision: z.number().int().nonnegative().optional(),
+  ...versionFields,
 });
 
 export const paymentSchema = z.object({
@@ -126,12 +139,12 @@ export const paymentSchema = z.object({
     .positive('must be more than zero')
     .refine((n) => decimals(n, 2), 'at most 2 decimals'),
   date: isoDate,
-  reference: z.string().trim().max(255).optional(),
+  reference: line(255).optional(),
 });
 
 export const paymentRemovedSchema = z.object({ paymentId: text(100) });
 
-export const orderCancelledSchema = z.object({ reason: z.string().trim().max(500).optional() });
+export const orderCancelledSchema = z.object({ reason: freeText(500).optional() });
 
 export type OrderConverted = z.infer<typeof orderConvertedSchema>;
 export type OrderConvertedInput = z.input<typeof orderConvertedSchema>;

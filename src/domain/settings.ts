@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { identifier, maxUtf16, oneLine } from './text';
 
 /**
  * An account's setup: how its host documents become Xero documents. Stored as JSON per account,
@@ -11,7 +12,9 @@ export const REFERENCE_FIELDS = ['orderNumber', 'jobDescription', 'customerRefer
 export const PERSON_NAME_FORMATS = ['first_last', 'last_first', 'last_comma_first'] as const;
 export const LINE_AMOUNT_TYPES = ['Exclusive', 'Inclusive', 'NoTax'] as const;
 
-const code = z.string().trim().min(1, 'choose one').max(50);
+const code = identifier(50, { empty: 'choose one' });
+/** A name matched exactly against the organisation's (tracking categories and options are at most 100 in Xero). */
+const xeroName = identifier(100);
 
 export const settingsSchema = z
   .object({
@@ -25,17 +28,17 @@ export const settingsSchema = z
     defaultTaxType: code.optional(),
     brandingThemeId: z.uuid('expected a branding theme id').optional(),
     /** Tracking category that host cost centres map to. */
-    trackingCategoryName: z.string().trim().min(1).max(100).optional(),
+    trackingCategoryName: xeroName.optional(),
     /** Host cost centre → option name in that category; an unmapped cost centre uses its own name. */
-    costCentreOptions: z.record(z.string().trim().min(1), z.string().trim().min(1)).default({}),
+    costCentreOptions: z.record(identifier(100), xeroName).default({}),
     invoiceStatus: z.enum(INVOICE_STATUSES).default('AUTHORISED'),
     lineAmountTypes: z.enum(LINE_AMOUNT_TYPES).default('Exclusive'),
     /** Prepended to the order number to make the Xero invoice number. */
-    invoiceNumberPrefix: z.string().max(20).default(''),
+    invoiceNumberPrefix: oneLine(maxUtf16(z.string(), 20)).default(''),
     /** What the Xero reference is made of, joined with " / ". */
     referenceFields: z.array(z.enum(REFERENCE_FIELDS)).min(1, 'choose at least one').default(['orderNumber']),
     /** Host job status to report when an invoice is exported (empty: report none). */
-    exportedJobStatus: z.string().trim().max(100).optional(),
+    exportedJobStatus: oneLine(maxUtf16(z.string().trim(), 100)).optional(),
     syncPayments: z.boolean().default(true),
     updateXeroContacts: z.boolean().default(true),
     syncInvoiceEdits: z.boolean().default(true),

@@ -1,6 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../db/schema';
 import type { Logger } from '../log';
+import { OutboundRefusedError, outboundHttp } from '../net/outbound-http';
 import { SIGNATURE_HEADER, signHostWebhook } from './signature';
 
 export interface WebhookTarget {
@@ -14,6 +15,8 @@ export interface DeliveryOptions {
   /** The host app's webhook URL and secret in clear, or undefined when it has none. */
   targetFor(hostAppId: string): Promise<WebhookTarget | undefined>;
   timeoutMs?: number;
+  /** Deliver to loopback and private addresses too (OUTBOUND_ALLOW_PRIVATE_NETWORKS); default: refused. */
+  allowPrivateNetworks?: boolean;
   /** Backoff after the n-th failure: base * 2^(n-1), capped. */
   backoffBaseMs?: number;
   backoffMaxMs?: number;
@@ -30,6 +33,11 @@ export function backoffMs(attempts: number, baseMs: number, maxMs: number): numb
   return Math.min(maxMs, baseMs * 2 ** Math.max(0, attempts - 1));
 }
 
+function refusedMessage(url: string, err: OutboundRefusedError): string {
+  if (err.reason !== 'private_address') return `delivery refused: ${err.message}`;
+  return `delivery refused: the webhook URL ${url} points at a private address (${err.address ?? 'unknown'}${err.range ? `, ${err.range}` : ''}); events are sent only to public addresses (OUTBOUND_ALLOW_PRIVATE_NETWORKS=true allows private ones)`;
+}
+
 /**
  * One delivery pass: for each ordering key, only its oldest undelivered event is a candidate, so a
  * failing event holds back the later ones of the same order (order is kept) but not other orders.
@@ -41,6 +49,7 @@ export async function deliverPending(opts: DeliveryOptions): Promise<PassResult>
   const timeoutMs = opts.timeoutMs ?? 10_000;
   const baseMs = opts.backoffBaseMs ?? 1_000;
   const maxMs = opts.backoffMaxMs ?? 10 * 60_000;
+  const http = outboundHttp({ allowPrivateNetworks: opts.allowPrivateNetworks === true });
   const heads = await db
     .selectFrom('webhook_outbox as o')
     .innerJoin('host_apps as h', 'h.id', 'o.host_app_id')
@@ -89,7 +98,8 @@ export async function deliverPending(opts: DeliveryOptions): Promise<PassResult>
     let status: number | null = null;
     let error: string | null = null;
     try {
-      const res = await fetch(target.url, {
+      // Redirects are not followed: a signed event goes to the configured URL or nowhere.
+      const res = await http.request(target.url, {
         method: 'POST',
         headers: {
           'content-type': 'application/json',
@@ -99,14 +109,18 @@ export async function deliverPending(opts: DeliveryOptions): Promise<PassResult>
           'x-xero-sync-event-type': row.event_type,
         },
         body,
-        signal: AbortSignal.timeout(timeoutMs),
-        redirect: 'error',
+        timeoutMs,
+        maxBytes: 0,
+        maxRedirects: 0,
+        readBody: false,
       });
       status = res.status;
-      await res.body?.cancel();
-      if (!res.ok) error = `host answered HTTP ${res.status}`;
+      if (status < 200 || status >= 300) error = `host answered HTTP ${status}`;
     } catch (err) {
-      error = `delivery failed: ${(err as Error).message}`;
+      error =
+        err instanceof OutboundRefusedError
+          ? refusedMessage(target.url, err)
+          : `delivery failed: ${(err as Error).message}`;
     }
     if (error === null) {
       await db

@@ -14,7 +14,10 @@ export const HOST_EVENT_TYPES = [
 export type HostEventType = (typeof HOST_EVENT_TYPES)[number];
 
 export const hostEventSchema = z.object({
-  /** Unique per event; hosts use it to ignore a redelivery. */
+  /**
+   * Unique per event, and stable per business fact (an invoice exported, a revision or a payment
+   * synced): hosts use it to ignore a redelivery.
+   */
   id: z.string(),
   type: z.enum(HOST_EVENT_TYPES),
   /** The host's own account id. */

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Db } from '../db/database';
 import type { Logger } from '../log';
+import { outboundUrlProblem, type OutboundPolicy } from '../net/outbound-http';
 import type { TokenCipher } from '../security/token-cipher';
 import { startDeliveryLoop, type DeliveryLoop, type DeliveryOptions, type WebhookTarget } from './delivery';
 
@@ -23,6 +24,19 @@ export const webhookConfigInput = z
   .strict();
 
 export type WebhookConfigInput = z.infer<typeof webhookConfigInput>;
+
+/**
+ * What is wrong with a webhook URL beyond its shape, per field (`{url: "…"}`), or undefined: a
+ * literal private address, or a name resolving to one, unless private networks are allowed. The
+ * delivery loop checks again at every connection; this only tells the host now instead of later.
+ */
+export async function webhookUrlProblems(
+  input: WebhookConfigInput,
+  policy: OutboundPolicy,
+): Promise<Record<string, string> | undefined> {
+  const problem = await outboundUrlProblem(input.url, policy);
+  return problem ? { url: problem } : undefined;
+}
 
 export async function setHostWebhook(
   db: Db,
@@ -63,7 +77,10 @@ export function webhookTargets(db: Db, cipher: TokenCipher): (hostAppId: string)
   };
 }
 
-/** The loop the worker process runs (`npm start`, `npm run worker`); stop it before closing the database. */
+/**
+ * The loop the worker process runs (`npm start`, `npm run worker`); stop it before closing the database.
+ * Private addresses are refused unless `allowPrivateNetworks` (OUTBOUND_ALLOW_PRIVATE_NETWORKS).
+ */
 export function startHostWebhookDelivery(
   p: { db: Db; cipher: TokenCipher; log: Logger } & Partial<Omit<DeliveryOptions, 'db' | 'log' | 'targetFor'>> & {
       intervalMs?: number;

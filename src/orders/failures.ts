@@ -19,7 +19,11 @@ export type SyncErrorKind =
   | 'not_found'
   | 'forbidden'
   | 'payments_allocated'
-  | 'pdf_unavailable';
+  | 'pdf_unavailable'
+  /** The order's invoice number is held by an invoice in Xero that is not this order's. */
+  | 'number_taken'
+  /** The database refused to store what the host sent (and would every time): a data or constraint error. */
+  | 'invalid_data';
 
 export function businessFailure(
   kind: SyncErrorKind,
@@ -29,9 +33,100 @@ export function businessFailure(
   return ApplicationFailure.create({ type: kind, message, nonRetryable: true, details: [{ kind, ...details }] });
 }
 
-/** Any error thrown while syncing → what Temporal should do with it. */
-export function toActivityFailure(err: unknown): unknown {
+/** A PostgreSQL (or PGlite: the same fields) error, found by its SQLSTATE rather than its class. */
+interface DbServerError {
+  code: string;
+  severity?: string;
+  message: string;
+  table?: string;
+  column?: string;
+  constraint?: string;
+  dataType?: string;
+}
+
+function databaseErrorIn(err: unknown): DbServerError | undefined {
+  // Wrapped errors keep the driver's error as their cause; a few levels are plenty.
+  for (let e = err, depth = 0; e && typeof e === 'object' && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    const c = e as Partial<DbServerError>;
+    // `severity` tells a server error apart from Node's own codes (EPIPE is five characters too).
+    if (typeof c.code === 'string' && /^[0-9A-Z]{5}$/.test(c.code) && typeof c.severity === 'string')
+      return c as DbServerError;
+  }
+  return undefined;
+}
+
+/**
+ * SQLSTATE classes that fail the same way on every attempt. 54 (program limit exceeded: a value too
+ * large for an index, say) repeats as surely as 22 and 23, so it stops too.
+ */
+const REPEATING_CLASSES = new Set(['22', '23', '42', '54']);
+/**
+ * Classes that pass: a lost or restarted server (08, 57P01 admin shutdown), exhausted resources (53),
+ * a serialization failure or deadlock (40). The next attempt runs on a fresh connection.
+ */
+const TRANSIENT_CLASSES = new Set(['08', '40', '53', '57']);
+
+/** What could not be stored, in plain words; never the value itself (it may be a customer's data). */
+function whatWasRefused(e: DbServerError): string {
+  const where = [e.table && `table ${e.table}`, e.column && `column ${e.column}`].filter(Boolean).join(', ');
+  const at = where ? ` (${where})` : '';
+  const constraint = e.constraint ? ` (${e.constraint})` : '';
+  switch (e.code) {
+    case '22021': // invalid byte sequence: a NUL in text
+    case '22P05': // unsupported Unicode escape: \u0000 in JSON
+      return `a text value contains a NUL character (U+0000), which the database cannot store${at}`;
+    case '22001':
+      return `a text value is longer than the database allows${at}`;
+    case '22003':
+      return `a number is too large or too precise for the database${at}`;
+    case '22007':
+    case '22008':
+      return `a date or time is not valid or out of range${at}`;
+    case '23502':
+      return `a required value is missing${at}`;
+    case '23505':
+      return `a record with the same key already exists${constraint}`;
+    case '23503':
+      return `a value refers to a record that does not exist${constraint}`;
+    case '23514':
+      return `a value breaks a rule of the database${constraint}`;
+  }
+  const kind = e.code.slice(0, 2);
+  if (kind === '22') return `a value is not valid for the database${at}`;
+  if (kind === '23') return `a value breaks a rule of the database${constraint || at}`;
+  if (kind === '54') return `a value is too large for the database${at}`;
+  return "the engine's database does not match this version of the engine (a query it cannot run)";
+}
+
+function databaseFailure(e: DbServerError, activity: string | undefined): ApplicationFailure | undefined {
+  const cls = e.code.slice(0, 2);
+  if (REPEATING_CLASSES.has(cls)) {
+    const step = activity ? ` during ${activity}` : '';
+    return businessFailure('invalid_data', `The database refused to store the data${step}: ${whatWasRefused(e)}`, {
+      sqlstate: e.code,
+      ...(e.table ? { table: e.table } : {}),
+      ...(e.column ? { column: e.column } : {}),
+      ...(e.constraint ? { constraint: e.constraint } : {}),
+    });
+  }
+  if (TRANSIENT_CLASSES.has(cls)) {
+    return ApplicationFailure.create({
+      type: 'DatabaseUnavailable',
+      message: `database unavailable (${e.code}): ${e.message}`,
+      details: [{ sqlstate: e.code }],
+    });
+  }
+  return undefined;
+}
+
+/**
+ * Any error thrown while syncing → what Temporal should do with it. `activity` names the step in a
+ * database failure's message, so the admin sees what could not be stored.
+ */
+export function toActivityFailure(err: unknown, activity?: string): unknown {
   if (err instanceof ApplicationFailure) return err;
+  const dbError = databaseErrorIn(err);
+  if (dbError) return databaseFailure(dbError, activity) ?? err;
   if (err instanceof NotConnectedError) return businessFailure('not_connected', err.message, { reason: err.reason });
   if (err instanceof RateLimitWaitError) {
     return ApplicationFailure.create({ type: 'RateLimitWait', message: err.message, nextRetryDelay: err.waitMs });
@@ -74,7 +169,7 @@ export function withFailureMapping<T extends Record<string, (...args: never[]) =
       try {
         return await fn(...args);
       } catch (err) {
-        throw toActivityFailure(err);
+        throw toActivityFailure(err, name);
       }
     };
   }

@@ -1,4 +1,4 @@
-import { defineQuery, defineSignal } from '@temporalio/workflow';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { Order, Payment } from '../domain/order';
 
 /**
@@ -18,6 +18,60 @@ export interface OrderWorkflowInput {
   orderNumber: string;
   /** Set by continueAsNew only: the state carried into the next run. */
   carried?: unknown;
+}
+
+/** The host's version of an order: its own revision counter, or when it last changed. Either may be sent. */
+export interface HostVersion {
+  revision?: number;
+  /** ISO date-time. */
+  updatedAt?: string;
+}
+
+/** A host event about an order, as the order workflow's update takes it. */
+export type OrderEvent =
+  | { type: 'converted'; order: Order; convertedAt: string; version?: HostVersion }
+  | { type: 'revised'; order: Order; version?: HostVersion }
+  | { type: 'payment_added'; payment: Payment }
+  | { type: 'payment_removed'; paymentId: string }
+  | { type: 'cancelled'; reason?: string }
+  | { type: 'retry' };
+
+export type OrderEventReason =
+  | 'stale'
+  | 'duplicate'
+  | 'skipped'
+  | 'not_connected'
+  | 'unknown_order'
+  | 'unknown_payment'
+  | 'cancelled'
+  | 'removed'
+  | 'nothing_to_retry'
+  | 'invalid';
+
+/** What the workflow did with an event. */
+export interface OrderEventOutcome {
+  applied: boolean;
+  reason?: OrderEventReason;
+  message?: string;
+}
+
+/** The update's answer: the outcome and where the order stands. */
+export interface OrderEventAnswer extends OrderEventOutcome {
+  status: OrderSyncStatus;
+  revision: number;
+}
+
+/** What a run leaves for the next one (order_syncs.state): the host's newest version and content. */
+export interface StoredOrderState {
+  /** The engine's count of order versions (keys of invoice writes include it). */
+  revision: number;
+  version?: { revision?: number; updatedAtMs?: number };
+  /** The newest order content the host sent (JSON of the validated order). */
+  orderJson?: string;
+  convertedAt?: string;
+  cancelRequested: boolean;
+  removedPaymentIds: string[];
+  attachmentRevision?: number;
 }
 
 export interface ConvertedSignal {
@@ -51,6 +105,8 @@ export interface OrderSyncView {
   orderNumber: string;
   status: OrderSyncStatus;
   revision: number;
+  /** The newest host version applied. */
+  version?: { revision?: number; updatedAtMs?: number };
   cancelled: boolean;
   invoice?: { id: string; number: string; status: string; total: number; syncedRevision: number | null };
   attachmentRevision: number | null;
@@ -58,5 +114,12 @@ export interface OrderSyncView {
   failure?: { step: string; kind: string; message: string };
   skippedReason?: string;
 }
+
+/**
+ * Every host event goes through this update (update-with-start from the REST API and the client):
+ * the workflow owns the decision and the caller answers from it. The signals above remain for runs
+ * started before it and for ops.
+ */
+export const orderEventUpdate = defineUpdate<OrderEventAnswer, [OrderEvent]>('orderEvent');
 
 export const orderSyncStateQuery = defineQuery<OrderSyncView>('orderSyncState');

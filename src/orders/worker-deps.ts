@@ -1,17 +1,24 @@
 import type { OrderActivityDeps } from '../../activities/orders';
 import type { Config } from '../config';
 import type { Db } from '../db/database';
+import { fetchHostPdf } from './host-pdf';
 import type { XeroAccessProvider } from '../xero/access';
 import { createXeroGateway } from '../xero/gateway';
 import { createRateLimiter } from '../xero/rate-limiter';
 
-/** What a worker needs to sync orders: the Xero gateway (behind the shared rate limiter) and timings from config. */
+/**
+ * What a worker needs to sync orders: the Xero gateway (behind the shared rate limiter), timings from
+ * config, and the host PDF fetcher (private addresses refused unless OUTBOUND_ALLOW_PRIVATE_NETWORKS or
+ * `allowPrivateNetworks`, which `npm start` sets for its localhost demo).
+ */
 export function orderWorkerDeps(p: {
   db: Db;
   cfg: Config;
   access: XeroAccessProvider;
   apiUrl: string;
-}): Pick<OrderActivityDeps, 'xero' | 'orders'> {
+  allowPrivateNetworks?: boolean;
+}): Pick<OrderActivityDeps, 'xero' | 'orders' | 'fetchPdf'> {
+  const allowPrivateNetworks = p.allowPrivateNetworks ?? p.cfg.OUTBOUND_ALLOW_PRIVATE_NETWORKS;
   const limiter = createRateLimiter({
     db: p.db,
     limits: {
@@ -23,5 +30,6 @@ export function orderWorkerDeps(p: {
   return {
     xero: createXeroGateway({ access: p.access, limiter, apiUrl: p.apiUrl, batchWindowMs: p.cfg.XERO_BATCH_WINDOW_MS }),
     orders: { quietPeriodMs: p.cfg.ORDER_QUIET_PERIOD_SECONDS * 1000 },
+    fetchPdf: (url) => fetchHostPdf(url, { allowPrivateNetworks }),
   };
 }

@@ -44,6 +44,7 @@ export function failureFactsOf(entry: Pick<SyncLogEntry, 'message' | 'error'>): 
   const messages = [...new Set(strings(error.messages))];
   return {
     ...(errorKind ? { errorKind } : {}),
+    ...(typeof error.sqlstate === 'string' ? { sqlstate: error.sqlstate } : {}),
     messages: messages.length > 0 ? messages : entry.message ? [entry.message] : [],
   };
 }

@@ -64,6 +64,18 @@ export function queryParseException(message: string): SimResponse {
   return jsonAnswer(400, { ErrorNumber: 16, Type: 'QueryParseException', Message: message });
 }
 
+/**
+ * Xero's answer when a query fails while it runs, e.g. a `where` method called on a field that is null
+ * on some record (pyxero #181): a 500 that no retry cures.
+ */
+export function unknownError(): SimResponse {
+  return jsonAnswer(500, {
+    Type: 'UnknownErrorException',
+    Message:
+      'An error occurred in Xero. Check the API Status page http://status.developer.xero.com for current service status. Contact the API support team at api@xero.com for more assistance.',
+  });
+}
+
 /** The RFC 7807-like body Xero's gateway gives for 401, 403, 429 and 5xx. */
 export function problem(status: number, title: string, detail: string, headers?: Record<string, string>): SimResponse {
   return jsonAnswer(

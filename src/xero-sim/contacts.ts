@@ -253,7 +253,7 @@ export function getContacts(ctx: ApiContext): SimResponse {
       continue;
     rows.push({ record: renderContact(c, summaryOnly), updatedAt: c.UpdatedDateUTC });
   }
-  const listed = listRecords(ctx, rows, { pageable: true });
+  const listed = listRecords(ctx, rows, { pageable: true, model: 'Contact' });
   if (!isListed(listed)) return listed;
   return envelope(
     ctx.app.name,

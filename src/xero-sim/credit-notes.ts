@@ -35,6 +35,23 @@ const ALLOWED_NEXT: Record<DocStatus, DocStatus[]> = {
   DELETED: [],
 };
 
+/** Sales credit-note numbers are unique like sales invoice numbers (Xero's words, as integrators match them). */
+export const DUPLICATE_CREDIT_NOTE_NUMBER = 'Credit Note # must be unique.';
+
+function numberTaken(org: OrgRec, number: string, exceptId?: string): boolean {
+  const wanted = number.trim().toLowerCase();
+  for (const cn of org.creditNotes.values()) {
+    if (
+      cn.Type === 'ACCRECCREDIT' &&
+      cn.Status !== 'DELETED' &&
+      cn.CreditNoteID !== exceptId &&
+      cn.CreditNoteNumber.trim().toLowerCase() === wanted
+    )
+      return true;
+  }
+  return false;
+}
+
 function allocated(org: OrgRec, cn: CreditNoteRec): number {
   let sum = 0;
   for (const a of org.allocations.values()) if (a.CreditNoteID === cn.CreditNoteID) sum += a.Amount;
@@ -153,15 +170,19 @@ function applyCreditNote(
     errors.push('An approved credit note must have at least one line item.');
   const totals = documentTotals(lines, lineAmountTypes);
   if (totals.Total < 0) errors.push('The credit note total cannot be negative.');
+  const givenNumber = input.CreditNoteNumber?.trim();
+  if (type === 'ACCRECCREDIT' && givenNumber && numberTaken(org, givenNumber, existing?.CreditNoteID))
+    errors.push(DUPLICATE_CREDIT_NOTE_NUMBER);
   if (errors.length > 0) return { errors };
 
   let contact = contactInfo.contact;
   if (!contact && contactInfo.create) contact = createDocumentContact(ctx, contactInfo.create);
   if (!contact) return { errors: ['A Contact must be specified for this type of transaction'] };
   let number = input.CreditNoteNumber ?? existing?.CreditNoteNumber;
-  if (!number && type === 'ACCRECCREDIT') {
+  while (!number && type === 'ACCRECCREDIT') {
     org.counters.creditNote += 1;
-    number = `CN-${String(org.counters.creditNote).padStart(4, '0')}`;
+    const candidate = `CN-${String(org.counters.creditNote).padStart(4, '0')}`;
+    if (!numberTaken(org, candidate)) number = candidate;
   }
   const rec: CreditNoteRec = {
     CreditNoteID: existing?.CreditNoteID ?? newId(),
@@ -298,7 +319,7 @@ export function getCreditNotes(ctx: ApiContext): SimResponse {
     record: renderCreditNote(ctx.org, cn, unitDp(ctx)),
     updatedAt: cn.UpdatedDateUTC,
   }));
-  const listed = listRecords(ctx, rows, { pageable: true });
+  const listed = listRecords(ctx, rows, { pageable: true, model: 'CreditNote' });
   if (!isListed(listed)) return listed;
   return envelope(
     ctx.app.name,

@@ -1,4 +1,4 @@
-import { type ApiContext, queryFlag, unitDp } from './api-context';
+import { type ApiContext, queryFlag, queryValue, unitDp } from './api-context';
 import { envelope, notFound, postDataInvalid, type SimResponse, validationException } from './answers';
 import { renderAttachment } from './attachments';
 import { hasAllocations, invoiceBalances } from './balances';
@@ -31,6 +31,8 @@ const ALLOWED_NEXT: Record<DocStatus, DocStatus[]> = {
 
 export const ALLOCATED_MESSAGE = 'This document cannot be edited as it has a payment or credit note allocated to it.';
 const NOT_MODIFIABLE = 'Invoice not of valid status for modification';
+/** Xero's refusal of a sales invoice number already in use (not of a deleted invoice). */
+export const DUPLICATE_INVOICE_NUMBER = 'Invoice # must be unique.';
 /** Fields an invoice with money allocated to it still accepts. */
 const FROZEN_EXEMPT = new Set([
   'InvoiceID',
@@ -244,7 +246,7 @@ function applyInvoice(ctx: ApiContext, input: InvoiceInput, existing: InvoiceRec
   let number = input.InvoiceNumber !== undefined ? input.InvoiceNumber.trim() : existing?.InvoiceNumber;
   if (number !== undefined && number.length > 255) errors.push('Invoice number must be 255 characters or fewer.');
   if (type === 'ACCREC' && number !== undefined && number !== '' && numberTaken(org, number, existing?.InvoiceID))
-    errors.push('Invoice # must be unique.');
+    errors.push(DUPLICATE_INVOICE_NUMBER);
 
   const currency = input.CurrencyCode ?? existing?.CurrencyCode ?? org.BaseCurrency;
   if (currency.toUpperCase() !== org.BaseCurrency)
@@ -380,6 +382,9 @@ export function getInvoices(ctx: ApiContext): SimResponse {
   const numbers = listParam(ctx, 'InvoiceNumbers');
   const contactIds = listParam(ctx, 'ContactIDs');
   const statuses = listParam(ctx, 'Statuses');
+  // Case-insensitive text search across the number and the reference (the OpenAPI's description of
+  // the parameter), as searchTerm on Contacts searches its own fields.
+  const term = queryValue(ctx, 'searchTerm')?.toLowerCase();
   const createdByMyApp = queryFlag(ctx, 'createdByMyApp');
   const summaryOnly = queryFlag(ctx, 'summaryOnly');
   const paged = ctx.query.has('page');
@@ -391,9 +396,10 @@ export function getInvoices(ctx: ApiContext): SimResponse {
     if (contactIds && !contactIds.has(inv.ContactID.toLowerCase())) continue;
     if (statuses && !statuses.has(inv.Status.toLowerCase())) continue;
     if (createdByMyApp && inv.createdByClientId !== ctx.clientId) continue;
+    if (term && ![inv.InvoiceNumber, inv.Reference].some((f) => f?.toLowerCase().includes(term))) continue;
     rows.push({ record: renderInvoice(ctx.org, inv, opts), updatedAt: inv.UpdatedDateUTC });
   }
-  const listed = listRecords(ctx, rows, { pageable: true });
+  const listed = listRecords(ctx, rows, { pageable: true, model: 'Invoice' });
   if (!isListed(listed)) return listed;
   return envelope(
     ctx.app.name,

@@ -1,11 +1,13 @@
 import { type ApiContext, queryValue } from './api-context';
-import { queryParseException, type SimResponse } from './answers';
-import { parseWhere, WhereParseError } from './where-filter';
+import { queryParseException, type SimResponse, unknownError } from './answers';
+import { parseWhere, WhereEvaluationError, WhereParseError } from './where-filter';
+import { whereModel } from './where-models';
 import { parseTimestamp } from './xero-dates';
 
 /**
- * The list half of every GET collection: `where`, `If-Modified-Since` (to the second), `order`,
- * and `page`/`pageSize` (100 by default, at most 1000) with Xero's `pagination` object.
+ * The list half of every GET collection: `where` (checked against the collection's model: an unknown
+ * field is a 400, a method on a null field a 500), `If-Modified-Since` (to the second), `order`, and
+ * `page`/`pageSize` (100 by default, at most 1000) with Xero's `pagination` object.
  */
 
 export interface Listed<T> {
@@ -17,7 +19,7 @@ export interface Listed<T> {
 export function listRecords<T extends Record<string, unknown>>(
   ctx: ApiContext,
   rendered: Array<{ record: T; updatedAt: number }>,
-  options: { pageable: boolean },
+  options: { pageable: boolean; /** The model `where` may name, e.g. `Invoice`. */ model: string },
 ): Listed<T> | SimResponse {
   let rows = rendered;
   const since = parseTimestamp(
@@ -30,11 +32,11 @@ export function listRecords<T extends Record<string, unknown>>(
   const where = queryValue(ctx, 'where');
   if (where && where.trim() !== '') {
     try {
-      const predicate = parseWhere(where);
+      const predicate = parseWhere(where, whereModel(options.model));
       rows = rows.filter((r) => predicate(r.record));
     } catch (err) {
-      if (err instanceof WhereParseError)
-        return queryParseException(`Unable to parse the where clause: ${err.message}`);
+      if (err instanceof WhereParseError) return queryParseException(err.message);
+      if (err instanceof WhereEvaluationError) return unknownError();
       throw err;
     }
   }
@@ -67,7 +69,10 @@ export function isListed<T>(value: Listed<T> | SimResponse): value is Listed<T> 
   return 'items' in value;
 }
 
-/** A comma-separated list parameter (IDs, InvoiceNumbers, Statuses, ContactIDs), lower-cased. */
+/**
+ * A comma-separated list parameter (IDs, InvoiceNumbers, Statuses, ContactIDs), lower-cased. Split at
+ * every comma, as Xero does: a value holding a comma cannot be asked for this way (`where` can).
+ */
 export function listParam(ctx: ApiContext, name: string): Set<string> | undefined {
   const value = queryValue(ctx, name);
   if (value === undefined || value.trim() === '') return undefined;

@@ -164,7 +164,7 @@ export function getPayments(ctx: ApiContext): SimResponse {
     record: renderPayment(ctx.org, p),
     updatedAt: p.UpdatedDateUTC,
   }));
-  const listed = listRecords(ctx, rows, { pageable: true });
+  const listed = listRecords(ctx, rows, { pageable: true, model: 'Payment' });
   if (!isListed(listed)) return listed;
   return envelope(
     ctx.app.name,

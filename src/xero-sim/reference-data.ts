@@ -138,9 +138,10 @@ function renderItem(i: ItemRec): Record<string, unknown> {
 function listAnswer(
   ctx: ApiContext,
   key: string,
+  model: string,
   rows: Array<{ record: Record<string, unknown>; updatedAt: number }>,
 ): SimResponse {
-  const listed = listRecords(ctx, rows, { pageable: false });
+  const listed = listRecords(ctx, rows, { pageable: false, model });
   if (!isListed(listed)) return listed;
   return envelope(ctx.app.name, ctx.now, key, listed.items);
 }
@@ -153,6 +154,7 @@ export function getAccounts(ctx: ApiContext): SimResponse {
   return listAnswer(
     ctx,
     'Accounts',
+    'Account',
     ctx.org.accounts.map((a) => ({ record: renderAccount(a), updatedAt: a.UpdatedDateUTC })),
   );
 }
@@ -166,6 +168,7 @@ export function getTaxRates(ctx: ApiContext): SimResponse {
   return listAnswer(
     ctx,
     'TaxRates',
+    'TaxRate',
     ctx.org.taxRates.map((t) => ({ record: renderTaxRate(t), updatedAt: 0 })),
   );
 }
@@ -181,7 +184,7 @@ export function getTrackingCategories(ctx: ApiContext): SimResponse {
   const rows = ctx.org.trackingCategories
     .filter((c) => includeArchived || c.Status === 'ACTIVE')
     .map((c) => ({ record: renderTrackingCategory(c, includeArchived), updatedAt: 0 }));
-  return listAnswer(ctx, 'TrackingCategories', rows);
+  return listAnswer(ctx, 'TrackingCategories', 'TrackingCategory', rows);
 }
 
 export function getTrackingCategory(ctx: ApiContext, id: string): SimResponse {
@@ -205,6 +208,7 @@ export function getItems(ctx: ApiContext): SimResponse {
   return listAnswer(
     ctx,
     'Items',
+    'Item',
     ctx.org.items.map((i) => ({ record: renderItem(i), updatedAt: i.UpdatedDateUTC })),
   );
 }

@@ -1,7 +1,19 @@
+import type { WhereModel } from './where-models';
+
 /**
- * Xero's `where` query parameter: a small LINQ-like language (`Name=="Acme" AND Status!="DELETED"`,
- * `Contact.ContactID==Guid("…")`, `Date>=DateTime(2024,01,01)`, `Name.Contains("x")`). String
- * comparisons ignore case, as Xero's do. Parsed into a predicate over a rendered (Xero JSON) record.
+ * Xero's `where` query parameter: a small C#-like language (`Name=="Acme" AND Status!="DELETED"`,
+ * `Contact.ContactID==Guid("…")`, `Date>=DateTime(2024,01,01)`, `Name.Contains("x")`,
+ * `Name.ToLower()=="acme"`, `Reference!=null&&Reference.StartsWith("PO")`), parsed into a predicate
+ * over a rendered (Xero JSON) record. String comparisons ignore case here although Xero's `==` keeps
+ * case (xero-facts.md): engine code still relies on it, so it changes together with that code.
+ *
+ * Xero's unkind rules are kept, because a client that passes here must pass against Xero:
+ * - a string literal has no escape: a backslash is an ordinary character, so `"a\"b"` ends at the
+ *   second quote and what follows is a syntax error — a value holding `"` cannot be written at all;
+ * - single quotes make a character literal, which must hold exactly one character;
+ * - a field the model does not have is refused (400), never read as "matches nothing";
+ * - a method called on a null field (or a field read through a null object) fails the whole
+ *   request (500) unless a `X!=null&&…` guard comes first.
  */
 
 type Token =
@@ -9,11 +21,18 @@ type Token =
   | { t: 'num'; v: number }
   | { t: 'ident'; v: string }
   | { t: 'op'; v: string }
+  | { t: 'dot' }
   | { t: 'lp' }
   | { t: 'rp' }
   | { t: 'comma' };
 
+/** The clause cannot be parsed: Xero answers 400 QueryParseException with this message. */
 export class WhereParseError extends Error {}
+
+/** The clause failed on a record (a method on a null value): Xero answers 500. */
+export class WhereEvaluationError extends Error {}
+
+const SYNTAX_ERROR = 'Syntax error';
 
 function tokenize(src: string): Token[] {
   const out: Token[] = [];
@@ -23,25 +42,24 @@ function tokenize(src: string): Token[] {
     if (/\s/.test(c)) {
       i++;
     } else if (c === '"' || c === "'") {
-      let j = i + 1;
-      let s = '';
-      while (j < src.length && src[j] !== c) {
-        if (src[j] === '\\' && j + 1 < src.length) j++;
-        s += src[j];
-        j++;
-      }
-      if (j >= src.length) throw new WhereParseError('unterminated string');
-      out.push({ t: 'str', v: s });
-      i = j + 1;
-    } else if (/[0-9-]/.test(c) && /[0-9.]/.test(src[i + 1] ?? (c === '-' ? '' : '0'))) {
-      const m = /^-?\d+(\.\d+)?/.exec(src.slice(i));
-      if (!m) throw new WhereParseError(`unexpected '${c}'`);
+      const end = src.indexOf(c, i + 1);
+      if (end < 0) throw new WhereParseError(SYNTAX_ERROR);
+      const v = src.slice(i + 1, end);
+      if (c === "'" && [...v].length !== 1)
+        throw new WhereParseError('Character literal must contain exactly one character');
+      out.push({ t: 'str', v });
+      i = end + 1;
+    } else if (/[0-9]/.test(c) || (c === '-' && /[0-9]/.test(src[i + 1] ?? ''))) {
+      const m = /^-?\d+(\.\d+)?/.exec(src.slice(i))!;
       out.push({ t: 'num', v: Number(m[0]) });
       i += m[0].length;
     } else if (/[A-Za-z_]/.test(c)) {
-      const m = /^[A-Za-z_][A-Za-z0-9_.]*/.exec(src.slice(i))!;
+      const m = /^[A-Za-z_][A-Za-z0-9_]*/.exec(src.slice(i))!;
       out.push({ t: 'ident', v: m[0] });
       i += m[0].length;
+    } else if (c === '.') {
+      out.push({ t: 'dot' });
+      i++;
     } else if (c === '(') {
       out.push({ t: 'lp' });
       i++;
@@ -52,47 +70,56 @@ function tokenize(src: string): Token[] {
       out.push({ t: 'comma' });
       i++;
     } else {
-      const m = /^(==|!=|>=|<=|&&|\|\||>|<|=|!)/.exec(src.slice(i));
-      if (!m) throw new WhereParseError(`unexpected '${c}'`);
-      out.push({ t: 'op', v: m[0] === '=' ? '==' : m[0] });
+      const m = /^(==|!=|<>|>=|<=|&&|\|\||>|<|=|!)/.exec(src.slice(i));
+      if (!m) throw new WhereParseError(SYNTAX_ERROR);
+      out.push({ t: 'op', v: m[0] === '=' ? '==' : m[0] === '<>' ? '!=' : m[0] });
       i += m[0].length;
     }
   }
   return out;
 }
 
-type Value = string | number | boolean | null | { date: number };
-export type Predicate = (record: Record<string, unknown>) => boolean;
+type DateValue = { date: number };
+type Rec = Record<string, unknown>;
+type Expr = (record: Rec) => unknown;
+export type Predicate = (record: Rec) => boolean;
 
 const MS_DATE = /^\/Date\((-?\d+)/;
+const COMPARISONS = new Set(['==', '!=', '>', '<', '>=', '<=']);
 
-function fieldValue(record: Record<string, unknown>, path: string): unknown {
-  let cur: unknown = record;
-  for (const part of path.split('.')) {
-    if (cur === null || typeof cur !== 'object') return undefined;
-    const obj = cur as Record<string, unknown>;
-    const key = Object.keys(obj).find((k) => k.toLowerCase() === part.toLowerCase());
-    cur = key === undefined ? undefined : obj[key];
-  }
-  return cur;
+function fieldOf(value: unknown, name: string): unknown {
+  if (value === null || typeof value !== 'object') return undefined;
+  const obj = value as Rec;
+  const key = Object.keys(obj).find((k) => k.toLowerCase() === name.toLowerCase());
+  return key === undefined ? undefined : obj[key];
 }
 
-function compare(left: unknown, op: string, right: Value): boolean {
-  if (right !== null && typeof right === 'object') {
-    const m = typeof left === 'string' ? MS_DATE.exec(left) : null;
-    if (!m) return op === '!=';
-    return cmp(Number(m[1]), right.date, op);
+const isNull = (v: unknown): v is null | undefined => v === undefined || v === null;
+const isDate = (v: unknown): v is DateValue => typeof v === 'object' && v !== null && 'date' in v;
+
+function msOf(v: unknown): number | undefined {
+  if (isDate(v)) return v.date;
+  const m = typeof v === 'string' ? MS_DATE.exec(v) : null;
+  return m ? Number(m[1]) : undefined;
+}
+
+function compare(left: unknown, op: string, right: unknown): boolean {
+  if (isNull(left) || isNull(right)) {
+    // C# semantics: null equals only null (the simulator counts an empty string as null too).
+    const other = isNull(right) ? left : right;
+    const empty = isNull(other) || other === '';
+    return op === '==' ? empty : op === '!=' ? !empty : false;
   }
-  if (right === null)
-    return op === '=='
-      ? left === undefined || left === null || left === ''
-      : !(left === undefined || left === null || left === '');
-  if (typeof right === 'string') {
-    const l = left === undefined || left === null ? '' : String(left).toLowerCase();
-    return cmp(l, right.toLowerCase(), op);
+  if (isDate(left) || isDate(right)) {
+    const l = msOf(left);
+    const r = msOf(right);
+    return l === undefined || r === undefined ? op === '!=' : cmp(l, r, op);
   }
-  if (typeof right === 'boolean') return op === '!=' ? left !== right : left === right;
-  return cmp(typeof left === 'number' ? left : Number(left), right, op);
+  if (typeof left === 'string' || typeof right === 'string')
+    return cmp(String(left).toLowerCase(), String(right).toLowerCase(), op);
+  if (typeof left === 'boolean' || typeof right === 'boolean')
+    return op === '==' ? left === right : op === '!=' ? left !== right : false;
+  return cmp(Number(left), Number(right), op);
 }
 
 function cmp<T extends string | number>(a: T, b: T, op: string): boolean {
@@ -110,122 +137,201 @@ function cmp<T extends string | number>(a: T, b: T, op: string): boolean {
     case '<=':
       return a <= b;
     default:
-      throw new WhereParseError(`unknown operator ${op}`);
+      throw new WhereParseError(SYNTAX_ERROR);
   }
 }
 
-export function parseWhere(src: string): Predicate {
+const STRING_METHODS: Record<string, { args: number; run: (s: string, args: string[]) => unknown }> = {
+  contains: { args: 1, run: (s, [a]) => s.toLowerCase().includes(a!.toLowerCase()) },
+  startswith: { args: 1, run: (s, [a]) => s.toLowerCase().startsWith(a!.toLowerCase()) },
+  endswith: { args: 1, run: (s, [a]) => s.toLowerCase().endsWith(a!.toLowerCase()) },
+  equals: { args: 1, run: (s, [a]) => s.toLowerCase() === a!.toLowerCase() },
+  tolower: { args: 0, run: (s) => s.toLowerCase() },
+  toupper: { args: 0, run: (s) => s.toUpperCase() },
+  tostring: { args: 0, run: (s) => s },
+  trim: { args: 0, run: (s) => s.trim() },
+};
+
+function asText(v: unknown): string {
+  return isDate(v) ? String(v.date) : String(v);
+}
+
+/**
+ * Parses a clause against the model of the records it filters (unknown fields are refused when a
+ * model is given). Throws WhereParseError; the predicate throws WhereEvaluationError.
+ */
+export function parseWhere(src: string, model?: WhereModel): Predicate {
   const tokens = tokenize(src);
   let pos = 0;
   const peek = () => tokens[pos];
   const next = () => tokens[pos++];
-  const expect = (t: Token['t']) => {
+  const expect = <K extends Token['t']>(t: K): Extract<Token, { t: K }> => {
     const tok = next();
-    if (!tok || tok.t !== t) throw new WhereParseError(`expected ${t}`);
-    return tok;
+    if (!tok || tok.t !== t) throw new WhereParseError(SYNTAX_ERROR);
+    return tok as Extract<Token, { t: K }>;
   };
-  const isKeyword = (tok: Token | undefined, ...words: string[]) =>
+  const isWord = (tok: Token | undefined, ...words: string[]) =>
     !!tok && ((tok.t === 'ident' && words.includes(tok.v.toUpperCase())) || (tok.t === 'op' && words.includes(tok.v)));
 
-  function literal(): Value {
-    const tok = next();
-    if (!tok) throw new WhereParseError('expected a value');
-    if (tok.t === 'str') return tok.v;
-    if (tok.t === 'num') return tok.v;
-    if (tok.t === 'ident') {
-      const word = tok.v.toLowerCase();
-      if (word === 'true') return true;
-      if (word === 'false') return false;
-      if (word === 'null') return null;
-      if (word === 'guid') {
-        expect('lp');
-        const s = expect('str') as { v: string };
-        expect('rp');
-        return s.v;
-      }
-      if (word === 'datetime') {
-        expect('lp');
-        const parts: number[] = [];
-        for (;;) {
-          const n = next();
-          if (!n || n.t !== 'num') throw new WhereParseError('DateTime expects numbers');
-          parts.push(n.v);
-          const sep = next();
-          if (sep?.t === 'rp') break;
-          if (sep?.t !== 'comma') throw new WhereParseError('DateTime expects , or )');
-        }
-        const [y, mo = 1, d = 1, h = 0, mi = 0, s = 0] = parts;
-        return { date: Date.UTC(y ?? 1970, mo - 1, d, h, mi, s) };
-      }
+  function args(): Expr[] {
+    expect('lp');
+    const out: Expr[] = [];
+    if (peek()?.t === 'rp') {
+      next();
+      return out;
     }
-    throw new WhereParseError('expected a value');
+    for (;;) {
+      out.push(expr());
+      const sep = next();
+      if (sep?.t === 'rp') return out;
+      if (sep?.t !== 'comma') throw new WhereParseError(SYNTAX_ERROR);
+    }
   }
 
-  function clause(): Predicate {
-    const tok = peek();
-    if (tok?.t === 'lp') {
+  /** `.Method(…)` calls after a value: a null receiver fails the request, as in C#. */
+  function methods(receiver: Expr, typeName: string): Expr {
+    let current = receiver;
+    while (peek()?.t === 'dot') {
       next();
+      const name = expect('ident').v;
+      const method = STRING_METHODS[name.toLowerCase()];
+      if (!method || peek()?.t !== 'lp')
+        throw new WhereParseError(`No applicable method '${name}' exists in type '${typeName}'`);
+      const argExprs = args();
+      if (argExprs.length !== method.args)
+        throw new WhereParseError(`No applicable method '${name}' exists in type '${typeName}'`);
+      const target = current;
+      current = (r) => {
+        const value = target(r);
+        if (isNull(value)) throw new WhereEvaluationError(`${name}() called on a null value`);
+        return method.run(
+          asText(value),
+          argExprs.map((a) => asText(a(r) ?? '')),
+        );
+      };
+      typeName = 'String';
+    }
+    return current;
+  }
+
+  /** A field path from the record (`Contact.Name`), checked against the model, then any method calls. */
+  function member(first: string): Expr {
+    const path: string[] = [];
+    let current: WhereModel | undefined = model;
+    let typeName = model?.name ?? 'Object';
+    let name = first;
+    for (;;) {
+      if (model) {
+        const field = current?.field(name);
+        if (!field) throw new WhereParseError(`No property or field '${name}' exists in type '${typeName}'`);
+        path.push(field.name);
+        current = field.model;
+        typeName = field.model?.name ?? 'String';
+      } else {
+        path.push(name);
+      }
+      // A dot followed by a call is a method; followed by a name, another field.
+      if (peek()?.t === 'dot' && tokens[pos + 1]?.t === 'ident' && tokens[pos + 2]?.t !== 'lp') {
+        next();
+        name = expect('ident').v;
+        continue;
+      }
+      break;
+    }
+    const read: Expr = (r) => {
+      let value: unknown = r;
+      for (const [i, part] of path.entries()) {
+        if (i > 0 && isNull(value))
+          throw new WhereEvaluationError(`${path.slice(0, i).join('.')} is null where ${part} is read`);
+        value = fieldOf(value, part);
+      }
+      return value;
+    };
+    return methods(read, typeName);
+  }
+
+  function operand(): Expr {
+    const tok = next();
+    if (!tok) throw new WhereParseError(SYNTAX_ERROR);
+    if (tok.t === 'lp') {
       const inner = expr();
       expect('rp');
       return inner;
     }
-    if (tok?.t === 'op' && tok.v === '!') {
+    if (tok.t === 'str') return methods(() => tok.v, 'String');
+    if (tok.t === 'num') return () => tok.v;
+    if (tok.t !== 'ident') throw new WhereParseError(SYNTAX_ERROR);
+    const word = tok.v.toLowerCase();
+    if (word === 'true') return () => true;
+    if (word === 'false') return () => false;
+    if (word === 'null') return () => null;
+    if (word === 'guid' && peek()?.t === 'lp') {
       next();
-      const inner = clause();
-      return (r) => !inner(r);
-    }
-    const ident = expect('ident') as { v: string };
-    const methodMatch = /^(.*)\.(Contains|StartsWith|EndsWith)$/i.exec(ident.v);
-    if (methodMatch && peek()?.t === 'lp') {
-      next();
-      const arg = literal();
+      const s = expect('str').v;
       expect('rp');
-      const path = methodMatch[1]!;
-      const method = methodMatch[2]!.toLowerCase();
-      const needle = String(arg).toLowerCase();
-      return (r) => {
-        const v = fieldValue(r, path);
-        const s = v === undefined || v === null ? '' : String(v).toLowerCase();
-        return method === 'contains'
-          ? s.includes(needle)
-          : method === 'startswith'
-            ? s.startsWith(needle)
-            : s.endsWith(needle);
-      };
+      return () => s;
     }
-    const op = next();
-    if (!op || op.t !== 'op') {
-      // A bare boolean field, e.g. `IsCustomer`.
-      if (op) pos--;
-      return (r) => fieldValue(r, ident.v) === true;
+    if (word === 'datetime' && peek()?.t === 'lp') {
+      next();
+      const parts: number[] = [];
+      for (;;) {
+        const n = next();
+        if (!n || n.t !== 'num') throw new WhereParseError(SYNTAX_ERROR);
+        parts.push(n.v);
+        const sep = next();
+        if (sep?.t === 'rp') break;
+        if (sep?.t !== 'comma') throw new WhereParseError(SYNTAX_ERROR);
+      }
+      const [y, mo = 1, d = 1, h = 0, mi = 0, s = 0] = parts;
+      const date: DateValue = { date: Date.UTC(y ?? 1970, mo - 1, d, h, mi, s) };
+      return () => date;
     }
-    const value = literal();
-    return (r) => compare(fieldValue(r, ident.v), op.v, value);
+    return member(tok.v);
   }
 
-  function conj(): Predicate {
-    let left = clause();
-    while (isKeyword(peek(), 'AND', '&&')) {
+  function comparison(): Expr {
+    const left = operand();
+    const op = peek();
+    if (op?.t === 'op' && COMPARISONS.has(op.v)) {
       next();
-      const right = clause();
-      const l = left;
-      left = (r) => l(r) && right(r);
+      const right = operand();
+      return (r) => compare(left(r), op.v, right(r));
     }
     return left;
   }
 
-  function expr(): Predicate {
+  function unary(): Expr {
+    if (isWord(peek(), '!', 'NOT')) {
+      next();
+      const inner = unary();
+      return (r) => inner(r) !== true;
+    }
+    return comparison();
+  }
+
+  function conj(): Expr {
+    let left = unary();
+    while (isWord(peek(), 'AND', '&&')) {
+      next();
+      const right = unary();
+      const l = left;
+      left = (r) => l(r) === true && right(r) === true;
+    }
+    return left;
+  }
+
+  function expr(): Expr {
     let left = conj();
-    while (isKeyword(peek(), 'OR', '||')) {
+    while (isWord(peek(), 'OR', '||')) {
       next();
       const right = conj();
       const l = left;
-      left = (r) => l(r) || right(r);
+      left = (r) => l(r) === true || right(r) === true;
     }
     return left;
   }
 
   const result = expr();
-  if (pos !== tokens.length) throw new WhereParseError('unexpected trailing input');
-  return result;
+  if (pos !== tokens.length) throw new WhereParseError(SYNTAX_ERROR);
+  return (r) => result(r) === true;
 }

@@ -136,6 +136,25 @@ export function toXeroApiError(thrown: unknown): XeroApiError {
   return new XeroApiError('bad_request', status, describe(body) || `Xero answered ${status}`);
 }
 
+/**
+ * Xero's refusal of a document number already in use: a sales invoice's ("Invoice # must be unique.")
+ * or a sales credit note's ("Credit Note # must be unique.").
+ */
+const DUPLICATE_NUMBER = /^(invoice|credit note) # must be unique\.?$/i;
+
+/**
+ * Whether Xero refused a create because its document number is taken. After a create whose answer
+ * was lost, the number's holder may be the engine's own earlier write: the caller looks the number
+ * up and adopts its own document instead of failing (or reports the conflicting one).
+ */
+export function isDuplicateNumberRefusal(err: unknown): err is XeroApiError {
+  return (
+    err instanceof XeroApiError &&
+    err.kind === 'validation' &&
+    err.validationMessages.some((m) => DUPLICATE_NUMBER.test(m.trim()))
+  );
+}
+
 /** Runs one Xero call and rethrows failures as XeroApiError (never the raw thrown string). */
 export async function callXero<T>(call: () => Promise<T>): Promise<T> {
   try {

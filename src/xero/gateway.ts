@@ -5,6 +5,7 @@ import { callXero, XeroApiError } from './errors';
 import type { RateLimiter } from './rate-limiter';
 import { createHash } from 'node:crypto';
 import { createMicroBatcher } from './micro-batcher';
+import { contactsNamedVia, fitsNumberList, invoicesInNumberList, invoicesNumberedExactly } from './lookups';
 
 /**
  * The engine's door to Xero's accounting API for one account: every call goes through the access
@@ -50,11 +51,6 @@ function checkElement<T extends Element>(element: T | undefined, what: string): 
     throw new XeroApiError('validation', 400, messages.join('; ') || `Xero refused the ${what}`, messages);
   }
   return element;
-}
-
-/** Xero's `where` syntax: a string literal in double quotes. */
-export function whereString(value: string): string {
-  return `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
 }
 
 export type XeroGateway = ReturnType<typeof createXeroGateway>;
@@ -122,16 +118,18 @@ export function createXeroGateway(deps: XeroGatewayDeps) {
       });
     },
   });
+  // Only numbers that fit an InvoiceNumbers list are batched; the others are looked up alone.
   type NumberLookup = { accountId: string; invoiceNumber: string };
   const numberLookups = createMicroBatcher<NumberLookup, Invoice[]>({
     windowMs,
     maxSize: MAX_BATCH,
     async run(_key, items) {
-      const numbers = [...new Set(items.map((i) => i.invoiceNumber))];
-      const body = await call(items[0]!.accountId, (api, t) =>
-        api.getInvoices(t, undefined, undefined, undefined, undefined, numbers),
+      const found = await invoicesInNumberList(
+        call,
+        items[0]!.accountId,
+        items.map((i) => i.invoiceNumber),
       );
-      return items.map((i) => (body.invoices ?? []).filter((inv) => inv.invoiceNumber === i.invoiceNumber));
+      return items.map((i) => found.filter((inv) => inv.invoiceNumber === i.invoiceNumber));
     },
   });
 
@@ -159,9 +157,12 @@ export function createXeroGateway(deps: XeroGatewayDeps) {
             throw err;
           }
         },
+        /**
+         * Active contacts with this name, as `Name=="…"` answers; a name holding `"` (which no `where`
+         * literal can express) is searched with searchTerm and compared exactly.
+         */
         async contactsNamed(name: string): Promise<Contact[]> {
-          const body = await c((api, t) => api.getContacts(t, undefined, `Name==${whereString(name)}`));
-          return body.contacts ?? [];
+          return contactsNamedVia(call, accountId, name);
         },
         async createContact(contact: Contact, opts: WriteOptions): Promise<Contact> {
           const body = await c((api, t) => api.createContacts(t, { contacts: [contact] }, false, opts.idempotencyKey));
@@ -178,13 +179,15 @@ export function createXeroGateway(deps: XeroGatewayDeps) {
             throw err;
           }
         },
-        /** Every invoice with exactly this number (any status). */
+        /**
+         * Every invoice with exactly this number (any status, any characters): plain numbers share a
+         * batched `InvoiceNumbers=` request, a number with a comma asks `where`, one with a quote
+         * searches (see lookups.ts). Errors propagate: an error is never "not found".
+         */
         async invoicesNumbered(invoiceNumber: string): Promise<Invoice[]> {
-          if (windowMs > 0) return numberLookups.submit(accountId, { accountId, invoiceNumber });
-          const body = await c((api, t) =>
-            api.getInvoices(t, undefined, undefined, undefined, undefined, [invoiceNumber]),
-          );
-          return (body.invoices ?? []).filter((i) => i.invoiceNumber === invoiceNumber);
+          if (windowMs > 0 && fitsNumberList(invoiceNumber))
+            return numberLookups.submit(accountId, { accountId, invoiceNumber });
+          return invoicesNumberedExactly(call, accountId, invoiceNumber);
         },
         async createInvoice(invoice: Invoice, opts: WriteOptions & { unitdp?: number }): Promise<Invoice> {
           if (windowMs > 0)

@@ -1,11 +1,17 @@
+import type { AccountingApi } from 'xero-node';
 import type { XeroAccessProvider } from './access';
-import { accountingApi } from './accounting-client';
-import { callXero, XeroApiError } from './errors';
+import { XeroApiError } from './errors';
+import type { XeroGateway } from './gateway';
+import { RateLimitWaitError } from './rate-limiter';
 
 /**
  * The connected organisation's chart of accounts, tax rates, tracking categories, branding themes
  * and name: what the Setup page offers and what settings are checked against. Read live from Xero
  * and cached briefly per connection, so re-rendering a form does not cost five API calls each time.
+ *
+ * Every read goes through the gateway, so it takes a permit from the per-tenant rate limiter that
+ * order and contact sync share: an admin opening Setup must not push the organisation over Xero's
+ * limits and turn syncs into 429s.
  */
 
 export interface XeroAccountRef {
@@ -32,14 +38,44 @@ export interface ReferenceDataReader {
 
 export const REFERENCE_DATA_TTL_MS = 60_000;
 
-async function fetchReferenceData(apiUrl: string, accessToken: string, tenantId: string): Promise<ReferenceData> {
-  const api = accountingApi(apiUrl, accessToken);
+type Call = XeroGateway['call'];
+
+/** A 429 shorter than this is waited out (the limiter holds the next call until Retry-After has passed). */
+const WAIT_OUT_RATE_LIMIT_SECONDS = 10;
+
+async function callHonouringRetryAfter<T>(
+  call: Call,
+  accountId: string,
+  run: (api: AccountingApi, tenantId: string) => Promise<{ response: { headers?: unknown }; body: T }>,
+): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await call(accountId, run);
+    } catch (err) {
+      if (
+        attempt === 0 &&
+        err instanceof XeroApiError &&
+        err.kind === 'rate_limited' &&
+        (err.retryAfterSeconds ?? 1) <= WAIT_OUT_RATE_LIMIT_SECONDS
+      )
+        continue;
+      // The pages and the settings API explain a XeroApiError; a long limiter wait is the same story to them.
+      if (err instanceof RateLimitWaitError)
+        throw new XeroApiError('rate_limited', 429, err.message, [], Math.ceil(err.waitMs / 1000));
+      throw err;
+    }
+  }
+}
+
+async function fetchReferenceData(call: Call, accountId: string): Promise<ReferenceData> {
   // One after another: Xero allows 5 concurrent calls per tenant, and order sync may be using some.
-  const org = (await callXero(() => api.getOrganisations(tenantId))).body.organisations?.[0];
-  const accounts = (await callXero(() => api.getAccounts(tenantId))).body.accounts ?? [];
-  const taxRates = (await callXero(() => api.getTaxRates(tenantId))).body.taxRates ?? [];
-  const tracking = (await callXero(() => api.getTrackingCategories(tenantId))).body.trackingCategories ?? [];
-  const themes = (await callXero(() => api.getBrandingThemes(tenantId))).body.brandingThemes ?? [];
+  const org = (await callHonouringRetryAfter(call, accountId, (api, t) => api.getOrganisations(t))).organisations?.[0];
+  const accounts = (await callHonouringRetryAfter(call, accountId, (api, t) => api.getAccounts(t))).accounts ?? [];
+  const taxRates = (await callHonouringRetryAfter(call, accountId, (api, t) => api.getTaxRates(t))).taxRates ?? [];
+  const tracking =
+    (await callHonouringRetryAfter(call, accountId, (api, t) => api.getTrackingCategories(t))).trackingCategories ?? [];
+  const themes =
+    (await callHonouringRetryAfter(call, accountId, (api, t) => api.getBrandingThemes(t))).brandingThemes ?? [];
   const text = (v: unknown) => (v === undefined || v === null ? '' : String(v));
   return {
     organisation: { name: text(org?.name), baseCurrency: text(org?.baseCurrency), shortCode: text(org?.shortCode) },
@@ -77,28 +113,20 @@ async function fetchReferenceData(apiUrl: string, accessToken: string, tenantId:
 }
 
 export function createReferenceDataReader(deps: {
+  /** Only to key the cache by connection: a reconnection to another organisation must not see the old lists. */
   access: XeroAccessProvider;
-  apiUrl: string;
+  gateway: Pick<XeroGateway, 'call'>;
   ttlMs?: number;
 }): ReferenceDataReader {
   const ttl = deps.ttlMs ?? REFERENCE_DATA_TTL_MS;
   const cache = new Map<string, { key: string; at: number; data: Promise<ReferenceData> }>();
   return {
     async read(accountId) {
-      let access = await deps.access.accessFor(accountId);
+      const access = await deps.access.accessFor(accountId);
       const key = `${access.connectionId}:${access.tenantId}`;
       const hit = cache.get(accountId);
       if (hit && hit.key === key && Date.now() - hit.at < ttl) return hit.data;
-      const load = async () => {
-        try {
-          return await fetchReferenceData(deps.apiUrl, access.accessToken, access.tenantId);
-        } catch (err) {
-          if (!(err instanceof XeroApiError) || err.kind !== 'unauthorized') throw err;
-          access = await deps.access.refreshAfterRejection(accountId, access.accessToken);
-          return fetchReferenceData(deps.apiUrl, access.accessToken, access.tenantId);
-        }
-      };
-      const data = load();
+      const data = fetchReferenceData(deps.gateway.call, accountId);
       cache.set(accountId, { key, at: Date.now(), data });
       data.catch(() => {
         if (cache.get(accountId)?.data === data) cache.delete(accountId);

@@ -1,8 +1,9 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { verifyApiKey } from '../../src/access/api-keys';
-import { externalAccountId, findAccount } from '../../src/access/accounts';
+import { findAccount } from '../../src/access/accounts';
 import type { Db } from '../../src/db/database';
 import type { Account } from '../../src/db/schema';
+import { identifier } from '../../src/domain/text';
 import { sendApiError } from './errors';
 
 /**
@@ -15,6 +16,12 @@ export interface ApiLocals {
   hostAppId: string;
   account: Account;
 }
+
+/**
+ * The host's id of an account, as it appears in `/accounts/:accountId`: one line of at most 200
+ * characters, without spaces or slashes (it is one URL segment), and without control characters.
+ */
+export const hostAccountIdSchema = identifier(200, { empty: 'required' }).regex(/^[^\s/]+$/, 'no spaces or slashes');
 
 export function requireApiKey(db: Db): RequestHandler {
   return async (req, res, next) => {
@@ -37,7 +44,7 @@ export function requireApiKey(db: Db): RequestHandler {
 /** The host app's account named by `:accountId` (the host's own id), or 404: another host's accounts do not exist for it. */
 export function loadHostAccount(db: Db): RequestHandler {
   return async (req: Request, res: Response, next: NextFunction) => {
-    const id = externalAccountId.safeParse(req.params.accountId);
+    const id = hostAccountIdSchema.safeParse(req.params.accountId);
     if (!id.success)
       return sendApiError(res, 400, 'invalid_account_id', 'The account id in the URL is not valid.', {
         accountId: id.error.issues[0]?.message ?? 'invalid',

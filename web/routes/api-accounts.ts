@@ -1,18 +1,22 @@
-import express, { Router, type ErrorRequestHandler } from 'express';
-import { accountInput, externalAccountId, upsertAccount } from '../../src/access/accounts';
+import { Router, type RequestHandler } from 'express';
+import { accountInput, upsertAccount } from '../../src/access/accounts';
 import { createAdminLink } from '../../src/access/admin-links';
 import { runAccessHook, type AdminAccess } from '../../src/access/wiring';
 import type { Db } from '../../src/db/database';
 import type { Account } from '../../src/db/schema';
 import { checkSettingsAgainstXero } from '../../src/domain/settings-checks';
 import { missingForInvoices, settingsSchema, type Settings } from '../../src/domain/settings';
+import { identifier } from '../../src/domain/text';
 import type { Logger } from '../../src/log';
 import { loadSettings, saveSettings } from '../../src/settings/store';
 import { NotConnectedError } from '../../src/xero/access';
 import { connectionState, disconnect } from '../../src/xero/connections';
 import { XeroApiError } from '../../src/xero/errors';
-import { loadHostAccount } from '../api/auth';
+import { hostAccountIdSchema, loadHostAccount } from '../api/auth';
 import { friendlyFieldErrors, sendApiError } from '../api/errors';
+
+/** An account's name is shown in Xero's and our pages: one line, no control characters. */
+const accountBody = accountInput.extend({ name: identifier(200, { empty: 'required' }) });
 
 /**
  * The host-facing account API (mounted under /api/v1 behind `requireApiKey`): accounts, admin links,
@@ -20,8 +24,8 @@ import { friendlyFieldErrors, sendApiError } from '../api/errors';
  */
 export function apiAccountsRouter(deps: { db: Db; log: Logger; access: AdminAccess }): Router {
   const { db } = deps;
+  // Bodies arrive parsed (web/api/json-body.ts, 100 kB here).
   const router = Router();
-  router.use(express.json({ limit: '100kb' }));
 
   const accountView = async (account: Account) => {
     const connection = await connectionState(db, account.id);
@@ -43,12 +47,12 @@ export function apiAccountsRouter(deps: { db: Db; log: Logger; access: AdminAcce
   };
 
   router.put('/accounts/:accountId', async (req, res) => {
-    const id = externalAccountId.safeParse(req.params.accountId);
+    const id = hostAccountIdSchema.safeParse(req.params.accountId);
     if (!id.success)
       return sendApiError(res, 400, 'invalid_account_id', 'The account id in the URL is not valid.', {
         accountId: id.error.issues[0]?.message ?? 'invalid',
       });
-    const body = accountInput.safeParse(req.body);
+    const body = accountBody.safeParse(req.body);
     if (!body.success)
       return sendApiError(res, 400, 'invalid_request', 'The account is not valid.', friendlyFieldErrors(body.error));
     const { account, created } = await upsertAccount(db, res.locals.hostAppId as string, id.data, body.data);
@@ -79,7 +83,7 @@ export function apiAccountsRouter(deps: { db: Db; log: Logger; access: AdminAcce
 
   /** Validates, checks against the live organisation when connected, saves. PUT replaces, PATCH merges. */
   const writeSettings =
-    (merge: boolean): express.RequestHandler =>
+    (merge: boolean): RequestHandler =>
     async (req, res) => {
       const account = res.locals.account as Account;
       if (typeof req.body !== 'object' || req.body === null || Array.isArray(req.body)) {
@@ -137,13 +141,5 @@ export function apiAccountsRouter(deps: { db: Db; log: Logger; access: AdminAcce
     res.json(result);
   });
 
-  const badJson: ErrorRequestHandler = (err, _req, res, next) => {
-    if ((err as { type?: string }).type === 'entity.parse.failed')
-      return sendApiError(res, 400, 'invalid_json', 'The request body is not valid JSON.');
-    if ((err as { type?: string }).type === 'entity.too.large')
-      return sendApiError(res, 413, 'too_large', 'The request body is too large.');
-    next(err);
-  };
-  router.use(badJson);
   return router;
 }

@@ -7,6 +7,7 @@ import {
   listDeliveries,
   setHostWebhook,
   webhookConfigInput,
+  webhookUrlProblems,
 } from '../../src/host-webhooks/host-config';
 import type { TokenCipher } from '../../src/security/token-cipher';
 import { openFailures, type TemporalUi } from '../../src/sync-log/failures';
@@ -20,7 +21,8 @@ import { friendlyFieldErrors, sendApiError } from '../api/errors';
  *   GET    /accounts/{accountId}/sync-log/{id}                                        one entry, full error
  *   GET    /accounts/{accountId}/failures                                             open failures, in plain words
  *   GET    /webhook                                                                   the host app's webhook (never the secret)
- *   PUT    /webhook          {url, secret}                                            set it (secret stored encrypted)
+ *   PUT    /webhook          {url, secret}                                            set it (secret stored encrypted; a
+ *                                                                                    private address is a 400 unless allowed)
  *   DELETE /webhook                                                                   stop deliveries (events wait in the outbox)
  *   GET    /webhook/deliveries?status=pending|delivered&before=&limit=                recent events and their delivery
  */
@@ -31,6 +33,8 @@ export interface ApiSyncRouterDeps {
   temporalUi?: TemporalUi;
   /** Sets `res.locals.account` for `:accountId` (the host's id) or answers 404 itself. */
   loadAccount: RequestHandler;
+  /** Accept webhook URLs on loopback and private addresses (OUTBOUND_ALLOW_PRIVATE_NETWORKS); default: 400. */
+  allowPrivateNetworks?: boolean;
 }
 
 export function syncLogEntryView(e: SyncLogEntry) {
@@ -88,6 +92,8 @@ export function apiSyncRouter(deps: ApiSyncRouterDeps): Router {
     const input = webhookConfigInput.safeParse(req.body ?? {});
     if (!input.success)
       return sendApiError(res, 400, 'invalid_webhook', 'The webhook is not valid.', friendlyFieldErrors(input.error));
+    const problems = await webhookUrlProblems(input.data, { allowPrivateNetworks: deps.allowPrivateNetworks === true });
+    if (problems) return sendApiError(res, 400, 'invalid_webhook', 'The webhook is not valid.', problems);
     await setHostWebhook(db, deps.cipher, hostAppId(res), input.data);
     res.json(await hostWebhookView(db, hostAppId(res)));
   });

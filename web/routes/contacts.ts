@@ -1,4 +1,4 @@
-import express, { Router, type ErrorRequestHandler, type RequestHandler } from 'express';
+import { Router, type RequestHandler, type Response } from 'express';
 import type { Client } from '@temporalio/client';
 import { z } from 'zod';
 import type { Db } from '../../src/db/database';
@@ -45,11 +45,10 @@ const pollQuery = z.object({
 export function contactsRouter(deps: ContactsRouterDeps): Router {
   const { db } = deps;
   const router = Router();
-  router.use('/accounts/:accountId/contacts', express.json({ limit: '2mb' }));
   router.use('/accounts/:accountId/contacts', deps.loadAccount);
   router.use('/accounts/:accountId/xero', deps.loadAccount);
   router.use('/accounts/:accountId/contact-sync', deps.loadAccount);
-  const account = (res: express.Response) => res.locals.account as Account;
+  const account = (res: Response) => res.locals.account as Account;
 
   router.post('/accounts/:accountId/contacts/bulk', async (req, res) => {
     const parsed = hostContactBulkSchema.safeParse(req.body);
@@ -172,18 +171,5 @@ export function contactsRouter(deps: ContactsRouterDeps): Router {
     res.status(202).json({ triggered: true });
   });
 
-  const badJson: ErrorRequestHandler = (err, _req, res, next) => {
-    if ((err as { type?: string }).type === 'entity.parse.failed')
-      return sendApiError(res, 400, 'invalid_json', 'The request body is not valid JSON.');
-    if ((err as { type?: string }).type === 'entity.too.large')
-      return sendApiError(
-        res,
-        413,
-        'too_large',
-        'The request body is too large (at most 2 MB; send fewer contacts per request).',
-      );
-    next(err);
-  };
-  router.use(badJson);
   return router;
 }

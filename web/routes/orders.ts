@@ -1,7 +1,9 @@
-import express, { Router, type RequestHandler, type Response } from 'express';
+import { createHash } from 'node:crypto';
+import express, { Router, type Request, type RequestHandler, type Response } from 'express';
 import type { Client } from '@temporalio/client';
+import { sql } from 'kysely';
 import type { z } from 'zod';
-import { createOrderSyncClient } from '../../src/client';
+import { createOrderSyncClient, type Accepted, type EventOptions } from '../../src/client';
 import type { Db } from '../../src/db/database';
 import type { Account } from '../../src/db/schema';
 import {
@@ -13,22 +15,26 @@ import {
   paymentSchema,
 } from '../../src/domain/order';
 import { orderWorkflowId } from '../../src/orders/messages';
+import { outboundUrlProblem } from '../../src/net/outbound-http';
+import type { Order } from '../../src/domain/order';
+import { paymentHostIdPrefix, paymentIdOf } from '../../src/orders/link-ids';
 import { friendlyFieldErrors, sendApiError } from '../api/errors';
 
 /**
  * The host's order events (mounted under /api/v1 behind the API-key check):
  *
- *   POST   /accounts/{accountId}/orders                                converted (body: {order, convertedAt?})
- *   PUT    /accounts/{accountId}/orders/{orderNumber}                  revised   (body: {order, revision?})
+ *   POST   /accounts/{accountId}/orders                                converted (body: {order, convertedAt?, revision?, updatedAt?})
+ *   PUT    /accounts/{accountId}/orders/{orderNumber}                  revised   (body: {order, revision?, updatedAt?})
  *   POST   /accounts/{accountId}/orders/{orderNumber}/payments         payment added (body: payment)
  *   DELETE /accounts/{accountId}/orders/{orderNumber}/payments/{id}    payment removed
  *   POST   /accounts/{accountId}/orders/{orderNumber}/cancel           cancelled (body: {reason?})
  *   POST   /accounts/{accountId}/orders/{orderNumber}/retry            retry a failed sync
  *   GET    /accounts/{accountId}/orders/{orderNumber}                  what the engine knows
  *
- * Accepted events answer 202 with the workflow id; the work happens in the order's workflow.
- * Events that cannot apply answer 409 (not connected, unknown or cancelled order) or 422 (the
- * order was converted before the connection, so it and its payments are never synced).
+ * The route validates and authenticates; the order's workflow decides (update-with-start) and the
+ * answer says what it decided: 202 applied; 200 `applied: false` with the reason when the event
+ * changes nothing (stale, duplicate, …); 409 not connected, unknown or cancelled order; 422 the order
+ * was converted before the connection, so it and its payments are never synced.
  */
 
 export interface OrdersRouterDeps {
@@ -37,11 +43,9 @@ export interface OrdersRouterDeps {
   taskQueue: string;
   /** Sets `res.locals.account` for `:accountId` (the host's id) or answers 404 itself. */
   loadAccount: RequestHandler;
+  /** Accept a pdfUrl on a loopback or private address (OUTBOUND_ALLOW_PRIVATE_NETWORKS). */
+  allowPrivateNetworks?: boolean;
 }
-
-const NOT_CONNECTED =
-  'not connected to Xero: connect the account first (orders converted before the connection are never synced)';
-const BEFORE_CONNECTION = 'order converted before the Xero connection: not synced';
 
 export function ordersRouter(deps: OrdersRouterDeps): Router {
   const { db } = deps;
@@ -58,6 +62,17 @@ export function ordersRouter(deps: OrdersRouterDeps): Router {
     return undefined;
   }
 
+  /** A pdfUrl the worker would refuse is refused here, naming the field (the worker checks again at fetch time). */
+  async function safePdfUrl(order: Order, res: Response): Promise<boolean> {
+    if (!order.pdfUrl) return true;
+    const problem = await outboundUrlProblem(order.pdfUrl, {
+      allowPrivateNetworks: deps.allowPrivateNetworks === true,
+    });
+    if (!problem) return true;
+    sendApiError(res, 400, 'invalid_request', 'The request body is not valid.', { 'order.pdfUrl': problem });
+    return false;
+  }
+
   function orderNumberFrom(param: unknown, res: Response): string | undefined {
     const r = orderNumberSchema.safeParse(param);
     if (r.success) return r.data;
@@ -67,108 +82,71 @@ export function ordersRouter(deps: OrdersRouterDeps): Router {
     return undefined;
   }
 
-  const connectionOf = (accountId: string) =>
-    db
-      .selectFrom('connections')
-      .select(['connected_at', 'status'])
-      .where('account_id', '=', accountId)
-      .executeTakeFirst();
-  const orderOf = (accountId: string, orderNumber: string) =>
-    db
-      .selectFrom('order_syncs')
-      .select(['status', 'skip_reason'])
-      .where('account_id', '=', accountId)
-      .where('order_number', '=', orderNumber)
-      .executeTakeFirst();
-
-  /** For events about an existing order: answers and returns false when it cannot apply. */
-  async function knownSyncedOrder(
-    res: Response,
-    accountId: string,
-    orderNumber: string,
-    what: string,
-    allowCancelled = false,
-  ): Promise<boolean> {
-    const order = await orderOf(accountId, orderNumber);
-    if (!order) {
-      sendApiError(
-        res,
-        409,
-        'order_not_found',
-        `order ${orderNumber} is not known: report its conversion (POST …/orders) before ${what}`,
-      );
-      return false;
-    }
-    if (order.status === 'skipped') {
-      sendApiError(res, 422, 'order_not_synced', `${what} not synced: ${order.skip_reason ?? BEFORE_CONNECTION}`);
-      return false;
-    }
-    if (order.status === 'cancelled' && !allowCancelled) {
-      sendApiError(res, 409, 'order_cancelled', `order ${orderNumber} was cancelled: ${what} not synced`);
-      return false;
-    }
-    if (!(await connectionOf(accountId))) {
-      sendApiError(res, 409, 'not_connected', NOT_CONNECTED);
-      return false;
-    }
-    return true;
+  /**
+   * Temporal de-duplicates updates by id within a run: a host retry carrying the same
+   * Idempotency-Key is one event even if the first answer never reached the host.
+   */
+  function eventOptions(req: Request, res: Response): EventOptions {
+    const key = req.get('idempotency-key');
+    if (!key) return {};
+    const scope = `${account(res).id}\n${req.method}\n${req.originalUrl}\n${key}`;
+    return { eventId: `host-${createHash('sha256').update(scope).digest('hex').slice(0, 40)}` };
   }
 
-  const accepted = (res: Response, workflowId: string, orderNumber: string) =>
-    res.status(202).json({ accepted: true, workflowId, orderNumber });
+  /** The workflow's answer as HTTP. `what` names the event in messages ("the payment"). */
+  function answer(res: Response, a: Accepted, what: string): void {
+    const body = {
+      accepted: true,
+      applied: a.applied,
+      ...(a.reason ? { reason: a.reason } : {}),
+      ...(a.message ? { message: a.message } : {}),
+      workflowId: a.workflowId,
+      orderNumber: a.orderNumber,
+      status: a.status,
+    };
+    if (a.applied) {
+      res.status(202).json(body);
+      return;
+    }
+    switch (a.reason) {
+      case 'skipped':
+        if (what === 'the conversion') return sendApiError(res, 422, 'converted_before_connection', a.message ?? '');
+        return sendApiError(
+          res,
+          422,
+          'order_not_synced',
+          `${what.replace(/^the /, '')} not synced: ${a.message ?? ''}`,
+        );
+      case 'not_connected':
+        return sendApiError(res, 409, 'not_connected', a.message ?? 'not connected to Xero');
+      case 'unknown_order':
+        return sendApiError(res, 409, 'order_not_found', a.message ?? `order ${a.orderNumber} is not known`);
+      case 'cancelled':
+        return sendApiError(res, 409, 'order_cancelled', a.message ?? `order ${a.orderNumber} was cancelled`);
+      case 'invalid':
+        return sendApiError(res, 400, 'invalid_request', a.message ?? 'The event is not valid.');
+      default:
+        // Stale, duplicate, …: acknowledged, and nothing changed.
+        res.status(200).json(body);
+    }
+  }
 
   router.post('/accounts/:accountId/orders', async (req, res) => {
     const event = parse(orderConvertedSchema, req.body, res);
-    if (!event) return;
-    const { id: accountId } = account(res);
-    const orderNumber = event.order.number;
-    const convertedAt = event.convertedAt ? new Date(event.convertedAt) : new Date();
-    const existing = await orderOf(accountId, orderNumber);
-    if (existing?.status === 'skipped')
-      return sendApiError(res, 422, 'order_not_synced', existing.skip_reason ?? BEFORE_CONNECTION);
-    if (!existing) {
-      const connection = await connectionOf(accountId);
-      const reason = !connection
-        ? 'order converted while the account was not connected to Xero: not synced'
-        : convertedAt < connection.connected_at
-          ? BEFORE_CONNECTION
-          : undefined;
-      // Remembered either way: the first conversion decides whether the order ever syncs.
-      await db
-        .insertInto('order_syncs')
-        .values({
-          account_id: accountId,
-          order_number: orderNumber,
-          status: reason ? 'skipped' : 'syncing',
-          skip_reason: reason ?? null,
-          converted_at: convertedAt,
-          workflow_id: orderWorkflowId(accountId, orderNumber),
-        })
-        .onConflict((oc) => oc.columns(['account_id', 'order_number']).doNothing())
-        .execute();
-      if (!connection) return sendApiError(res, 409, 'not_connected', NOT_CONNECTED);
-      if (reason) return sendApiError(res, 422, 'converted_before_connection', reason);
-    }
-    const { workflowId } = await client.startOrderSync(accountId, {
-      order: event.order,
-      convertedAt: convertedAt.toISOString(),
-    });
-    accepted(res, workflowId, orderNumber);
+    if (!event || !(await safePdfUrl(event.order, res))) return;
+    answer(res, await client.startOrderSync(account(res).id, event, eventOptions(req, res)), 'the conversion');
   });
 
   router.put('/accounts/:accountId/orders/:orderNumber', async (req, res) => {
     const orderNumber = orderNumberFrom(req.params.orderNumber, res);
     if (!orderNumber) return;
     const event = parse(orderRevisedSchema, req.body, res);
-    if (!event) return;
+    if (!event || !(await safePdfUrl(event.order, res))) return;
     if (event.order.number !== orderNumber)
       return sendApiError(res, 400, 'invalid_request', 'The order number in the body differs from the URL.', {
         'order.number': `must be ${orderNumber}`,
       });
-    const { id: accountId } = account(res);
-    if (!(await knownSyncedOrder(res, accountId, orderNumber, 'the revision'))) return;
-    const { workflowId } = await client.reviseOrder(accountId, event);
-    accepted(res, workflowId, orderNumber);
+    answer(res, await client.reviseOrder(account(res).id, event, eventOptions(req, res)), 'the revision');
   });
 
   router.post('/accounts/:accountId/orders/:orderNumber/payments', async (req, res) => {
@@ -176,10 +154,7 @@ export function ordersRouter(deps: OrdersRouterDeps): Router {
     if (!orderNumber) return;
     const payment = parse(paymentSchema, req.body, res);
     if (!payment) return;
-    const { id: accountId } = account(res);
-    if (!(await knownSyncedOrder(res, accountId, orderNumber, 'the payment'))) return;
-    const { workflowId } = await client.addPayment(accountId, orderNumber, payment);
-    accepted(res, workflowId, orderNumber);
+    answer(res, await client.addPayment(account(res).id, orderNumber, payment, eventOptions(req, res)), 'the payment');
   });
 
   router.delete('/accounts/:accountId/orders/:orderNumber/payments/:paymentId', async (req, res) => {
@@ -187,11 +162,8 @@ export function ordersRouter(deps: OrdersRouterDeps): Router {
     if (!orderNumber) return;
     const removed = parse(paymentRemovedSchema, { paymentId: req.params.paymentId }, res);
     if (!removed) return;
-    const { id: accountId } = account(res);
-    // A payment removed after a cancel is what lets a paid invoice be voided: allowed.
-    if (!(await knownSyncedOrder(res, accountId, orderNumber, 'the payment removal', true))) return;
-    const { workflowId } = await client.removePayment(accountId, orderNumber, removed.paymentId);
-    accepted(res, workflowId, orderNumber);
+    const a = await client.removePayment(account(res).id, orderNumber, removed.paymentId, eventOptions(req, res));
+    answer(res, a, 'the payment removal');
   });
 
   router.post('/accounts/:accountId/orders/:orderNumber/cancel', async (req, res) => {
@@ -199,10 +171,11 @@ export function ordersRouter(deps: OrdersRouterDeps): Router {
     if (!orderNumber) return;
     const cancel = parse(orderCancelledSchema, req.body, res);
     if (!cancel) return;
-    const { id: accountId } = account(res);
-    if (!(await knownSyncedOrder(res, accountId, orderNumber, 'the cancellation', true))) return;
-    const { workflowId } = await client.cancelOrder(accountId, orderNumber, cancel);
-    accepted(res, workflowId, orderNumber);
+    answer(
+      res,
+      await client.cancelOrder(account(res).id, orderNumber, cancel, eventOptions(req, res)),
+      'the cancellation',
+    );
   });
 
   router.post('/accounts/:accountId/orders/:orderNumber/retry', async (req, res) => {
@@ -212,8 +185,16 @@ export function ordersRouter(deps: OrdersRouterDeps): Router {
     const state = await client.orderSyncState(accountId, orderNumber);
     if (!state) return sendApiError(res, 409, 'not_running', `order ${orderNumber} has no sync in progress to retry`);
     const { workflowId } = await client.retryOrderSync(accountId, orderNumber);
-    accepted(res, workflowId, orderNumber);
+    res.status(202).json({ accepted: true, applied: true, workflowId, orderNumber });
   });
+
+  const orderOf = (accountId: string, orderNumber: string) =>
+    db
+      .selectFrom('order_syncs')
+      .select(['status', 'skip_reason'])
+      .where('account_id', '=', accountId)
+      .where('order_number', '=', orderNumber)
+      .executeTakeFirst();
 
   router.get('/accounts/:accountId/orders/:orderNumber', async (req, res) => {
     const orderNumber = orderNumberFrom(req.params.orderNumber, res);
@@ -226,7 +207,10 @@ export function ordersRouter(deps: OrdersRouterDeps): Router {
       .select(['kind', 'host_id', 'xero_id', 'xero_number', 'data'])
       .where('account_id', '=', accountId)
       .where((eb) =>
-        eb.or([eb('host_id', '=', orderNumber), eb('host_id', 'like', `${orderNumber.replace(/[\\%_]/g, '\\$&')}/%`)]),
+        eb.or([
+          eb('host_id', '=', orderNumber),
+          eb(sql<boolean>`starts_with(host_id, ${paymentHostIdPrefix(orderNumber)})`, '=', true),
+        ]),
       )
       .where('kind', 'in', ['invoice', 'attachment', 'payment'])
       .execute();
@@ -245,7 +229,7 @@ export function ordersRouter(deps: OrdersRouterDeps): Router {
         : null,
       payments: links
         .filter((l) => l.kind === 'payment')
-        .map((l) => ({ paymentId: l.host_id.slice(orderNumber.length + 1), xeroPaymentId: l.xero_id })),
+        .map((l) => ({ paymentId: paymentIdOf(l.host_id), xeroPaymentId: l.xero_id })),
       sync: (await client.orderSyncState(accountId, orderNumber)) ?? null,
     });
   });

@@ -4,6 +4,9 @@ import * as m0002 from './0002_admin_access';
 import * as m0003 from './0003_orders';
 import * as m0004 from './0004_host_webhooks';
 import * as m0005 from './0005_contact_sync';
+import * as m0006 from './0006_api_idempotency';
+import * as m0007 from './0007_outbox_fact_key';
+import * as m0008 from './0008_order_state';
 
 /**
  * Every migration, in order. Kept in code (not read from a folder) so bundles and
@@ -15,4 +18,7 @@ export const migrations: Record<string, Migration> = {
   '0003_orders': m0003,
   '0004_host_webhooks': m0004,
   '0005_contact_sync': m0005,
+  '0006_api_idempotency': m0006,
+  '0007_outbox_fact_key': m0007,
+  '0008_order_state': m0008,
 };

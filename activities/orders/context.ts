@@ -1,0 +1,156 @@
+import type { Transaction } from 'kysely';
+import type { Db } from '../../src/db/database';
+import type { Database } from '../../src/db/schema';
+import { missingForInvoices, settingsSchema, type Settings } from '../../src/domain/settings';
+import { businessFailure } from '../../src/orders/failures';
+import { attachmentLinkData, invoiceLinkData, orderLinks, parseLinkData, paymentIdOf, paymentLinkData } from './links';
+import type { Base, InvoiceSummary, OrderModuleDeps, OrderSyncConfig, StoredPayment } from './shared';
+import { writeSyncLog } from './sync-log';
+import { storedOrderStateSchema } from '../order-gate';
+import type { StoredOrderState } from '../../src/orders/messages';
+
+/** Where an order stands before the workflow does anything: admission, stored links, the account's setup. */
+
+export interface OrderContext {
+  config: OrderSyncConfig;
+  admission?: { status: 'syncing' | 'skipped' | 'cancelled'; reason?: string };
+  contact?: { customerId: string; contactId: string };
+  invoice?: InvoiceSummary & { syncedRevision: number; orderJson?: string; contactId?: string; closed?: boolean };
+  attachmentRevision?: number;
+  payments: StoredPayment[];
+  /** What the last completed run left: the host's newest version and content, removed payments. */
+  stored?: StoredOrderState;
+}
+
+export async function accountOf(accountId: string, executor: Transaction<Database> | Db) {
+  const row = await executor
+    .selectFrom('accounts')
+    .select(['id', 'host_app_id', 'external_id'])
+    .where('id', '=', accountId)
+    .executeTakeFirst();
+  if (!row) throw businessFailure('not_found', `account ${accountId} does not exist`);
+  return row;
+}
+
+export async function settingsOf(db: Db, accountId: string): Promise<Settings> {
+  const row = await db.selectFrom('settings').select('settings').where('account_id', '=', accountId).executeTakeFirst();
+  const parsed = settingsSchema.safeParse(row?.settings ?? {});
+  if (!parsed.success) {
+    throw businessFailure(
+      'missing_setup',
+      `the account's setup is invalid: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+    );
+  }
+  return parsed.data;
+}
+
+/** Invoices need the revenue account and tax; the bank account is checked by the payment step. */
+export function requireInvoiceSetup(settings: Settings): void {
+  const missing = missingForInvoices(settings).filter((m) => m !== 'bankAccountCode');
+  if (missing.length > 0)
+    throw businessFailure('missing_setup', `setup is incomplete: choose ${missing.join(', ')} on the Setup page`, {
+      missing,
+    });
+}
+
+export function createContextActivities({ db, config }: OrderModuleDeps) {
+  return {
+    /** What a (re)started workflow needs: timings, whether the order syncs at all, and the stored links. */
+    async loadOrderContext(input: { accountId: string; orderNumber: string }): Promise<OrderContext> {
+      const { accountId, orderNumber } = input;
+      const admission = await db
+        .selectFrom('order_syncs')
+        .select(['status', 'skip_reason', 'state'])
+        .where('account_id', '=', accountId)
+        .where('order_number', '=', orderNumber)
+        .executeTakeFirst();
+      const links = await orderLinks(db, accountId, orderNumber);
+      const ctx: OrderContext = { config, payments: [] };
+      // Unreadable (never written, or by a future version): the links alone decide, as before versions were kept.
+      const stored = storedOrderStateSchema.safeParse(admission?.state ?? undefined);
+      if (stored.success) ctx.stored = stored.data;
+      if (admission)
+        ctx.admission = {
+          status: admission.status,
+          ...(admission.skip_reason ? { reason: admission.skip_reason } : {}),
+        };
+      for (const link of links) {
+        if (link.kind === 'invoice') {
+          const d = parseLinkData(invoiceLinkData, link);
+          ctx.invoice = {
+            id: link.xero_id,
+            number: link.xero_number ?? '',
+            status: d.status ?? '',
+            total: d.total ?? 0,
+            syncedRevision: d.syncedRevision ?? 0,
+            ...(d.contactId !== undefined ? { contactId: d.contactId } : {}),
+            ...(d.orderJson !== undefined ? { orderJson: d.orderJson } : {}),
+          };
+          if (d.customerId !== undefined && d.contactId !== undefined)
+            ctx.contact = { customerId: d.customerId, contactId: d.contactId };
+        } else if (link.kind === 'attachment') {
+          ctx.attachmentRevision = parseLinkData(attachmentLinkData, link).revision ?? 0;
+        } else if (link.kind === 'payment') {
+          const d = parseLinkData(paymentLinkData, link);
+          ctx.payments.push({
+            id: paymentIdOf(link.host_id),
+            xeroPaymentId: link.xero_id,
+            amount: d.amount,
+            date: d.date,
+            ...(d.reference !== undefined ? { reference: d.reference } : {}),
+            generation: d.generation ?? 0,
+          });
+        }
+      }
+      return ctx;
+    },
+
+    /**
+     * Only orders converted after the account connected to Xero are synced. The first conversion
+     * decides, and is stored so the API can answer later events about the order at once.
+     */
+    async admitOrder(
+      input: Base & { convertedAt: string },
+    ): Promise<{ status: 'syncing' | 'skipped' | 'cancelled'; reason?: string }> {
+      await accountOf(input.accountId, db);
+      const existing = await db
+        .selectFrom('order_syncs')
+        .select(['status', 'skip_reason'])
+        .where('account_id', '=', input.accountId)
+        .where('order_number', '=', input.orderNumber)
+        .executeTakeFirst();
+      if (existing)
+        return { status: existing.status, ...(existing.skip_reason ? { reason: existing.skip_reason } : {}) };
+      const connection = await db
+        .selectFrom('connections')
+        .select(['connected_at'])
+        .where('account_id', '=', input.accountId)
+        .executeTakeFirst();
+      const convertedAt = new Date(input.convertedAt);
+      const reason = !connection
+        ? 'order converted while the account was not connected to Xero: not synced'
+        : convertedAt.getTime() < connection.connected_at.getTime()
+          ? 'order converted before the Xero connection: not synced'
+          : undefined;
+      const status = reason ? 'skipped' : 'syncing';
+      await db.transaction().execute(async (trx) => {
+        const row = await trx
+          .insertInto('order_syncs')
+          .values({
+            account_id: input.accountId,
+            order_number: input.orderNumber,
+            status,
+            skip_reason: reason ?? null,
+            converted_at: convertedAt,
+            workflow_id: input.workflowId,
+          })
+          .onConflict((oc) => oc.columns(['account_id', 'order_number']).doNothing())
+          .returning('status')
+          .executeTakeFirst();
+        if (row && reason)
+          await writeSyncLog(trx, input, { kind: 'invoice', action: 'create', outcome: 'skipped', message: reason });
+      });
+      return reason ? { status, reason } : { status };
+    },
+  };
+}

@@ -1,0 +1,172 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Order } from '../src/domain/order';
+import { applyStepResult, nextStep, stepStarted, type Step } from '../workflows/order-plan';
+import { initialState, type OrderState, type PaymentState } from '../workflows/order-state';
+
+/** The order workflow's planner, without Temporal: a table of states → the next step. */
+
+const order: Order = {
+  number: 'SO-1',
+  date: '2026-03-01',
+  currency: 'NZD',
+  customer: { type: 'organisation', name: 'Acme', id: 'c-1', phones: [], addresses: [] },
+  lines: [{ description: 'Work', quantity: 1, unitPrice: 100 }],
+};
+const invoice = (syncedRevision: number | null = 1, status = 'AUTHORISED') => ({
+  id: 'inv-1',
+  number: 'SO-1',
+  status,
+  total: 115,
+  syncedRevision,
+});
+const payment = (id: string, extra: Partial<PaymentState> = {}): PaymentState => ({
+  id,
+  payment: { id, amount: 10, date: '2026-03-02' },
+  removed: false,
+  generation: 0,
+  tries: 0,
+  reapply: false,
+  ...extra,
+});
+
+function state(patch: Partial<OrderState>): OrderState {
+  return { ...initialState('acc', 'SO-1'), ...patch };
+}
+const admitted = (patch: Partial<OrderState> = {}) =>
+  state({
+    order,
+    orderJson: JSON.stringify(order),
+    revision: 1,
+    convertedAt: '2026-03-01T10:00:00Z',
+    admission: 'syncing',
+    contact: { customerId: 'c-1', contactId: 'xc-1' },
+    ...patch,
+  });
+
+const table: Array<[string, OrderState, string | undefined]> = [
+  ['nothing heard yet: wait', state({}), undefined],
+  ['payments before the conversion: wait', state({ payments: [payment('p')] }), undefined],
+  ['converted, not admitted: admit', state({ order, convertedAt: '2026-03-01T10:00:00Z' }), 'admit'],
+  ['skipped: nothing ever', state({ order, admission: 'skipped' }), undefined],
+  [
+    'a failure: wait for retry or a fix',
+    admitted({ failure: { step: 'invoice', kind: 'v', message: 'm' } }),
+    undefined,
+  ],
+  ['admitted without contact: contact', admitted({ contact: undefined }), 'contact'],
+  ['customer changed: contact again', admitted({ contact: { customerId: 'other', contactId: 'x' } }), 'contact'],
+  ['contact known, no invoice: invoice', admitted(), 'invoice'],
+  ['invoice behind the order: revise', admitted({ revision: 2, invoice: invoice(1) }), 'revise'],
+  ['invoice adopted (content unknown): revise', admitted({ invoice: invoice(null) }), 'revise'],
+  ['PDF behind the invoice: attach', admitted({ invoice: invoice(1), attachmentRevision: null }), 'attach'],
+  ['all synced: nothing', admitted({ invoice: invoice(1), attachmentRevision: 1 }), undefined],
+  ['a payment to make', admitted({ invoice: invoice(1), attachmentRevision: 1, payments: [payment('p')] }), 'pay'],
+  [
+    'a skipped payment is not retried',
+    admitted({ invoice: invoice(1), attachmentRevision: 1, payments: [payment('p', { skipped: 'setup' })] }),
+    undefined,
+  ],
+  [
+    'removals come before a revision',
+    admitted({
+      revision: 2,
+      invoice: invoice(1),
+      attachmentRevision: 1,
+      payments: [payment('p', { removed: true, synced: { xeroPaymentId: 'xp', amount: 10 } })],
+    }),
+    'unpay',
+  ],
+  [
+    'a cancel with an invoice: cancel it',
+    admitted({ invoice: invoice(1), attachmentRevision: 1, cancelRequested: true }),
+    'cancel',
+  ],
+  ['a cancel before any known invoice: ask Xero', admitted({ cancelRequested: true }), 'cancel_unsynced'],
+  [
+    'a cancel waits for payment removals',
+    admitted({
+      invoice: invoice(1),
+      cancelRequested: true,
+      payments: [payment('p', { removed: true, synced: { xeroPaymentId: 'xp', amount: 10 } })],
+    }),
+    'unpay',
+  ],
+  ['cancelled: nothing', admitted({ invoice: invoice(1), cancelRequested: true, cancelled: true }), undefined],
+  [
+    'payments wait for their invoice',
+    admitted({ contact: undefined, order: undefined, payments: [payment('p')] }),
+    undefined,
+  ],
+];
+
+for (const [name, s, expected] of table) {
+  test(`plan: ${name}`, () => assert.equal(nextStep(s)?.type, expected));
+}
+
+test('planning is pure: the state query may plan at any time without changing anything', () => {
+  const s = admitted({ invoice: invoice(1), attachmentRevision: 1, payments: [payment('p')] });
+  const before = JSON.stringify(s);
+  nextStep(s);
+  nextStep(s);
+  assert.equal(JSON.stringify(s), before);
+});
+
+test('a payment created twice in one generation looks for the first write before the second', () => {
+  const s = admitted({ invoice: invoice(1), attachmentRevision: 1, payments: [payment('p')] });
+  const first = nextStep(s) as Extract<Step, { type: 'pay' }>;
+  assert.equal(first.lookFirst, false);
+  stepStarted(s, first);
+  const second = nextStep(s) as Extract<Step, { type: 'pay' }>;
+  assert.equal(second.lookFirst, true);
+});
+
+test('a revision refused for payments: every synced payment comes off, then goes back on', () => {
+  const s = admitted({
+    revision: 2,
+    invoice: invoice(1),
+    attachmentRevision: 1,
+    payments: [payment('p', { synced: { xeroPaymentId: 'xp', amount: 10 } })],
+  });
+  const revise = nextStep(s)!;
+  assert.equal(revise.type, 'revise');
+  applyStepResult(s, revise, { type: 'revise', outcome: 'payments_first' });
+  const unpay = nextStep(s)!;
+  assert.equal(unpay.type, 'unpay');
+  applyStepResult(s, unpay, { type: 'unpay' });
+  assert.equal(s.payments[0]!.generation, 1);
+  assert.equal(nextStep(s)?.type, 'revise');
+  applyStepResult(s, nextStep(s)!, { type: 'revise', outcome: 'updated', status: 'AUTHORISED', total: 230 });
+  assert.equal(s.invoice?.syncedRevision, 2);
+  assert.equal(nextStep(s)?.type, 'attach');
+  applyStepResult(s, nextStep(s)!, { type: 'attach' });
+  const pay = nextStep(s) as Extract<Step, { type: 'pay' }>;
+  assert.equal(pay.type, 'pay');
+  assert.equal(pay.generation, 1, 'a new write, with a new key');
+});
+
+test('a payment changed while it was being created is re-applied', () => {
+  const s = admitted({ invoice: invoice(1), attachmentRevision: 1, payments: [payment('p')] });
+  const pay = nextStep(s)!;
+  s.payments[0]!.payment = { id: 'p', amount: 12, date: '2026-03-02' };
+  applyStepResult(s, pay, { type: 'pay', outcome: 'created', xeroPaymentId: 'xp' });
+  assert.equal(s.payments[0]!.reapply, true);
+  assert.equal(nextStep(s)?.type, 'unpay');
+});
+
+test('edits not synced (setup): the revision counts as done and the PDF stays', () => {
+  const s = admitted({ revision: 2, invoice: invoice(1), attachmentRevision: 1 });
+  applyStepResult(s, nextStep(s)!, { type: 'revise', outcome: 'skipped' });
+  assert.equal(s.invoice?.syncedRevision, 2);
+  assert.equal(s.attachmentRevision, 2);
+  assert.equal(nextStep(s), undefined);
+});
+
+test('a cancel that found the invoice in Xero keeps it', () => {
+  const s = admitted({ cancelRequested: true });
+  const step = nextStep(s)!;
+  applyStepResult(s, step, { type: 'cancel_unsynced', invoice: { ...invoice(null, 'VOIDED') } });
+  assert.equal(s.cancelled, true);
+  assert.equal(s.invoice?.status, 'VOIDED');
+  assert.equal(nextStep(s), undefined);
+});

@@ -1,0 +1,229 @@
+import type { Customer, Order, Payment } from '../src/domain/order';
+import type { InvoiceState, OrderState, PaymentState } from './order-state';
+
+/**
+ * What an order's workflow does next, given what the host said and what Xero has: a pure function
+ * of the state (table-tested in test/order-plan.test.ts). The workflow runs the step's activity and
+ * hands the result back to `applyStepResult`, which is pure too.
+ *
+ * Order of work: admission; removals of payments (they free the invoice for a revision or a
+ * cancel); the cancel; the contact; the invoice; a revision; the PDF; new payments.
+ */
+
+interface StepBase {
+  name: string;
+  kind: 'invoice' | 'payment' | 'contact' | 'attachment';
+  action: string;
+}
+
+export type Step =
+  | (StepBase & { type: 'admit'; convertedAt: string })
+  | (StepBase & {
+      type: 'unpay';
+      paymentId: string;
+      xeroPaymentId: string;
+      generation: number;
+      reason: 'removed' | 'revision';
+    })
+  | (StepBase & { type: 'cancel_unsynced'; contactId?: string })
+  | (StepBase & { type: 'cancel'; invoiceId: string })
+  | (StepBase & { type: 'contact'; customer: Customer })
+  | (StepBase & { type: 'invoice'; order: Order; revision: number; contactId: string })
+  | (StepBase & {
+      type: 'revise';
+      invoiceId: string;
+      order: Order;
+      revision: number;
+      contactId: string;
+      syncedPayments: number;
+    })
+  | (StepBase & { type: 'attach'; invoiceId: string; order: Order; revision: number })
+  | (StepBase & { type: 'pay'; invoiceId: string; payment: Payment; generation: number; lookFirst: boolean });
+
+export type StepResult =
+  | { type: 'admit'; status: 'syncing' | 'skipped' | 'cancelled'; reason?: string }
+  | { type: 'unpay' }
+  | { type: 'cancel_unsynced'; status?: string; invoice?: InvoiceState }
+  | { type: 'cancel'; status: string }
+  | { type: 'contact'; contactId: string }
+  | { type: 'invoice'; invoice: InvoiceState }
+  | { type: 'revise'; outcome: 'updated'; status: string; total: number }
+  | { type: 'revise'; outcome: 'skipped' | 'payments_first' }
+  | { type: 'attach' }
+  | { type: 'pay'; outcome: 'created'; xeroPaymentId: string }
+  | { type: 'pay'; outcome: 'skipped'; reason: string };
+
+export function nextStep(state: OrderState): Step | undefined {
+  if (state.failure) return undefined;
+  if (!state.admission) {
+    const { order, convertedAt } = state;
+    if (!order || !convertedAt) return undefined; // payments or a cancel before the conversion: wait for it
+    return { type: 'admit', name: 'admit', kind: 'invoice', action: 'create', convertedAt };
+  }
+  if (state.admission === 'skipped') return undefined;
+
+  const invoice = state.invoice;
+  const toDelete = state.payments.find((p) => p.synced && (p.removed || p.reapply));
+  if (toDelete?.synced && invoice) {
+    return {
+      type: 'unpay',
+      name: `unpay:${toDelete.id}`,
+      kind: 'payment',
+      action: 'delete',
+      paymentId: toDelete.id,
+      xeroPaymentId: toDelete.synced.xeroPaymentId,
+      generation: toDelete.generation,
+      reason: toDelete.removed ? 'removed' : 'revision',
+    };
+  }
+
+  if (state.cancelRequested) {
+    if (state.cancelled) return undefined;
+    if (!invoice) {
+      // A create whose answer was lost may have made one: the activity asks Xero (for our contact).
+      const contactId = state.contact?.contactId;
+      return {
+        type: 'cancel_unsynced',
+        name: 'cancel',
+        kind: 'invoice',
+        action: 'cancel',
+        ...(contactId ? { contactId } : {}),
+      };
+    }
+    return { type: 'cancel', name: 'cancel', kind: 'invoice', action: 'cancel', invoiceId: invoice.id };
+  }
+
+  const order = state.order;
+  if (order && (!state.contact || state.contact.customerId !== order.customer.id)) {
+    return { type: 'contact', name: 'contact', kind: 'contact', action: 'resolve', customer: order.customer };
+  }
+  const contactId = state.contact?.contactId ?? '';
+  if (order && !invoice) {
+    return {
+      type: 'invoice',
+      name: 'invoice',
+      kind: 'invoice',
+      action: 'create',
+      order,
+      revision: state.revision,
+      contactId,
+    };
+  }
+  if (!invoice) return undefined; // payments wait for their invoice
+
+  if (order && invoice.syncedRevision !== state.revision) {
+    return {
+      type: 'revise',
+      name: 'revise',
+      kind: 'invoice',
+      action: 'update',
+      invoiceId: invoice.id,
+      order,
+      revision: state.revision,
+      contactId,
+      syncedPayments: state.payments.filter((p) => p.synced).length,
+    };
+  }
+  if (order && invoice.syncedRevision !== null && state.attachmentRevision !== invoice.syncedRevision) {
+    return {
+      type: 'attach',
+      name: 'attach',
+      kind: 'attachment',
+      action: 'upload',
+      invoiceId: invoice.id,
+      order,
+      revision: invoice.syncedRevision,
+    };
+  }
+  const toCreate = state.payments.find((p) => !p.removed && !p.synced && !p.skipped);
+  if (toCreate) {
+    return {
+      type: 'pay',
+      name: `pay:${toCreate.id}`,
+      kind: 'payment',
+      action: 'create',
+      invoiceId: invoice.id,
+      payment: toCreate.payment,
+      generation: toCreate.generation,
+      // From the second creation in a generation on, an earlier attempt may have written it.
+      lookFirst: toCreate.tries + 1 > 1,
+    };
+  }
+  return undefined;
+}
+
+/** Called when a step's activity is about to be scheduled (counts creation attempts). */
+export function stepStarted(state: OrderState, step: Step): void {
+  if (step.type === 'pay') {
+    const p = paymentOf(state, step.payment.id);
+    if (p) p.tries++;
+  }
+}
+
+function paymentOf(state: OrderState, id: string): PaymentState | undefined {
+  return state.payments.find((p) => p.id === id);
+}
+
+const samePayment = (a: Payment, b: Payment) =>
+  a.amount === b.amount && a.date === b.date && (a.reference ?? '') === (b.reference ?? '');
+
+/** What a finished step changes; the host's events meanwhile are already in the state. */
+export function applyStepResult(state: OrderState, step: Step, result: StepResult): void {
+  switch (result.type) {
+    case 'admit':
+      state.admission = result.status === 'cancelled' ? 'syncing' : result.status;
+      if (result.reason) state.skipReason = result.reason;
+      return;
+    case 'unpay': {
+      if (step.type !== 'unpay') return;
+      const p = paymentOf(state, step.paymentId);
+      if (!p) return;
+      p.synced = undefined;
+      p.generation++;
+      p.tries = 0;
+      p.reapply = false;
+      return;
+    }
+    case 'cancel_unsynced':
+      if (result.invoice) state.invoice = result.invoice;
+      state.cancelled = true;
+      return;
+    case 'cancel':
+      if (state.invoice) state.invoice.status = result.status;
+      state.cancelled = true;
+      return;
+    case 'contact':
+      if (step.type === 'contact') state.contact = { customerId: step.customer.id, contactId: result.contactId };
+      return;
+    case 'invoice':
+      state.invoice = { ...result.invoice };
+      return;
+    case 'revise': {
+      if (step.type !== 'revise' || !state.invoice) return;
+      if (result.outcome === 'payments_first') {
+        for (const p of state.payments) if (p.synced) p.reapply = true;
+        return;
+      }
+      if (result.outcome === 'updated') {
+        state.invoice.status = result.status;
+        state.invoice.total = result.total;
+      } else state.attachmentRevision = step.revision; // edits not synced: leave the PDF as it was too
+      state.invoice.syncedRevision = step.revision;
+      return;
+    }
+    case 'attach':
+      if (step.type === 'attach') state.attachmentRevision = step.revision;
+      return;
+    case 'pay': {
+      if (step.type !== 'pay') return;
+      const p = paymentOf(state, step.payment.id);
+      if (!p) return;
+      if (result.outcome === 'created') {
+        // The host may have changed or removed it meanwhile: the next loop reconciles that.
+        p.synced = { xeroPaymentId: result.xeroPaymentId, amount: step.payment.amount };
+        if (!samePayment(step.payment, p.payment)) p.reapply = true;
+      } else p.skipped = result.reason;
+      return;
+    }
+  }
+}

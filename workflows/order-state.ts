@@ -1,0 +1,428 @@
+import type { Order, Payment } from '../src/domain/order';
+import type {
+  HostVersion,
+  OrderEvent,
+  OrderEventOutcome,
+  OrderSyncView,
+  StoredOrderState,
+} from '../src/orders/messages';
+
+/**
+ * An order's state as its workflow holds it, and how host events change it: pure functions, no
+ * Temporal, so the rules are table-tested (test/order-state.test.ts) and the workflow stays a shell.
+ *
+ * The rules that make host events safe to retry, repeat and reorder:
+ * - every event is answered: applied, or not applied with the reason (stale, duplicate, …);
+ * - an order version (the host's `revision` or `updatedAt`) not newer than the newest seen changes
+ *   nothing; without versions, identical content changes nothing and different content wins by arrival;
+ * - a conversion of an order the engine already knows is a repeat: it never replaces newer content;
+ * - a removed payment stays removed (a late retry of its creation cannot revive it);
+ * - the newest version, the order and the removed payments outlive the run (`persisted`/`restore`).
+ */
+
+export interface PaymentState {
+  id: string;
+  payment: Payment;
+  removed: boolean;
+  /** What Xero has for it. */
+  synced?: { xeroPaymentId: string; amount: number };
+  /** Bumped each time a synced copy is deleted: the next creation is a new write with a new key. */
+  generation: number;
+  /** Creations scheduled in this generation: from the second on, look for an earlier write first. */
+  tries: number;
+  /** Delete and create again: the payment changed, or a revision needs the invoice free of payments. */
+  reapply: boolean;
+  skipped?: string;
+}
+
+/** The newest order version seen, per kind of version the host sends. */
+export interface SeenVersion {
+  revision?: number;
+  updatedAtMs?: number;
+}
+
+export interface InvoiceState {
+  id: string;
+  number: string;
+  status: string;
+  total: number;
+  syncedRevision: number | null;
+}
+
+export interface OrderState {
+  accountId: string;
+  orderNumber: string;
+  order?: Order;
+  orderJson?: string;
+  /** Our count of order versions; keys of invoice writes include it. */
+  revision: number;
+  /** Runs before versions were stored kept only the host's revision number here. */
+  hostRevision?: number;
+  version?: SeenVersion;
+  convertedAt?: string;
+  admission?: 'syncing' | 'skipped' | 'cancelled';
+  skipReason?: string;
+  contact?: { customerId: string; contactId: string };
+  invoice?: InvoiceState;
+  attachmentRevision: number | null;
+  cancelRequested: boolean;
+  cancelled: boolean;
+  payments: PaymentState[];
+  /** Payments removed before the engine heard of them: a late creation must not revive them. */
+  removedPaymentIds?: string[];
+  failure?: { step: string; kind: string; message: string };
+  /** The step whose failure was reported to the host, to report it resolved. */
+  reportedFailure?: string;
+  eventSeq: number;
+}
+
+export const CLOSED_INVOICE = new Set(['VOIDED', 'DELETED']);
+
+export function initialState(accountId: string, orderNumber: string): OrderState {
+  return {
+    accountId,
+    orderNumber,
+    revision: 0,
+    attachmentRevision: null,
+    cancelRequested: false,
+    cancelled: false,
+    payments: [],
+    eventSeq: 0,
+  };
+}
+
+// ---- versions ----
+
+export function seenVersionOf(v: HostVersion | undefined): SeenVersion | undefined {
+  if (!v) return undefined;
+  const out: SeenVersion = {};
+  if (v.revision !== undefined) out.revision = v.revision;
+  if (v.updatedAt !== undefined) {
+    const ms = Date.parse(v.updatedAt);
+    if (Number.isFinite(ms)) out.updatedAtMs = ms;
+  }
+  return out.revision === undefined && out.updatedAtMs === undefined ? undefined : out;
+}
+
+/** How an incoming version relates to the newest seen; 'unknown' when they share no kind. */
+export function compareVersion(
+  incoming: SeenVersion | undefined,
+  seen: SeenVersion | undefined,
+): 'newer' | 'same' | 'older' | 'unknown' {
+  if (!incoming || !seen) return 'unknown';
+  const cmp = (a: number, b: number) => (a > b ? 'newer' : a === b ? 'same' : 'older');
+  if (incoming.revision !== undefined && seen.revision !== undefined) return cmp(incoming.revision, seen.revision);
+  if (incoming.updatedAtMs !== undefined && seen.updatedAtMs !== undefined) {
+    return cmp(incoming.updatedAtMs, seen.updatedAtMs);
+  }
+  return 'unknown';
+}
+
+function mergeVersion(seen: SeenVersion | undefined, incoming: SeenVersion | undefined): SeenVersion | undefined {
+  if (!incoming) return seen;
+  if (!seen) return { ...incoming };
+  const max = (a?: number, b?: number) => (a === undefined ? b : b === undefined ? a : Math.max(a, b));
+  const out: SeenVersion = {};
+  const revision = max(seen.revision, incoming.revision);
+  const updatedAtMs = max(seen.updatedAtMs, incoming.updatedAtMs);
+  if (revision !== undefined) out.revision = revision;
+  if (updatedAtMs !== undefined) out.updatedAtMs = updatedAtMs;
+  return out;
+}
+
+/** The version a state was given before versions were kept (legacy runs carried only hostRevision). */
+function seenOf(state: OrderState): SeenVersion | undefined {
+  if (state.version) return state.version;
+  return state.hostRevision !== undefined ? { revision: state.hostRevision } : undefined;
+}
+
+// ---- events ----
+
+const samePayment = (a: Payment, b: Payment) =>
+  a.amount === b.amount && a.date === b.date && (a.reference ?? '') === (b.reference ?? '');
+
+/** The engine has heard of the order: converted in this run, or in an earlier one. */
+export const orderKnown = (state: OrderState): boolean => !!state.order || !!state.admission;
+
+function touched(state: OrderState): void {
+  state.eventSeq++;
+  state.failure = undefined;
+}
+
+const applied = (): OrderEventOutcome => ({ applied: true });
+const notApplied = (reason: Exclude<OrderEventOutcome['reason'], undefined>, message: string): OrderEventOutcome => ({
+  applied: false,
+  reason,
+  message,
+});
+
+function setOrder(state: OrderState, order: Order, json: string, version: SeenVersion | undefined): void {
+  state.order = order;
+  state.orderJson = json;
+  state.version = mergeVersion(seenOf(state), version);
+  if (state.version?.revision !== undefined) state.hostRevision = state.version.revision;
+  state.revision++;
+  touched(state);
+}
+
+function applyOrderContent(
+  state: OrderState,
+  order: Order,
+  version: SeenVersion | undefined,
+  what: 'conversion' | 'revision',
+): OrderEventOutcome {
+  const json = JSON.stringify(order);
+  const cmp = compareVersion(version, seenOf(state));
+  const same = json === state.orderJson;
+  if (cmp === 'older' || cmp === 'same') {
+    return same
+      ? notApplied('duplicate', `this ${what} was already applied`)
+      : notApplied(
+          'stale',
+          `a newer version of order ${state.orderNumber} was already applied: this ${what} changes nothing`,
+        );
+  }
+  if (same) {
+    state.version = mergeVersion(seenOf(state), version);
+    return notApplied('duplicate', `order ${state.orderNumber} already has this content`);
+  }
+  // A repeated conversion is a retry of the first report: only an explicitly newer version may change the order.
+  if (what === 'conversion' && cmp !== 'newer') {
+    return notApplied(
+      'stale',
+      `order ${state.orderNumber} was already converted: a repeated conversion changes nothing`,
+    );
+  }
+  setOrder(state, order, json, version);
+  return applied();
+}
+
+/**
+ * Applies one host event to the state (mutating it) and says what it did. Admission (connected,
+ * converted after the connection) is decided by the caller before a conversion is applied.
+ */
+export function applyEvent(state: OrderState, event: OrderEvent): OrderEventOutcome {
+  if (state.admission === 'skipped' && event.type !== 'retry') {
+    return notApplied('skipped', state.skipReason ?? 'order not synced');
+  }
+  switch (event.type) {
+    case 'converted': {
+      if (event.order.number !== state.orderNumber) return notApplied('invalid', 'the order number differs');
+      if (!orderKnown(state)) {
+        state.convertedAt ??= event.convertedAt;
+        setOrder(state, event.order, JSON.stringify(event.order), seenVersionOf(event.version));
+        return applied();
+      }
+      state.convertedAt ??= event.convertedAt;
+      if (!state.order) {
+        // Known from an earlier run that kept no content: the repeat cannot be compared, so it is taken
+        // as a repeat unless it says it is newer.
+        if (compareVersion(seenVersionOf(event.version), seenOf(state)) !== 'newer') {
+          return notApplied(
+            'stale',
+            `order ${state.orderNumber} was already converted: a repeated conversion changes nothing`,
+          );
+        }
+      }
+      if (state.cancelRequested) return notApplied('cancelled', `order ${state.orderNumber} was cancelled`);
+      return applyOrderContent(state, event.order, seenVersionOf(event.version), 'conversion');
+    }
+    case 'revised': {
+      if (event.order.number !== state.orderNumber) return notApplied('invalid', 'the order number differs');
+      if (!orderKnown(state)) return notApplied('unknown_order', unknownOrderMessage(state, 'the revision'));
+      if (state.cancelRequested)
+        return notApplied('cancelled', `order ${state.orderNumber} was cancelled: the revision is not synced`);
+      return applyOrderContent(state, event.order, seenVersionOf(event.version), 'revision');
+    }
+    case 'payment_added': {
+      if (!orderKnown(state)) return notApplied('unknown_order', unknownOrderMessage(state, 'the payment'));
+      const { payment } = event;
+      const existing = state.payments.find((p) => p.id === payment.id);
+      if (existing?.removed || state.removedPaymentIds?.includes(payment.id)) {
+        return notApplied(
+          'removed',
+          `payment ${payment.id} was removed: a removed payment is not added again (use a new payment id)`,
+        );
+      }
+      if (state.cancelRequested)
+        return notApplied('cancelled', `order ${state.orderNumber} was cancelled: the payment is not synced`);
+      if (!existing) {
+        state.payments.push({ id: payment.id, payment, removed: false, generation: 0, tries: 0, reapply: false });
+      } else {
+        if (samePayment(existing.payment, payment))
+          return notApplied('duplicate', `payment ${payment.id} is already known`);
+        if (existing.synced) existing.reapply = true;
+        existing.payment = payment;
+        existing.skipped = undefined;
+      }
+      touched(state);
+      return applied();
+    }
+    case 'payment_removed': {
+      if (!orderKnown(state)) return notApplied('unknown_order', unknownOrderMessage(state, 'the payment removal'));
+      const existing = state.payments.find((p) => p.id === event.paymentId);
+      if (!existing) {
+        const removed = (state.removedPaymentIds ??= []);
+        if (removed.includes(event.paymentId))
+          return notApplied('duplicate', `payment ${event.paymentId} was already removed`);
+        removed.push(event.paymentId);
+        return notApplied(
+          'unknown_payment',
+          `payment ${event.paymentId} is not known: nothing to remove (a late report of it will be ignored)`,
+        );
+      }
+      if (existing.removed) return notApplied('duplicate', `payment ${event.paymentId} was already removed`);
+      existing.removed = true;
+      touched(state);
+      return applied();
+    }
+    case 'cancelled': {
+      if (!orderKnown(state)) return notApplied('unknown_order', unknownOrderMessage(state, 'the cancellation'));
+      if (state.cancelRequested) return notApplied('duplicate', `order ${state.orderNumber} is already cancelled`);
+      state.cancelRequested = true;
+      touched(state);
+      return applied();
+    }
+    case 'retry': {
+      const had = !!state.failure;
+      touched(state);
+      return had ? applied() : notApplied('nothing_to_retry', `order ${state.orderNumber} has no failed step to retry`);
+    }
+  }
+}
+
+function unknownOrderMessage(state: OrderState, what: string): string {
+  return `order ${state.orderNumber} is not known: report its conversion (POST …/orders) before ${what}`;
+}
+
+// ---- what outlives a run ----
+
+/** What a completed run leaves for the next one (stored with the order; see restore). */
+export function persisted(state: OrderState): StoredOrderState {
+  return {
+    revision: state.revision,
+    ...(state.version ? { version: state.version } : {}),
+    ...(state.orderJson ? { orderJson: state.orderJson } : {}),
+    ...(state.convertedAt ? { convertedAt: state.convertedAt } : {}),
+    cancelRequested: state.cancelRequested,
+    removedPaymentIds: [
+      ...new Set([...(state.removedPaymentIds ?? []), ...state.payments.filter((p) => p.removed).map((p) => p.id)]),
+    ],
+    ...(state.attachmentRevision !== null ? { attachmentRevision: state.attachmentRevision } : {}),
+  };
+}
+
+export interface RestoreContext {
+  admission?: { status: 'syncing' | 'skipped' | 'cancelled'; reason?: string };
+  contact?: { customerId: string; contactId: string };
+  invoice?: { id: string; number: string; status: string; total: number; syncedRevision: number };
+  attachmentRevision?: number;
+  payments: Array<{
+    id: string;
+    xeroPaymentId: string;
+    amount: number;
+    date: string;
+    reference?: string;
+    generation: number;
+  }>;
+  stored?: StoredOrderState;
+}
+
+/** A new run after an earlier one completed: start from what the database says the host and Xero have. */
+export function restore(state: OrderState, ctx: RestoreContext): void {
+  if (ctx.admission) {
+    state.admission = ctx.admission.status === 'cancelled' ? 'syncing' : ctx.admission.status;
+    if (ctx.admission.reason) state.skipReason = ctx.admission.reason;
+    if (ctx.admission.status === 'cancelled') state.cancelRequested = state.cancelled = true;
+  }
+  if (ctx.contact) state.contact = ctx.contact;
+  const stored = ctx.stored;
+  if (stored) {
+    state.revision = Math.max(state.revision, stored.revision);
+    if (stored.version) state.version = { ...stored.version };
+    if (stored.version?.revision !== undefined) state.hostRevision = stored.version.revision;
+    if (stored.orderJson) {
+      state.orderJson = stored.orderJson;
+      state.order = JSON.parse(stored.orderJson) as Order;
+    }
+    if (stored.convertedAt) state.convertedAt = stored.convertedAt;
+    if (stored.cancelRequested) state.cancelRequested = true;
+    if (stored.removedPaymentIds.length > 0) state.removedPaymentIds = [...stored.removedPaymentIds];
+  }
+  if (ctx.invoice) {
+    const inv = ctx.invoice;
+    state.invoice = {
+      id: inv.id,
+      number: inv.number,
+      status: inv.status,
+      total: inv.total,
+      syncedRevision: inv.syncedRevision < 0 ? null : inv.syncedRevision,
+    };
+    // Without stored content the invoice's revision is the newest known: nothing to revise until the host says so.
+    if (!stored) state.revision = Math.max(state.revision, inv.syncedRevision);
+    if (CLOSED_INVOICE.has(inv.status)) state.cancelRequested = state.cancelled = true;
+  }
+  state.attachmentRevision = ctx.attachmentRevision ?? null;
+  for (const p of ctx.payments) {
+    state.payments.push({
+      id: p.id,
+      payment: { id: p.id, amount: p.amount, date: p.date, ...(p.reference ? { reference: p.reference } : {}) },
+      removed: false,
+      synced: { xeroPaymentId: p.xeroPaymentId, amount: p.amount },
+      generation: p.generation,
+      tries: 0,
+      reapply: false,
+    });
+  }
+}
+
+// ---- reading ----
+
+export function paidTotal(state: OrderState): number {
+  // Payments setup chose not to sync still count as paid by the host: the order is closed all the same.
+  return state.payments.reduce((s, p) => s + (p.synced?.amount ?? (p.skipped && !p.removed ? p.payment.amount : 0)), 0);
+}
+
+export function isClosed(state: OrderState): boolean {
+  return (
+    state.cancelled ||
+    (!!state.invoice &&
+      state.invoice.total > 0 &&
+      paidTotal(state) >= state.invoice.total - 0.005 &&
+      !state.payments.some((p) => p.removed && p.synced))
+  );
+}
+
+export function view(state: OrderState, hasNextStep: boolean): OrderSyncView {
+  const status: OrderSyncView['status'] =
+    state.admission === 'skipped'
+      ? 'skipped'
+      : state.failure
+        ? 'failed'
+        : isClosed(state)
+          ? 'closed'
+          : hasNextStep
+            ? 'pending'
+            : state.invoice
+              ? 'synced'
+              : 'pending';
+  return {
+    accountId: state.accountId,
+    orderNumber: state.orderNumber,
+    status,
+    revision: state.revision,
+    ...(state.version ? { version: { ...state.version } } : {}),
+    cancelled: state.cancelled,
+    ...(state.invoice ? { invoice: { ...state.invoice } } : {}),
+    attachmentRevision: state.attachmentRevision,
+    payments: state.payments.map((p) => ({
+      id: p.id,
+      amount: p.payment.amount,
+      removed: p.removed,
+      ...(p.synced ? { xeroPaymentId: p.synced.xeroPaymentId } : {}),
+      ...(p.skipped ? { skipped: true } : {}),
+    })),
+    ...(state.failure ? { failure: { ...state.failure } } : {}),
+    ...(state.skipReason ? { skippedReason: state.skipReason } : {}),
+  };
+}
