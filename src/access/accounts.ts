@@ -1,18 +1,14 @@
 import { z } from 'zod';
 import type { Db } from '../db/database';
 import type { Account } from '../db/schema';
+import { identifier } from '../domain/text';
 
 /** A host's customer, named by the host's own id; unique per host app. */
 
-export const externalAccountId = z
-  .string()
-  .trim()
-  .min(1, 'required')
-  .max(200, 'at most 200 characters')
-  .regex(/^[^\s/]+$/, 'no spaces or slashes');
+export const externalAccountId = identifier(200, { empty: 'required' }).regex(/^[^\s/]+$/, 'no spaces or slashes');
 
 export const accountInput = z.object({
-  name: z.string().trim().min(1, 'required').max(200, 'at most 200 characters'),
+  name: identifier(200, { empty: 'required' }),
   /** Free-form options for this account; `costCentres` and `jobStatuses` (string lists) prefill the Setup page. */
   options: z.record(z.string(), z.unknown()).default({}),
 });

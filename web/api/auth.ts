@@ -1,9 +1,8 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { verifyApiKey } from '../../src/access/api-keys';
-import { findAccount } from '../../src/access/accounts';
+import { externalAccountId, findAccount } from '../../src/access/accounts';
 import type { Db } from '../../src/db/database';
 import type { Account } from '../../src/db/schema';
-import { identifier } from '../../src/domain/text';
 import { sendApiError } from './errors';
 
 /**
@@ -21,7 +20,8 @@ export interface ApiLocals {
  * The host's id of an account, as it appears in `/accounts/:accountId`: one line of at most 200
  * characters, without spaces or slashes (it is one URL segment), and without control characters.
  */
-export const hostAccountIdSchema = identifier(200, { empty: 'required' }).regex(/^[^\s/]+$/, 'no spaces or slashes');
+/** The host's own account id in URLs: one definition, src/access/accounts.ts. */
+export const hostAccountIdSchema = externalAccountId;
 
 export function requireApiKey(db: Db): RequestHandler {
   return async (req, res, next) => {

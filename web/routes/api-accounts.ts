@@ -6,7 +6,6 @@ import type { Db } from '../../src/db/database';
 import type { Account } from '../../src/db/schema';
 import { checkSettingsAgainstXero } from '../../src/domain/settings-checks';
 import { missingForInvoices, settingsSchema, type Settings } from '../../src/domain/settings';
-import { identifier } from '../../src/domain/text';
 import type { Logger } from '../../src/log';
 import { loadSettings, saveSettings } from '../../src/settings/store';
 import { NotConnectedError } from '../../src/xero/access';
@@ -16,7 +15,7 @@ import { hostAccountIdSchema, loadHostAccount } from '../api/auth';
 import { friendlyFieldErrors, sendApiError } from '../api/errors';
 
 /** An account's name is shown in Xero's and our pages: one line, no control characters. */
-const accountBody = accountInput.extend({ name: identifier(200, { empty: 'required' }) });
+const accountBody = accountInput;
 
 /**
  * The host-facing account API (mounted under /api/v1 behind `requireApiKey`): accounts, admin links,
