@@ -197,29 +197,42 @@ describe('any document number Xero accepts', () => {
   }
 
   test('a cancel while the invoice is unknown to the order (create answered nothing, then a failure) voids it in Xero', async () => {
-    const number = 'Cs3-2000,7';
-    const order = sampleOrder({ number } as Partial<OrderInput>);
-    // The create commits but its answer is lost; before the retry, Setup loses the revenue account,
-    // so the retry fails for good: the workflow never learns of the invoice Xero has.
-    env.sim.sim.addFault({ method: 'PUT', path: '/Invoices', dropAfterCommit: true, latencyMs: 300, times: 1 });
-    assert.equal((await api('POST', orders(), { order })).status, 202);
-    await eventually(() => invoicesNumbered(number).length === 1, 20_000, 'the invoice committed in Xero');
-    await env.setSettings({ ...TEST_SETTINGS, revenueAccountCode: undefined });
+    // Retries 3 s apart: time enough to change Setup between the lost answer and the retry.
+    const slow = await orderTestEnv(temporal, {
+      sim: { idempotencyWindowMs: 1 },
+      orders: { retryInitialMs: 3_000, retryMaxMs: 3_000 },
+    });
+    const slowApi = await startOrderApi(slow, temporal.client);
     try {
-      const failed = await eventually(async () => (await stateOf(number)).failure, 20_000, 'the create failed');
+      const number = 'Cs3-2000,7';
+      const order = sampleOrder({ number } as Partial<OrderInput>);
+      const path = `/accounts/${slow.externalId}/orders`;
+      const numbered = () =>
+        slow.sim.sim.invoices(slow.tenantId).filter((i: Rec) => i.InvoiceNumber === number) as Rec[];
+      const state = (): Promise<OrderSyncView> =>
+        temporal.client.workflow.getHandle(orderWorkflowId(slow.accountId, number)).query(orderSyncStateQuery);
+      // The create commits but its answer is lost; before the retry, Setup loses the revenue account,
+      // so the retry fails for good: the workflow never learns of the invoice Xero has.
+      slow.sim.sim.addFault({ method: 'PUT', path: '/Invoices', dropAfterCommit: true, times: 1 });
+      assert.equal((await slowApi.api('POST', path, { order })).status, 202);
+      await eventually(() => numbered().length === 1, 20_000, 'the invoice committed in Xero');
+      await slow.setSettings({ ...TEST_SETTINGS, revenueAccountCode: undefined });
+      const failed = await eventually(async () => (await state()).failure, 20_000, 'the create failed');
       assert.equal(failed.kind, 'missing_setup');
-      assert.equal((await stateOf(number)).invoice, undefined);
-      assert.equal((await api('POST', `${orderPath(number)}/cancel`, {})).status, 202);
-      await eventually(() => invoicesNumbered(number)[0]?.Status === 'VOIDED', 20_000, 'the unknown invoice voided');
-      assert.equal(invoicesNumbered(number).length, 1);
-      await eventually(async () => ((await stateOf(number)).cancelled ? true : undefined), 20_000, 'cancelled');
+      assert.equal((await state()).invoice, undefined);
+
+      assert.equal((await slowApi.api('POST', `${path}/${encodeURIComponent(number)}/cancel`, {})).status, 202);
+      await eventually(() => numbered()[0]?.Status === 'VOIDED', 20_000, 'the unknown invoice voided');
+      assert.equal(numbered().length, 1);
+      await eventually(async () => ((await state()).cancelled ? true : undefined), 20_000, 'cancelled');
       await saveHistoryFixture(
         temporal.client,
         'update-cancel-unknown-invoice',
-        orderWorkflowId(env.accountId, number),
+        orderWorkflowId(slow.accountId, number),
       );
     } finally {
-      await env.setSettings(TEST_SETTINGS);
+      await slowApi.close();
+      await slow.close();
     }
   });
 

@@ -58,6 +58,7 @@ import {
 /** Patches (released behaviour that changed): see `patched()` in Temporal's docs. */
 const PATCH_STORE_STATE = 'store-order-state-on-completion';
 const PATCH_CANCEL_CHECKS_XERO = 'cancel-without-invoice-checks-xero';
+const PATCH_LOCAL_CONTEXT = 'load-context-as-local-activity';
 
 function businessFailureOf(err: unknown): { kind: string; message: string } | undefined {
   if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.nonRetryable) {
@@ -172,7 +173,11 @@ export async function orderSyncWorkflow(input: OrderWorkflowInput): Promise<Orde
     { key: OrderNumberKey, value: state.orderNumber },
   ]);
 
-  const ctx = await bootstrap.loadOrderContext({ accountId: state.accountId, orderNumber: state.orderNumber });
+  // A local activity (no trip through the task queue): the host's first event waits on this answer.
+  const contextInput = { accountId: state.accountId, orderNumber: state.orderNumber };
+  const ctx = patched(PATCH_LOCAL_CONTEXT)
+    ? await gate.loadOrderContext(contextInput)
+    : await bootstrap.loadOrderContext(contextInput);
   if (!input.carried) restore(state, ctx);
   ready = true;
   for (const apply of queued.splice(0)) apply();
