@@ -62,7 +62,14 @@ async function synced(n: string, total: number): Promise<Rec> {
 describe('host events are idempotent and ordered', () => {
   test('a retried conversion and an old revision never undo a newer one; an identical revision does nothing', async () => {
     const order = sampleOrder();
+    env.sim.sim.clearRequestLog();
     assert.equal((await api('POST', orders(), { order })).status, 202);
+    await synced(order.number, 161);
+    // Create first: a new invoice costs no look-up by number (Xero's refusal of a duplicate is the signal).
+    assert.deepEqual(
+      env.sim.sim.requestLog({ pathContains: '/Invoices' }).filter((e) => e.method === 'GET'),
+      [],
+    );
     assert.equal(
       (await api('PUT', orderPath(order.number), { order: withLines(order, 200), revision: 2 })).status,
       202,

@@ -136,8 +136,15 @@ describe('exactly once', () => {
           order,
           convertedAt: new Date().toISOString(),
         });
+        // The invoice step follows the contact at once; its create then waits 1.5 s at Xero.
         await eventually(
-          () => env.sim.sim.requestLog({ pathContains: '/Invoices' }).some((e) => e.method === 'GET'),
+          async () =>
+            (await env.database.db
+              .selectFrom('sync_log')
+              .select('id')
+              .where('host_ref', '=', order.number)
+              .where('kind', '=', 'contact')
+              .executeTakeFirst()) ?? undefined,
           20_000,
           'the invoice step to start',
         );

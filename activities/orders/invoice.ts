@@ -7,7 +7,7 @@ import { requireInvoiceSetup, settingsOf } from './context';
 import { commitXeroResult } from './heartbeat';
 import { facts, recordFact, tellHost } from './host-events';
 import { invoiceLinkDataOf, setLinkData, upsertLink } from './links';
-import { activityInfo, writeKey, type Base, type InvoiceSummary, type OrderModuleDeps } from './shared';
+import { writeKey, type Base, type InvoiceSummary, type OrderModuleDeps } from './shared';
 import { writeSyncLog } from './sync-log';
 
 /** The order's Xero invoice: created once, revised with the order, voided or deleted when it is cancelled. */
@@ -111,9 +111,9 @@ export function createInvoiceActivities({ db, xero }: OrderModuleDeps) {
   return {
     /**
      * Creates the invoice, or adopts the one an earlier attempt already created. Xero refuses a
-     * second sales invoice with a number: an invoice found by the number (before creating, or after
-     * Xero refused the create) is adopted only when it is ours — for this order's contact and still
-     * open — and otherwise the order fails naming the invoice that holds the number.
+     * second sales invoice with a number: after that refusal the invoice holding the number is adopted
+     * only when it is ours — for this order's contact and still open — and otherwise the order fails
+     * naming it.
      */
     async createInvoice(
       input: Base & { order: Order; revision: number; contactId: string },
@@ -124,33 +124,24 @@ export function createInvoiceActivities({ db, xero }: OrderModuleDeps) {
       const number = invoiceNumberFor(input.order.number, settings);
       const payload = invoiceFor(input.order, settings, input.contactId);
       const ours = (inv: Invoice) => isOurInvoice(inv, input.contactId);
-      const numbered = await gw.invoicesNumbered(number);
-      let existing = numbered.find(ours);
-      if (!existing && numbered.some((i) => !CLOSED_STATUSES.has(String(i.status)))) {
-        throw numberTaken(number, numbered);
-      }
+      // Create first: Xero refuses a second sales invoice with this number, and that refusal is the
+      // signal to look (a create whose answer was lost, a reset, an earlier run) — one call when all is well.
+      let existing: Invoice | undefined;
       let invoice: Invoice;
-      // Found on a retry of this very activity: our own write with this payload. Found otherwise
-      // (a reset, an earlier run, a create whose answer was lost): its content is unknown, so the revise step re-sends it.
       let syncedRevision: number | null = input.revision;
-      if (existing) {
+      try {
+        invoice = await gw.createInvoice(payload, {
+          idempotencyKey: writeKey(input.workflowId, 'invoice', input.revision),
+          unitdp: unitDecimalsFor(input.order),
+        });
+      } catch (err) {
+        if (!isDuplicateNumberRefusal(err)) throw err;
+        const numbered = await gw.invoicesNumbered(number);
+        existing = numbered.find(ours);
+        if (!existing) throw numberTaken(number, numbered);
         invoice = existing;
-        if ((activityInfo()?.attempt ?? 1) <= 1) syncedRevision = null;
-      } else {
-        try {
-          invoice = await gw.createInvoice(payload, {
-            idempotencyKey: writeKey(input.workflowId, 'invoice', input.revision),
-            unitdp: unitDecimalsFor(input.order),
-          });
-        } catch (err) {
-          if (!isDuplicateNumberRefusal(err)) throw err;
-          // Someone (most likely our own earlier attempt) has the number now: look again, adopt if ours.
-          const again = await gw.invoicesNumbered(number);
-          existing = again.find(ours);
-          if (!existing) throw numberTaken(number, again);
-          invoice = existing;
-          syncedRevision = null;
-        }
+        // Its content is unknown (an earlier revision, perhaps): the revise step re-sends this one.
+        syncedRevision = null;
       }
       const s = summary(invoice);
       await commitXeroResult(db, async (trx) => {
