@@ -1,5 +1,5 @@
 import type { Customer, Order, Payment } from '../src/domain/order';
-import type { InvoiceState, OrderState, PaymentState } from './order-state';
+import { samePayment, type InvoiceState, type OrderState, type PaymentState } from './order-state';
 
 /**
  * What an order's workflow does next, given what the host said and what Xero has: a pure function
@@ -163,9 +163,6 @@ export function stepStarted(state: OrderState, step: Step): void {
 function paymentOf(state: OrderState, id: string): PaymentState | undefined {
   return state.payments.find((p) => p.id === id);
 }
-
-const samePayment = (a: Payment, b: Payment) =>
-  a.amount === b.amount && a.date === b.date && (a.reference ?? '') === (b.reference ?? '');
 
 /** What a finished step changes; the host's events meanwhile are already in the state. */
 export function applyStepResult(state: OrderState, step: Step, result: StepResult): void {

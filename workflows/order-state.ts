@@ -138,7 +138,8 @@ function seenOf(state: OrderState): SeenVersion | undefined {
 
 // ---- events ----
 
-const samePayment = (a: Payment, b: Payment) =>
+/** The same payment as the host described it (amount, date, reference). */
+export const samePayment = (a: Payment, b: Payment) =>
   a.amount === b.amount && a.date === b.date && (a.reference ?? '') === (b.reference ?? '');
 
 /** The engine has heard of the order: converted in this run, or in an earlier one. */
@@ -160,7 +161,6 @@ function setOrder(state: OrderState, order: Order, json: string, version: SeenVe
   state.order = order;
   state.orderJson = json;
   state.version = mergeVersion(seenOf(state), version);
-  if (state.version?.revision !== undefined) state.hostRevision = state.version.revision;
   state.revision++;
   touched(state);
 }
@@ -340,7 +340,6 @@ export function restore(state: OrderState, ctx: RestoreContext): void {
   if (stored) {
     state.revision = Math.max(state.revision, stored.revision);
     if (stored.version) state.version = { ...stored.version };
-    if (stored.version?.revision !== undefined) state.hostRevision = stored.version.revision;
     if (stored.orderJson) {
       state.orderJson = stored.orderJson;
       state.order = JSON.parse(stored.orderJson) as Order;
