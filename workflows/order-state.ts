@@ -1,3 +1,4 @@
+import type { OrderContext } from '../activities/orders';
 import type { Order, Payment } from '../src/domain/order';
 import type {
   HostVersion,
@@ -312,21 +313,11 @@ export function persisted(state: OrderState): StoredOrderState {
   };
 }
 
-export interface RestoreContext {
-  admission?: { status: 'syncing' | 'skipped' | 'cancelled'; reason?: string };
-  contact?: { customerId: string; contactId: string };
-  invoice?: { id: string; number: string; status: string; total: number; syncedRevision: number };
-  attachmentRevision?: number;
-  payments: Array<{
-    id: string;
-    xeroPaymentId: string;
-    amount: number;
-    date: string;
-    reference?: string;
-    generation: number;
-  }>;
-  stored?: StoredOrderState;
-}
+/** What a new run restores from: the stored links and state, as `loadOrderContext` reads them. */
+export type RestoreContext = Pick<
+  OrderContext,
+  'admission' | 'contact' | 'invoice' | 'attachmentRevision' | 'payments' | 'stored'
+>;
 
 /** A new run after an earlier one completed: start from what the database says the host and Xero have. */
 export function restore(state: OrderState, ctx: RestoreContext): void {

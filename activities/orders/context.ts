@@ -53,6 +53,16 @@ export function requireInvoiceSetup(settings: Settings): void {
     });
 }
 
+/** The order is cancelled for the API and later runs (in the caller's transaction, beside what Xero did). */
+export async function markOrderCancelled(trx: Transaction<Database>, order: Base): Promise<void> {
+  await trx
+    .updateTable('order_syncs')
+    .set({ status: 'cancelled', updated_at: new Date() })
+    .where('account_id', '=', order.accountId)
+    .where('order_number', '=', order.orderNumber)
+    .execute();
+}
+
 export function createContextActivities({ db, config }: OrderModuleDeps) {
   return {
     /** What a (re)started workflow needs: timings, whether the order syncs at all, and the stored links. */

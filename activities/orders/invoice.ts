@@ -3,7 +3,7 @@ import { invoiceFor, invoiceNumberFor, unitDecimalsFor } from '../../src/domain/
 import type { Order } from '../../src/domain/order';
 import { businessFailure } from '../../src/orders/failures';
 import { isDuplicateNumberRefusal } from '../../src/xero/errors';
-import { requireInvoiceSetup, settingsOf } from './context';
+import { markOrderCancelled, requireInvoiceSetup, settingsOf } from './context';
 import { commitXeroResult } from './heartbeat';
 import { facts, recordFact, tellHost } from './host-events';
 import { invoiceLinkDataOf, setLinkData, upsertLink } from './links';
@@ -79,12 +79,7 @@ export function createInvoiceActivities({ db, xero }: OrderModuleDeps) {
     const data = await invoiceLinkDataOf(db, input.accountId, input.orderNumber);
     await commitXeroResult(db, async (trx) => {
       await setLinkData(trx, input.accountId, 'invoice', input.orderNumber, { ...data, status });
-      await trx
-        .updateTable('order_syncs')
-        .set({ status: 'cancelled', updated_at: new Date() })
-        .where('account_id', '=', input.accountId)
-        .where('order_number', '=', input.orderNumber)
-        .execute();
+      await markOrderCancelled(trx, input);
       await recordFact(
         trx,
         input,
@@ -286,12 +281,7 @@ export function createInvoiceActivities({ db, xero }: OrderModuleDeps) {
         }
       }
       await db.transaction().execute(async (trx) => {
-        await trx
-          .updateTable('order_syncs')
-          .set({ status: 'cancelled', updated_at: new Date() })
-          .where('account_id', '=', input.accountId)
-          .where('order_number', '=', input.orderNumber)
-          .execute();
+        await markOrderCancelled(trx, input);
         await writeSyncLog(trx, input, {
           kind: 'invoice',
           action: 'cancel',

@@ -3,6 +3,7 @@ import { explainFailure } from '../../src/domain/failure-explanations';
 import type { HostEventType } from '../../src/host-webhooks/events';
 import { loadSettings } from '../../src/settings/store';
 import { failureFactsOf } from '../../src/sync-log/failures';
+import { markOrderCancelled } from './context';
 import { facts, recordFact } from './host-events';
 import type { Base, OrderModuleDeps } from './shared';
 import { writeSyncLog } from './sync-log';
@@ -34,12 +35,7 @@ export function createRecordActivities({ db }: OrderModuleDeps) {
         const error = input.error ? { ...input.error, ...(explanation ? { explanation } : {}) } : null;
         const entry = { kind: input.kind, action: input.action, outcome: input.outcome, message: input.message, error };
         if (input.orderCancelled) {
-          await trx
-            .updateTable('order_syncs')
-            .set({ status: 'cancelled', updated_at: new Date() })
-            .where('account_id', '=', input.accountId)
-            .where('order_number', '=', input.orderNumber)
-            .execute();
+          await markOrderCancelled(trx, input);
         }
         if (!input.hostEvent) {
           await writeSyncLog(trx, input, entry);
