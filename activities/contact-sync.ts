@@ -1,4 +1,5 @@
-import { Context, heartbeat } from '@temporalio/activity';
+import { heartbeatingXero } from './heartbeating-xero';
+import { Context } from '@temporalio/activity';
 import type { Db } from '../src/db/database';
 import type { ReferenceDataKind } from '../src/db/schema-contact-sync';
 import { withFailureMapping } from '../src/orders/failures';
@@ -31,13 +32,7 @@ export interface ContactSyncDeps {
  */
 export function createContactSyncActivities(deps: ContactSyncDeps) {
   const { db } = deps;
-  // Every Xero call beats the heart first, so a killed worker's batch moves on within the heartbeat timeout.
-  const xero: XeroDeps = {
-    call: (accountId, run) => {
-      heartbeat();
-      return deps.xero.call(accountId, run);
-    },
-  };
+  const xero = heartbeatingXero(deps.xero);
   return withFailureMapping({
     async beginContactSync(input: {
       run: RunRef;

@@ -1,6 +1,7 @@
 import { createDiagnosticsActivities, type DiagnosticsDeps } from './diagnostics';
 import { createOrderActivities, type OrderActivityDeps } from './orders';
 import { createContactSyncActivities } from './contact-sync';
+import { createItemActivities } from './items';
 
 /**
  * What the activities need. `xero` is optional so a worker without Xero access (the smoke test)
@@ -15,6 +16,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createDiagnosticsActivities(deps),
     ...createOrderActivities({ ...deps, xero }),
     ...createContactSyncActivities({ db: deps.db, xero }),
+    ...createItemActivities({ db: deps.db, xero }),
   };
 }
 

@@ -53,7 +53,7 @@ export function createOrderGateActivities(deps: OrderGateDeps) {
      * Before the workflow answers a host event: is the account connected, and — for a first
      * conversion (`convertedAt` given) — is the order admitted (decided and stored now).
      */
-    async gateOrderEvent(input: Base & { convertedAt?: string }): Promise<OrderGate> {
+    async gateOrderEvent(input: Base & { convertedAt?: string; admitOnlyWhenConnected?: boolean }): Promise<OrderGate> {
       const connection = await db
         .selectFrom('connections')
         .select(['status'])
@@ -61,8 +61,9 @@ export function createOrderGateActivities(deps: OrderGateDeps) {
         .executeTakeFirst();
       const connected = !!connection;
       const gate: OrderGate = { connected, ...(connected ? {} : { notConnected: true, message: NOT_CONNECTED }) };
-      if (input.convertedAt !== undefined) {
-        gate.admission = await deps.admitOrder({ ...input, convertedAt: input.convertedAt });
+      if (input.convertedAt !== undefined && (connected || !input.admitOnlyWhenConnected)) {
+        const { admitOnlyWhenConnected: _ignored, ...rest } = input;
+        gate.admission = await deps.admitOrder({ ...rest, convertedAt: input.convertedAt });
       }
       return gate;
     },

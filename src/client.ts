@@ -1,4 +1,5 @@
 import { WithStartWorkflowOperation, type Client } from '@temporalio/client';
+import { identifier } from './domain/text';
 import {
   orderCancelledSchema,
   orderConvertedSchema,
@@ -23,7 +24,20 @@ import {
   type OrderSyncView,
   type OrderWorkflowInput,
 } from './orders/messages';
-import { AccountIdKey, OrderNumberKey, SyncStatus, SyncStatusKey } from './temporal/search-attributes';
+import { AccountIdKey, DocumentKindKey, OrderNumberKey, SyncStatus, SyncStatusKey } from './temporal/search-attributes';
+import {
+  billDocument,
+  billEventSchema,
+  creditNoteDocument,
+  creditNoteEventSchema,
+  dealDocument,
+  dealInvoiceSchema,
+  type BillEventInput,
+  type CreditNoteEventInput,
+  type DealInvoiceInput,
+  type HostDocument,
+} from './domain/documents';
+import { documentRef, documentWorkflowId, type DocumentKind } from './documents/kinds';
 
 /**
  * The TypeScript client for hosts that talk to Temporal directly: the same operations and the same
@@ -39,6 +53,8 @@ import { AccountIdKey, OrderNumberKey, SyncStatus, SyncStatusKey } from './tempo
  */
 
 export * from './domain/order';
+export * from './domain/documents';
+export { documentWorkflowId, type DocumentKind } from './documents/kinds';
 export { orderWorkflowId, type OrderEventAnswer, type OrderSyncView } from './orders/messages';
 
 export interface OrderSyncClientOptions {
@@ -52,7 +68,10 @@ export interface OrderSyncClientOptions {
  */
 export interface Accepted extends OrderEventAnswer {
   workflowId: string;
+  /** The host's id of the document (the order number for orders). */
   orderNumber: string;
+  kind?: DocumentKind;
+  documentId?: string;
 }
 
 export interface EventOptions {
@@ -63,20 +82,25 @@ export interface EventOptions {
   eventId?: string;
 }
 
+/** The host's id of a bill, credit note or deal (in a URL and a workflow id). */
+const identifierSchema = identifier(100);
+
 export type OrderSyncClient = ReturnType<typeof createOrderSyncClient>;
 
 export function createOrderSyncClient(client: Client, opts: OrderSyncClientOptions = {}) {
   const taskQueue = opts.taskQueue ?? 'xero-sync';
 
-  /** Update-with-start: the order's workflow (started, or restarted from what is stored) decides and answers. */
-  async function send(
+  /** Update-with-start: the document's workflow (started, or restarted from what is stored) decides and answers. */
+  async function sendTo(
+    kind: DocumentKind,
     accountId: string,
-    orderNumber: string,
+    hostId: string,
     event: OrderEvent,
     o: EventOptions = {},
   ): Promise<Accepted> {
-    const workflowId = orderWorkflowId(accountId, orderNumber);
-    const input: OrderWorkflowInput = { accountId, orderNumber };
+    const workflowId = documentWorkflowId(kind, accountId, hostId);
+    const orderNumber = documentRef(kind, hostId);
+    const input: OrderWorkflowInput = { accountId, orderNumber, ...(kind !== 'order' ? { kind } : {}) };
     const startWorkflowOperation = new WithStartWorkflowOperation<(i: OrderWorkflowInput) => Promise<OrderSyncView>>(
       ORDER_WORKFLOW_TYPE,
       {
@@ -86,8 +110,10 @@ export function createOrderSyncClient(client: Client, opts: OrderSyncClientOptio
         workflowIdConflictPolicy: 'USE_EXISTING',
         typedSearchAttributes: [
           { key: AccountIdKey, value: accountId },
-          { key: OrderNumberKey, value: orderNumber },
+          // The host's id (the order number for orders), as ops search for it.
+          { key: OrderNumberKey, value: hostId },
           { key: SyncStatusKey, value: SyncStatus.Pending },
+          { key: DocumentKindKey, value: kind },
         ],
       },
     );
@@ -96,10 +122,128 @@ export function createOrderSyncClient(client: Client, opts: OrderSyncClientOptio
       startWorkflowOperation,
       ...(o.eventId ? { updateId: o.eventId } : {}),
     });
-    return { ...answer, workflowId, orderNumber };
+    return { ...answer, workflowId, orderNumber: hostId, ...(kind !== 'order' ? { kind, documentId: hostId } : {}) };
+  }
+  const send = (accountId: string, orderNumber: string, event: OrderEvent, o: EventOptions = {}) =>
+    sendTo('order', accountId, orderNumber, event, o);
+
+  /** Create or revise a document of another kind (the whole document each time; versions as for orders). */
+  function putDocument(
+    kind: DocumentKind,
+    accountId: string,
+    hostId: string,
+    doc: HostDocument,
+    e: { revision?: number; updatedAt?: string },
+    o?: EventOptions,
+  ): Promise<Accepted> {
+    const version = versionOf(e);
+    return sendTo(
+      kind,
+      accountId,
+      hostId,
+      { type: 'put', order: doc, convertedAt: new Date().toISOString(), ...(version ? { version } : {}) },
+      o,
+    );
   }
 
+  async function documentState(kind: DocumentKind, accountId: string, hostId: string) {
+    const handle = client.workflow.getHandle(documentWorkflowId(kind, accountId, hostId));
+    try {
+      const description = await handle.describe();
+      if (description.status.name !== 'RUNNING') return undefined;
+      return await handle.query(orderSyncStateQuery);
+    } catch (err) {
+      if ((err as Error).name === 'WorkflowNotFoundError') return undefined;
+      throw err;
+    }
+  }
+
+  const hostIdOf = (id: string) => identifierSchema.parse(id);
+
   return {
+    // ---- bills, credit notes, deal invoices ----
+    /** Create or revise a bill (a supplier invoice). A purchase order is not a bill: see the REST API's refusal. */
+    async putBill(accountId: string, billId: string, input: BillEventInput, o?: EventOptions): Promise<Accepted> {
+      const e = billEventSchema.parse(input);
+      return putDocument('bill', accountId, hostIdOf(billId), billDocument(e.bill), e, o);
+    },
+    /** Create or revise a credit note (sales or purchases), optionally allocated to an order's invoice or a bill. */
+    async putCreditNote(
+      accountId: string,
+      creditNoteId: string,
+      input: CreditNoteEventInput,
+      o?: EventOptions,
+    ): Promise<Accepted> {
+      const e = creditNoteEventSchema.parse(input);
+      return putDocument('credit_note', accountId, hostIdOf(creditNoteId), creditNoteDocument(e.creditNote), e, o);
+    },
+    /**
+     * A CRM deal's invoice (a draft by default), created or revised. `today` is the date used when the
+     * deal gives none (the REST API passes today in the organisation's time zone).
+     */
+    async putDealInvoice(
+      accountId: string,
+      dealId: string,
+      input: DealInvoiceInput,
+      opts: EventOptions & { today?: string } = {},
+    ): Promise<Accepted> {
+      const e = dealInvoiceSchema.parse(input);
+      const id = hostIdOf(dealId);
+      const today = opts.today ?? new Date().toISOString().slice(0, 10);
+      return putDocument('deal', accountId, id, dealDocument(id, e, today), e, opts);
+    },
+    async addDocumentPayment(
+      kind: 'bill',
+      accountId: string,
+      hostId: string,
+      payment: PaymentInput,
+      o?: EventOptions,
+    ): Promise<Accepted> {
+      return sendTo(
+        kind,
+        accountId,
+        hostIdOf(hostId),
+        { type: 'payment_added', payment: paymentSchema.parse(payment) },
+        o,
+      );
+    },
+    async removeDocumentPayment(
+      kind: 'bill',
+      accountId: string,
+      hostId: string,
+      paymentId: string,
+      o?: EventOptions,
+    ): Promise<Accepted> {
+      const removed = paymentRemovedSchema.parse({ paymentId });
+      return sendTo(kind, accountId, hostIdOf(hostId), { type: 'payment_removed', paymentId: removed.paymentId }, o);
+    },
+    async cancelDocument(
+      kind: Exclude<DocumentKind, 'order'>,
+      accountId: string,
+      hostId: string,
+      input: Partial<OrderCancelled> = {},
+      o?: EventOptions,
+    ): Promise<Accepted> {
+      const c = orderCancelledSchema.parse(input);
+      return sendTo(
+        kind,
+        accountId,
+        hostIdOf(hostId),
+        { type: 'cancelled', ...(c.reason ? { reason: c.reason } : {}) },
+        o,
+      );
+    },
+    async retryDocumentSync(kind: DocumentKind, accountId: string, hostId: string): Promise<{ workflowId: string }> {
+      const workflowId = documentWorkflowId(kind, accountId, hostId);
+      await client.workflow.getHandle(workflowId).signal(retrySignal);
+      return { workflowId };
+    },
+    /** What a document's workflow knows; undefined when it is not running. */
+    documentSyncState(kind: DocumentKind, accountId: string, hostId: string): Promise<OrderSyncView | undefined> {
+      return documentState(kind, accountId, hostId);
+    },
+
+    // ---- orders ----
     /** The quote became an order: create its invoice (convertedAt defaults to now). */
     async startOrderSync(accountId: string, input: OrderConvertedInput, o?: EventOptions): Promise<Accepted> {
       const e = orderConvertedSchema.parse(input);
@@ -171,15 +315,7 @@ export function createOrderSyncClient(client: Client, opts: OrderSyncClientOptio
     },
     /** What the order's workflow knows; undefined when it is not running (completed or never started). */
     async orderSyncState(accountId: string, orderNumber: string): Promise<OrderSyncView | undefined> {
-      const handle = client.workflow.getHandle(orderWorkflowId(accountId, orderNumber));
-      try {
-        const description = await handle.describe();
-        if (description.status.name !== 'RUNNING') return undefined;
-        return await handle.query(orderSyncStateQuery);
-      } catch (err) {
-        if ((err as Error).name === 'WorkflowNotFoundError') return undefined;
-        throw err;
-      }
+      return documentState('order', accountId, orderNumber);
     },
   };
 }

@@ -74,7 +74,10 @@ describe('in a real browser', { skip }, () => {
     await page.getByLabel('Tracking category').selectOption('Cost Centre');
     await page.getByLabel('Xero option for cost centre 1').fill('installation');
     await page.getByLabel('Send contact changes every').fill('0');
-    await page.getByLabel('Approved').check();
+    // Four status choices on the page (invoices, bills, credit notes, deal invoices): each in its own group.
+    await page.getByRole('group', { name: 'Status of new invoices in Xero' }).getByLabel('Approved').check();
+    await page.getByRole('group', { name: 'Status of new bills in Xero' }).getByLabel('Draft').check();
+    await page.getByLabel('Credit note number prefix').fill('CN-');
     await page.getByLabel('Job description').check();
     await page.getByLabel('Sync payments').check();
     await page.getByRole('button', { name: 'Save setup' }).click();
@@ -106,6 +109,11 @@ describe('in a real browser', { skip }, () => {
     assert.equal(settings.trackingCategoryName, 'Cost Centre');
     assert.deepEqual(settings.costCentreOptions, { Installs: 'Installation' });
     assert.deepEqual(settings.referenceFields, ['orderNumber', 'jobDescription']);
+    assert.equal(settings.invoiceStatus, 'AUTHORISED');
+    assert.equal(settings.billStatus, 'DRAFT');
+    assert.equal(settings.creditNoteStatus, 'AUTHORISED');
+    assert.equal(settings.dealInvoiceStatus, 'DRAFT');
+    assert.equal(settings.creditNoteNumberPrefix, 'CN-');
     assert.deepEqual(problems, [], 'no console errors (a CSP refusal would show here)');
   });
 });

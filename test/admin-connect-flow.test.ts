@@ -134,6 +134,13 @@ describe('connect, choose the organisation, set up, disconnect', () => {
       /name="cc_name" value="Install"/,
       'host cost centres from the account options prefill the mapping',
     );
+    // The new document kinds' defaults: bills and credit notes approved, deal invoices drafts, no prefix.
+    assert.match(setup.text, /<h2>Bills and credit notes<\/h2>/);
+    assert.match(setup.text, /<h2>CRM deals<\/h2>/);
+    assert.match(setup.text, /name="billStatus" value="AUTHORISED" checked/);
+    assert.match(setup.text, /name="creditNoteStatus" value="AUTHORISED" checked/);
+    assert.match(setup.text, /name="dealInvoiceStatus" value="DRAFT" checked/);
+    assert.match(setup.text, /name="creditNoteNumberPrefix" value=""/);
 
     // An invalid form: errors next to the fields, everything typed kept, nothing saved.
     const form = {
@@ -149,6 +156,11 @@ describe('connect, choose the organisation, set up, disconnect', () => {
       invoiceStatus: 'DRAFT',
       lineAmountTypes: 'Inclusive',
       invoiceNumberPrefix: 'INV-',
+      billStatus: 'DRAFT',
+      creditNoteStatus: 'SUBMITTED',
+      dealInvoiceStatus: 'AUTHORISED',
+      // Too long, and with characters the page must escape.
+      creditNoteNumberPrefix: 'CN"<b>-0123456789abcdef',
       referenceFields: ['orderNumber', 'jobLocation'],
       exportedJobStatus: 'Invoiced',
       syncPayments: 'on',
@@ -165,6 +177,13 @@ describe('connect, choose the organisation, set up, disconnect', () => {
     assert.match(invalid.text, /value="jobLocation" checked/);
     assert.match(invalid.text, /value="last_comma_first" checked/);
     assert.match(invalid.text, /name="cc_option" value="servicing"/);
+    assert.match(invalid.text, /name="billStatus" value="DRAFT" checked/);
+    assert.match(invalid.text, /name="creditNoteStatus" value="SUBMITTED" checked/);
+    assert.match(invalid.text, /name="dealInvoiceStatus" value="AUTHORISED" checked/);
+    assert.match(invalid.text, /id="creditNoteNumberPrefix-error">at most 20 characters</);
+    assert.match(invalid.text, /name="creditNoteNumberPrefix" value="CN&quot;&lt;b&gt;-0123456789abcdef"/);
+    assert.doesNotMatch(invalid.text, /CN"<b>/, 'the typed prefix is escaped');
+    assert.match(invalid.text, /<a href="#creditNoteNumberPrefix">Credit note number prefix<\/a>/);
     assert.deepEqual(await loadSettings(app.database.db, accountId), DEFAULT_SETTINGS);
 
     // Fixed, but the option does not exist in Xero exactly as typed.
@@ -173,6 +192,7 @@ describe('connect, choose the organisation, set up, disconnect', () => {
       _csrf: csrfTokenOf(invalid.text),
       expenseAccountCode: '310',
       contactSyncIntervalHours: '12',
+      creditNoteNumberPrefix: 'CN-',
     });
     assert.equal(notInXero.status, 422);
     assert.match(
@@ -186,6 +206,7 @@ describe('connect, choose the organisation, set up, disconnect', () => {
       expenseAccountCode: '310',
       contactSyncIntervalHours: '12',
       cc_option: ['Installation', 'Maintenance', ''],
+      creditNoteNumberPrefix: 'CN-',
     });
     assert.equal(saved.status, 303);
     assert.equal(saved.location, `${accountUrl}/setup?notice=saved`);
@@ -200,6 +221,15 @@ describe('connect, choose the organisation, set up, disconnect', () => {
     assert.equal(settings.updateXeroContacts, false);
     assert.equal(settings.contactSyncIntervalHours, 12);
     assert.equal(settings.defaultDueDays, 20);
+    assert.equal(settings.billStatus, 'DRAFT');
+    assert.equal(settings.creditNoteStatus, 'SUBMITTED');
+    assert.equal(settings.dealInvoiceStatus, 'AUTHORISED');
+    assert.equal(settings.creditNoteNumberPrefix, 'CN-');
+    const reopened = await browser.get(`${accountUrl}/setup`);
+    assert.match(reopened.text, /name="billStatus" value="DRAFT" checked/);
+    assert.match(reopened.text, /name="creditNoteStatus" value="SUBMITTED" checked/);
+    assert.match(reopened.text, /name="dealInvoiceStatus" value="AUTHORISED" checked/);
+    assert.match(reopened.text, /name="creditNoteNumberPrefix" value="CN-"/);
     assert.match((await browser.get(saved.location!)).text, /Setup saved/);
 
     // The same settings through the API; a bad write names the field.
@@ -215,6 +245,43 @@ describe('connect, choose the organisation, set up, disconnect', () => {
     assert.equal(bad.body.error, 'invalid_settings');
     assert.equal(bad.body.fields.defaultDueDays, 'must be at most 365');
     assert.match(bad.body.fields.invoiceStatus, /DRAFT, SUBMITTED, AUTHORISED/);
+    const badKinds = await app.api(apiKey, 'PATCH', '/accounts/acme-1/settings', {
+      billStatus: 'PAID',
+      creditNoteStatus: 'VOIDED',
+      dealInvoiceStatus: 'draft',
+      creditNoteNumberPrefix: 'CN\n',
+    });
+    assert.equal(badKinds.status, 400);
+    assert.deepEqual(Object.keys(badKinds.body.fields).sort(), [
+      'billStatus',
+      'creditNoteNumberPrefix',
+      'creditNoteStatus',
+      'dealInvoiceStatus',
+    ]);
+    assert.match(badKinds.body.fields.billStatus, /DRAFT, SUBMITTED, AUTHORISED/);
+    const kinds = await app.api(apiKey, 'PATCH', '/accounts/acme-1/settings', {
+      billStatus: 'SUBMITTED',
+      creditNoteStatus: 'DRAFT',
+      dealInvoiceStatus: 'DRAFT',
+      creditNoteNumberPrefix: 'SCN-',
+    });
+    assert.equal(kinds.status, 200);
+    const kindsRead = (await app.api(apiKey, 'GET', '/accounts/acme-1/settings')).body.settings;
+    assert.deepEqual(
+      {
+        billStatus: kindsRead.billStatus,
+        creditNoteStatus: kindsRead.creditNoteStatus,
+        dealInvoiceStatus: kindsRead.dealInvoiceStatus,
+        creditNoteNumberPrefix: kindsRead.creditNoteNumberPrefix,
+      },
+      {
+        billStatus: 'SUBMITTED',
+        creditNoteStatus: 'DRAFT',
+        dealInvoiceStatus: 'DRAFT',
+        creditNoteNumberPrefix: 'SCN-',
+      },
+    );
+    assert.equal(kindsRead.invoiceStatus, 'DRAFT', 'PATCH of the new fields keeps the invoice status');
     const archived = await app.api(apiKey, 'PATCH', '/accounts/acme-1/settings', { revenueAccountCode: '205' });
     assert.equal(archived.status, 422);
     assert.equal(archived.body.fields.revenueAccountCode, 'account 205 is archived in Xero');

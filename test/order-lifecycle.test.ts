@@ -104,6 +104,8 @@ describe('order lifecycle', () => {
       status: 'AUTHORISED',
       total: 161,
       jobStatus: 'Invoiced',
+      // Xero's deep link: the organisation's ShortCode and the invoice (read once per organisation).
+      xeroUrl: `https://go.xero.com/organisationlogin/default.aspx?shortcode=${encodeURIComponent(env.sim.sim.organisations().find((o) => o.tenantId === env.tenantId)!.shortCode)}&redirecturl=/AccountsReceivable/View.aspx?InvoiceID=${inv.InvoiceID}`,
     });
 
     await env.client.addPayment(env.accountId, order.number, {

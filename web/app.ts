@@ -14,7 +14,11 @@ import { redactedRequest, redactedResponse } from './log-redaction';
 import { adminRouters } from './routes/admin';
 import { apiAccountsRouter } from './routes/api-accounts';
 import { ordersRouter } from './routes/orders';
+import { documentsRouter } from './routes/documents';
+import { documentLinksRouter } from './routes/document-links';
 import { contactsRouter } from './routes/contacts';
+import { itemsRouter } from './routes/items';
+import { xeroSearchRouter } from './routes/xero-search';
 import { loadHostAccount } from './api/auth';
 import { apiSyncRouter } from './routes/api-sync';
 import type { TemporalUi } from '../src/sync-log/failures';
@@ -48,6 +52,7 @@ export function createApp(deps: WebDeps): express.Express {
   );
 
   app.use(healthRouter(deps));
+  app.use(documentLinksRouter());
   app.use('/assets', express.static(path.join(__dirname, 'public'), { maxAge: '1h', index: false }));
 
   if (deps.access) {
@@ -56,6 +61,11 @@ export function createApp(deps: WebDeps): express.Express {
     // Then, for every route: safe path parameters; the body parsed once, with the route's limit and
     // checked for text that cannot be stored; and Idempotency-Key, which needs that body to hash.
     app.use('/api/v1', rejectUnsafePathParams(), apiJsonBody(), idempotency({ db: deps.db }));
+    // Before contactsRouter, so the search answers without passing through its `/xero` routes.
+    app.use(
+      '/api/v1',
+      xeroSearchRouter({ xeroCall: deps.access.xeroCall, log: deps.log, loadAccount: loadHostAccount(deps.db) }),
+    );
     app.use(
       '/api/v1',
       contactsRouter({
@@ -65,7 +75,27 @@ export function createApp(deps: WebDeps): express.Express {
         loadAccount: loadHostAccount(deps.db),
       }),
     );
+    app.use(
+      '/api/v1',
+      itemsRouter({
+        db: deps.db,
+        temporal: deps.temporal,
+        taskQueue: deps.taskQueue ?? 'xero-sync',
+        loadAccount: loadHostAccount(deps.db),
+      }),
+    );
     app.use('/api/v1', apiAccountsRouter({ db: deps.db, log: deps.log, access: deps.access }));
+    app.use(
+      '/api/v1',
+      documentsRouter({
+        db: deps.db,
+        temporal: deps.temporal,
+        taskQueue: deps.taskQueue ?? 'xero-sync',
+        loadAccount: loadHostAccount(deps.db),
+        allowPrivateNetworks: deps.allowPrivateNetworks === true,
+        xeroCall: deps.access.xeroCall,
+      }),
+    );
     app.use(
       '/api/v1',
       ordersRouter({

@@ -1,4 +1,11 @@
-import { ActivityFailure, ApplicationFailure, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  patched,
+  proxyActivities,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
 import type { Duration } from '@temporalio/common';
 import type { ContactSyncActivities } from '../activities/contact-sync';
 import type { RunRef } from '../src/contact-sync/runs';
@@ -11,6 +18,8 @@ import {
   type ContactSyncProgress,
   type ContactSyncResult,
 } from '../src/contact-sync/shared';
+import { PUSH_ITEMS_PATCH } from '../src/items/shared';
+import { itemActivities } from './item-push';
 
 const REFERENCE_KINDS = ['tax-rates', 'items', 'accounts', 'tracking-categories'] as const;
 /** The pull re-reads this much before Xero's clock at its start: clocks and second-precision never lose a change (the mirror drops repeats). */
@@ -91,6 +100,16 @@ export async function contactSyncWorkflow(
         progress.failed += r.failed;
         progress.skipped += r.skipped;
         if (r.done) break;
+      }
+      // Host items pending since the last push (src/items/): the schedule is their safety net when an
+      // on-demand push could not run (not connected then, worker down). Runs started before this
+      // code replay without it.
+      if (patched(PUSH_ITEMS_PATCH)) {
+        const items = itemActivities(input.heartbeatTimeout ?? '30 seconds');
+        for (let batchNo = 1; ; batchNo++) {
+          const r = await items.pushItemBatch({ run, batchKey: `${run.runKey}/items/${batchNo}`, batchSize });
+          if (r.done) break;
+        }
       }
     }
 

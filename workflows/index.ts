@@ -2,3 +2,4 @@
 export { diagnosticsWorkflow } from './diagnostics';
 export { orderSyncWorkflow } from './order-sync';
 export { contactSyncWorkflow } from './contact-sync';
+export { itemPushWorkflow } from './item-push';

@@ -1,5 +1,7 @@
-import type { Customer, Order, Payment } from '../src/domain/order';
-import { samePayment, type InvoiceState, type OrderState, type PaymentState } from './order-state';
+import type { AppliesTo, HostDocument } from '../src/domain/documents';
+import type { Customer, Payment } from '../src/domain/order';
+import { attachesPdf, contactKeyOf } from '../src/documents/kinds';
+import { kindOf, samePayment, type InvoiceState, type OrderState, type PaymentState } from './order-state';
 
 /**
  * What an order's workflow does next, given what the host said and what Xero has: a pure function
@@ -12,7 +14,7 @@ import { samePayment, type InvoiceState, type OrderState, type PaymentState } fr
 
 interface StepBase {
   name: string;
-  kind: 'invoice' | 'payment' | 'contact' | 'attachment';
+  kind: 'invoice' | 'payment' | 'contact' | 'attachment' | 'credit_note' | 'bill';
   action: string;
 }
 
@@ -27,17 +29,25 @@ export type Step =
     })
   | (StepBase & { type: 'cancel_unsynced'; contactId?: string })
   | (StepBase & { type: 'cancel'; invoiceId: string })
-  | (StepBase & { type: 'contact'; customer: Customer })
-  | (StepBase & { type: 'invoice'; order: Order; revision: number; contactId: string })
+  | (StepBase & {
+      type: 'contact';
+      /** Absent when the document names a Xero contact (xeroContactId). */
+      customer: Customer;
+      xeroContactId?: string;
+      byName?: boolean;
+      key?: string;
+    })
+  | (StepBase & { type: 'invoice'; order: HostDocument; revision: number; contactId: string })
   | (StepBase & {
       type: 'revise';
       invoiceId: string;
-      order: Order;
+      order: HostDocument;
       revision: number;
       contactId: string;
       syncedPayments: number;
     })
-  | (StepBase & { type: 'attach'; invoiceId: string; order: Order; revision: number })
+  | (StepBase & { type: 'attach'; invoiceId: string; order: HostDocument; revision: number })
+  | (StepBase & { type: 'allocate'; creditNoteId: string; appliesTo: AppliesTo; total: number; lookFirst: boolean })
   | (StepBase & { type: 'pay'; invoiceId: string; payment: Payment; generation: number; lookFirst: boolean });
 
 export type StepResult =
@@ -50,6 +60,8 @@ export type StepResult =
   | { type: 'revise'; outcome: 'updated'; status: string; total: number }
   | { type: 'revise'; outcome: 'skipped' | 'payments_first' }
   | { type: 'attach' }
+  | { type: 'allocate'; outcome: 'allocated'; invoiceId: string; amount: number; allocationId: string }
+  | { type: 'allocate'; outcome: 'waiting'; message: string }
   | { type: 'pay'; outcome: 'created'; xeroPaymentId: string }
   | { type: 'pay'; outcome: 'skipped'; reason: string };
 
@@ -94,8 +106,26 @@ export function nextStep(state: OrderState): Step | undefined {
   }
 
   const order = state.order;
-  if (order && (!state.contact || state.contact.customerId !== order.customer.id)) {
-    return { type: 'contact', name: 'contact', kind: 'contact', action: 'resolve', customer: order.customer };
+  if (order && (!state.contact || state.contact.customerId !== contactKeyOf(order))) {
+    if (kindOf(state) === 'order') {
+      return { type: 'contact', name: 'contact', kind: 'contact', action: 'resolve', customer: order.customer! };
+    }
+    return {
+      type: 'contact',
+      name: 'contact',
+      kind: 'contact',
+      action: 'resolve',
+      customer: order.customer ?? {
+        type: 'organisation',
+        id: contactKeyOf(order),
+        name: '-',
+        phones: [],
+        addresses: [],
+      },
+      key: contactKeyOf(order),
+      ...(order.xeroContactId ? { xeroContactId: order.xeroContactId } : {}),
+      ...(order.contactByName ? { byName: true } : {}),
+    };
   }
   const contactId = state.contact?.contactId ?? '';
   if (order && !invoice) {
@@ -124,7 +154,12 @@ export function nextStep(state: OrderState): Step | undefined {
       syncedPayments: state.payments.filter((p) => p.synced).length,
     };
   }
-  if (order && invoice.syncedRevision !== null && state.attachmentRevision !== invoice.syncedRevision) {
+  if (
+    order &&
+    invoice.syncedRevision !== null &&
+    state.attachmentRevision !== invoice.syncedRevision &&
+    attachesPdf(kindOf(state), order)
+  ) {
     return {
       type: 'attach',
       name: 'attach',
@@ -133,6 +168,25 @@ export function nextStep(state: OrderState): Step | undefined {
       invoiceId: invoice.id,
       order,
       revision: invoice.syncedRevision,
+    };
+  }
+  const allocation = state.allocation;
+  if (
+    order?.appliesTo &&
+    kindOf(state) === 'credit_note' &&
+    invoice.syncedRevision === state.revision &&
+    !allocation?.done &&
+    !allocation?.waiting
+  ) {
+    return {
+      type: 'allocate',
+      name: 'allocate',
+      kind: 'credit_note',
+      action: 'allocate',
+      creditNoteId: invoice.id,
+      appliesTo: order.appliesTo,
+      total: invoice.total,
+      lookFirst: (allocation?.tries ?? 0) + 1 > 1,
     };
   }
   const toCreate = state.payments.find((p) => !p.removed && !p.synced && !p.skipped);
@@ -157,6 +211,10 @@ export function stepStarted(state: OrderState, step: Step): void {
   if (step.type === 'pay') {
     const p = paymentOf(state, step.payment.id);
     if (p) p.tries++;
+  }
+  if (step.type === 'allocate') {
+    state.allocation ??= { tries: 0, waits: 0 };
+    state.allocation.tries++;
   }
 }
 
@@ -190,8 +248,25 @@ export function applyStepResult(state: OrderState, step: Step, result: StepResul
       state.cancelled = true;
       return;
     case 'contact':
-      if (step.type === 'contact') state.contact = { customerId: step.customer.id, contactId: result.contactId };
+      if (step.type === 'contact')
+        state.contact = { customerId: step.key ?? step.customer.id, contactId: result.contactId };
       return;
+    case 'allocate': {
+      state.allocation ??= { tries: 0, waits: 0 };
+      if (result.outcome === 'allocated') {
+        state.allocation.done = {
+          invoiceId: result.invoiceId,
+          amount: result.amount,
+          allocationId: result.allocationId,
+        };
+        state.allocation.waiting = undefined;
+      } else {
+        state.allocation.waiting = result.message;
+        state.allocation.waits++;
+        state.allocation.tries = 0;
+      }
+      return;
+    }
     case 'invoice':
       state.invoice = { ...result.invoice };
       return;

@@ -1,5 +1,7 @@
 import type { OrderContext } from '../activities/orders';
-import type { Order, Payment } from '../src/domain/order';
+import type { HostDocument } from '../src/domain/documents';
+import type { Payment } from '../src/domain/order';
+import { attachesPdf, documentLabel, parseDocumentRef, type DocumentKind } from '../src/documents/kinds';
 import type {
   HostVersion,
   OrderEvent,
@@ -48,12 +50,28 @@ export interface InvoiceState {
   status: string;
   total: number;
   syncedRevision: number | null;
+  xeroUrl?: string;
+}
+
+/** A credit note's allocation to the invoice or bill it applies to. */
+export interface AllocationState {
+  /** Allocated in Xero (exactly once: stored with the credit note's links). */
+  done?: { invoiceId: string; amount: number; allocationId: string };
+  /** The other document is not in Xero yet: look again later. */
+  waiting?: string;
+  /** Allocation attempts scheduled: from the second on, Xero is asked first. */
+  tries: number;
+  /** Waits so far (the shell's back-off). */
+  waits: number;
 }
 
 export interface OrderState {
   accountId: string;
+  /** The document's stored key (the order number for orders; see src/documents/kinds.ts). */
   orderNumber: string;
-  order?: Order;
+  /** Undefined for orders (and every run before kinds existed). */
+  kind?: DocumentKind;
+  order?: HostDocument;
   orderJson?: string;
   /** Our count of order versions; keys of invoice writes include it. */
   revision: number;
@@ -75,14 +93,17 @@ export interface OrderState {
   /** The step whose failure was reported to the host, to report it resolved. */
   reportedFailure?: string;
   eventSeq: number;
+  /** Credit notes that apply to another document. */
+  allocation?: AllocationState;
 }
 
 export const CLOSED_INVOICE = new Set(['VOIDED', 'DELETED']);
 
-export function initialState(accountId: string, orderNumber: string): OrderState {
+export function initialState(accountId: string, orderNumber: string, kind?: DocumentKind): OrderState {
   return {
     accountId,
     orderNumber,
+    ...(kind && kind !== 'order' ? { kind } : {}),
     revision: 0,
     attachmentRevision: null,
     cancelRequested: false,
@@ -139,6 +160,13 @@ function seenOf(state: OrderState): SeenVersion | undefined {
 
 // ---- events ----
 
+export const kindOf = (state: Pick<OrderState, 'kind'>): DocumentKind => state.kind ?? 'order';
+
+/** The document in words: "order 1001", "bill B-7". */
+export function labelOf(state: Pick<OrderState, 'kind' | 'orderNumber'>): string {
+  return documentLabel(kindOf(state), parseDocumentRef(state.orderNumber).hostId);
+}
+
 /** The same payment as the host described it (amount, date, reference). */
 export const samePayment = (a: Payment, b: Payment) =>
   a.amount === b.amount && a.date === b.date && (a.reference ?? '') === (b.reference ?? '');
@@ -158,7 +186,7 @@ const notApplied = (reason: Exclude<OrderEventOutcome['reason'], undefined>, mes
   message,
 });
 
-function setOrder(state: OrderState, order: Order, json: string, version: SeenVersion | undefined): void {
+function setOrder(state: OrderState, order: HostDocument, json: string, version: SeenVersion | undefined): void {
   state.order = order;
   state.orderJson = json;
   state.version = mergeVersion(seenOf(state), version);
@@ -168,7 +196,7 @@ function setOrder(state: OrderState, order: Order, json: string, version: SeenVe
 
 function applyOrderContent(
   state: OrderState,
-  order: Order,
+  order: HostDocument,
   version: SeenVersion | undefined,
   what: 'conversion' | 'revision',
 ): OrderEventOutcome {
@@ -178,20 +206,17 @@ function applyOrderContent(
   if (cmp === 'older' || cmp === 'same') {
     return same
       ? notApplied('duplicate', `this ${what} was already applied`)
-      : notApplied(
-          'stale',
-          `a newer version of order ${state.orderNumber} was already applied: this ${what} changes nothing`,
-        );
+      : notApplied('stale', `a newer version of ${labelOf(state)} was already applied: this ${what} changes nothing`);
   }
   if (same) {
     state.version = mergeVersion(seenOf(state), version);
-    return notApplied('duplicate', `order ${state.orderNumber} already has this content`);
+    return notApplied('duplicate', `${labelOf(state)} already has this content`);
   }
   // A repeated conversion is a retry of the first report: only an explicitly newer version may change the order.
   if (what === 'conversion' && cmp !== 'newer') {
     return notApplied(
       'stale',
-      `order ${state.orderNumber} was already converted: a repeated conversion changes nothing`,
+      `${labelOf(state)} was already ${kindOf(state) === 'order' ? 'converted' : 'received'}: a repeated ${kindOf(state) === 'order' ? 'conversion' : 'creation'} changes nothing`,
     );
   }
   setOrder(state, order, json, version);
@@ -208,7 +233,8 @@ export function applyEvent(state: OrderState, event: OrderEvent): OrderEventOutc
   }
   switch (event.type) {
     case 'converted': {
-      if (event.order.number !== state.orderNumber) return notApplied('invalid', 'the order number differs');
+      if (kindOf(state) === 'order' && event.order.number !== state.orderNumber)
+        return notApplied('invalid', 'the order number differs');
       if (!orderKnown(state)) {
         state.convertedAt ??= event.convertedAt;
         setOrder(state, event.order, JSON.stringify(event.order), seenVersionOf(event.version));
@@ -221,18 +247,28 @@ export function applyEvent(state: OrderState, event: OrderEvent): OrderEventOutc
         if (compareVersion(seenVersionOf(event.version), seenOf(state)) !== 'newer') {
           return notApplied(
             'stale',
-            `order ${state.orderNumber} was already converted: a repeated conversion changes nothing`,
+            `${labelOf(state)} was already ${kindOf(state) === 'order' ? 'converted' : 'received'}: a repeated ${kindOf(state) === 'order' ? 'conversion' : 'creation'} changes nothing`,
           );
         }
       }
-      if (state.cancelRequested) return notApplied('cancelled', `order ${state.orderNumber} was cancelled`);
+      if (state.cancelRequested) return notApplied('cancelled', `${labelOf(state)} was cancelled`);
       return applyOrderContent(state, event.order, seenVersionOf(event.version), 'conversion');
     }
+    case 'put': {
+      // A date the host left out was "today" when the document was first sent: a repeat on another
+      // day keeps the first date (else a retry after midnight would re-date the document).
+      const order = event.order.dateDefaulted && state.order ? { ...event.order, date: state.order.date } : event.order;
+      const version = event.version ? { version: event.version } : {};
+      return orderKnown(state)
+        ? applyEvent(state, { type: 'revised', order, ...version })
+        : applyEvent(state, { type: 'converted', order, convertedAt: event.convertedAt, ...version });
+    }
     case 'revised': {
-      if (event.order.number !== state.orderNumber) return notApplied('invalid', 'the order number differs');
+      if (kindOf(state) === 'order' && event.order.number !== state.orderNumber)
+        return notApplied('invalid', 'the order number differs');
       if (!orderKnown(state)) return notApplied('unknown_order', unknownOrderMessage(state, 'the revision'));
       if (state.cancelRequested)
-        return notApplied('cancelled', `order ${state.orderNumber} was cancelled: the revision is not synced`);
+        return notApplied('cancelled', `${labelOf(state)} was cancelled: the revision is not synced`);
       return applyOrderContent(state, event.order, seenVersionOf(event.version), 'revision');
     }
     case 'payment_added': {
@@ -246,7 +282,7 @@ export function applyEvent(state: OrderState, event: OrderEvent): OrderEventOutc
         );
       }
       if (state.cancelRequested)
-        return notApplied('cancelled', `order ${state.orderNumber} was cancelled: the payment is not synced`);
+        return notApplied('cancelled', `${labelOf(state)} was cancelled: the payment is not synced`);
       if (!existing) {
         state.payments.push({ id: payment.id, payment, removed: false, generation: 0, tries: 0, reapply: false });
       } else {
@@ -279,7 +315,7 @@ export function applyEvent(state: OrderState, event: OrderEvent): OrderEventOutc
     }
     case 'cancelled': {
       if (!orderKnown(state)) return notApplied('unknown_order', unknownOrderMessage(state, 'the cancellation'));
-      if (state.cancelRequested) return notApplied('duplicate', `order ${state.orderNumber} is already cancelled`);
+      if (state.cancelRequested) return notApplied('duplicate', `${labelOf(state)} is already cancelled`);
       state.cancelRequested = true;
       touched(state);
       return applied();
@@ -287,12 +323,13 @@ export function applyEvent(state: OrderState, event: OrderEvent): OrderEventOutc
     case 'retry': {
       const had = !!state.failure;
       touched(state);
-      return had ? applied() : notApplied('nothing_to_retry', `order ${state.orderNumber} has no failed step to retry`);
+      return had ? applied() : notApplied('nothing_to_retry', `${labelOf(state)} has no failed step to retry`);
     }
   }
 }
 
 function unknownOrderMessage(state: OrderState, what: string): string {
+  if (kindOf(state) !== 'order') return `${labelOf(state)} is not known: send it (PUT) before ${what}`;
   return `order ${state.orderNumber} is not known: report its conversion (POST …/orders) before ${what}`;
 }
 
@@ -317,7 +354,8 @@ export function persisted(state: OrderState): StoredOrderState {
 export type RestoreContext = Pick<
   OrderContext,
   'admission' | 'contact' | 'invoice' | 'attachmentRevision' | 'payments' | 'stored'
->;
+> &
+  Partial<Pick<OrderContext, 'allocation'>>;
 
 /** A new run after an earlier one completed: start from what the database says the host and Xero have. */
 export function restore(state: OrderState, ctx: RestoreContext): void {
@@ -333,7 +371,7 @@ export function restore(state: OrderState, ctx: RestoreContext): void {
     if (stored.version) state.version = { ...stored.version };
     if (stored.orderJson) {
       state.orderJson = stored.orderJson;
-      state.order = JSON.parse(stored.orderJson) as Order;
+      state.order = JSON.parse(stored.orderJson) as HostDocument;
     }
     if (stored.convertedAt) state.convertedAt = stored.convertedAt;
     if (stored.cancelRequested) state.cancelRequested = true;
@@ -347,12 +385,14 @@ export function restore(state: OrderState, ctx: RestoreContext): void {
       status: inv.status,
       total: inv.total,
       syncedRevision: inv.syncedRevision < 0 ? null : inv.syncedRevision,
+      ...(inv.xeroUrl ? { xeroUrl: inv.xeroUrl } : {}),
     };
     // Without stored content the invoice's revision is the newest known: nothing to revise until the host says so.
     if (!stored) state.revision = Math.max(state.revision, inv.syncedRevision);
     if (CLOSED_INVOICE.has(inv.status)) state.cancelRequested = state.cancelled = true;
   }
   state.attachmentRevision = ctx.attachmentRevision ?? null;
+  if (ctx.allocation) state.allocation = { done: { ...ctx.allocation }, tries: 0, waits: 0 };
   for (const p of ctx.payments) {
     state.payments.push({
       id: p.id,
@@ -374,6 +414,19 @@ export function paidTotal(state: OrderState): number {
 }
 
 export function isClosed(state: OrderState): boolean {
+  const kind = kindOf(state);
+  if (kind === 'credit_note' || kind === 'deal') {
+    // Nothing more to do once Xero shows the newest version (its PDF too) and, for a credit note,
+    // the allocation where it applies; a later event starts a new run from what is stored.
+    const invoice = state.invoice;
+    return (
+      state.cancelled ||
+      (!!invoice &&
+        invoice.syncedRevision === state.revision &&
+        (!state.order || !attachesPdf(kind, state.order) || state.attachmentRevision === invoice.syncedRevision) &&
+        (!state.order?.appliesTo || !!state.allocation?.done))
+    );
+  }
   return (
     state.cancelled ||
     (!!state.invoice &&
@@ -399,6 +452,7 @@ export function view(state: OrderState, hasNextStep: boolean): OrderSyncView {
   return {
     accountId: state.accountId,
     orderNumber: state.orderNumber,
+    ...(state.kind ? { kind: state.kind } : {}),
     status,
     revision: state.revision,
     ...(state.version ? { version: { ...state.version } } : {}),
@@ -412,6 +466,17 @@ export function view(state: OrderState, hasNextStep: boolean): OrderSyncView {
       ...(p.synced ? { xeroPaymentId: p.synced.xeroPaymentId } : {}),
       ...(p.skipped ? { skipped: true } : {}),
     })),
+    ...(state.allocation?.done
+      ? {
+          allocation: {
+            status: 'allocated' as const,
+            invoiceId: state.allocation.done.invoiceId,
+            amount: state.allocation.done.amount,
+          },
+        }
+      : state.allocation?.waiting
+        ? { allocation: { status: 'waiting' as const, message: state.allocation.waiting } }
+        : {}),
     ...(state.failure ? { failure: { ...state.failure } } : {}),
     ...(state.skipReason ? { skippedReason: state.skipReason } : {}),
   };

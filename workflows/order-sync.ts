@@ -39,6 +39,7 @@ import { applyStepResult, nextStep, stepStarted, type Step, type StepResult } fr
 import {
   applyEvent,
   initialState,
+  kindOf,
   isClosed,
   orderKnown,
   persisted,
@@ -69,9 +70,16 @@ function businessFailureOf(err: unknown): { kind: string; message: string } | un
 
 export async function orderSyncWorkflow(input: OrderWorkflowInput): Promise<OrderSyncView> {
   const state: OrderState =
-    (input.carried as OrderState | undefined) ?? initialState(input.accountId, input.orderNumber);
+    (input.carried as OrderState | undefined) ?? initialState(input.accountId, input.orderNumber, input.kind);
   const { workflowId } = workflowInfo();
-  const base = { accountId: state.accountId, workflowId, orderNumber: state.orderNumber };
+  const kind = kindOf(state);
+  // Orders' activity inputs stay as they were recorded before kinds existed.
+  const base = {
+    accountId: state.accountId,
+    workflowId,
+    orderNumber: state.orderNumber,
+    ...(kind !== 'order' ? { documentKind: kind } : {}),
+  };
 
   // Until the stored links are loaded (a restarted order), events wait: a removal must find the
   // payment a previous run synced, and a late revision must meet the stored version.
@@ -112,10 +120,14 @@ export async function orderSyncWorkflow(input: OrderWorkflowInput): Promise<Orde
   async function handleEvent(event: OrderEvent): Promise<OrderEventAnswer> {
     await condition(() => ready);
     if (event.type === 'retry' || state.admission === 'skipped') return answer(applyEvent(state, event));
-    const firstConversion = event.type === 'converted' && !orderKnown(state);
+    const firstConversion = (event.type === 'converted' || event.type === 'put') && !orderKnown(state);
     const g = await gate.gateOrderEvent({
       ...base,
-      ...(firstConversion && event.type === 'converted' ? { convertedAt: event.convertedAt } : {}),
+      ...(firstConversion && (event.type === 'converted' || event.type === 'put')
+        ? { convertedAt: event.convertedAt }
+        : {}),
+      // Only orders are remembered as "converted before the connection": other kinds are sent on demand.
+      ...(kind !== 'order' ? { admitOnlyWhenConnected: true } : {}),
     });
     if (firstConversion && g.admission && !orderKnown(state)) {
       if (g.admission.status === 'skipped') {
@@ -150,7 +162,11 @@ export async function orderSyncWorkflow(input: OrderWorkflowInput): Promise<Orde
         if (!event || typeof event !== 'object' || typeof (event as { type?: unknown }).type !== 'string') {
           throw new Error('an order event needs a type');
         }
-        if ((event.type === 'converted' || event.type === 'revised') && event.order?.number !== state.orderNumber) {
+        if (
+          kind === 'order' &&
+          (event.type === 'converted' || event.type === 'revised' || event.type === 'put') &&
+          event.order?.number !== state.orderNumber
+        ) {
           throw new Error(`the event is about order ${event.order?.number}, not ${state.orderNumber}`);
         }
       },
@@ -204,7 +220,7 @@ export async function orderSyncWorkflow(input: OrderWorkflowInput): Promise<Orde
         });
         return { type: 'unpay' };
       case 'cancel_unsynced': {
-        if (patched(PATCH_CANCEL_CHECKS_XERO)) {
+        if (kind !== 'credit_note' && patched(PATCH_CANCEL_CHECKS_XERO)) {
           // The invoice may exist without our knowing (a create whose answer was lost): Xero decides.
           const r = await acts.cancelUnsyncedOrder({
             ...base,
@@ -223,11 +239,34 @@ export async function orderSyncWorkflow(input: OrderWorkflowInput): Promise<Orde
         return { type: 'cancel_unsynced' };
       }
       case 'cancel':
+        if (kind === 'credit_note')
+          return { type: 'cancel', ...(await acts.cancelCreditNote({ ...base, creditNoteId: step.invoiceId })) };
         return { type: 'cancel', ...(await acts.cancelInvoice({ ...base, invoiceId: step.invoiceId })) };
       case 'contact':
-        return { type: 'contact', ...(await acts.resolveContact({ ...base, customer: step.customer })) };
+        return {
+          type: 'contact',
+          ...(await acts.resolveContact({
+            ...base,
+            customer: step.customer,
+            ...(step.xeroContactId ? { xeroContactId: step.xeroContactId } : {}),
+            ...(step.byName ? { byName: true } : {}),
+          })),
+        };
+      case 'allocate':
+        return {
+          type: 'allocate',
+          ...(await acts.allocateCreditNote({
+            ...base,
+            creditNoteId: step.creditNoteId,
+            appliesTo: step.appliesTo,
+            total: step.total,
+            date: state.order?.date ?? '',
+            lookFirst: step.lookFirst,
+          })),
+        };
       case 'invoice': {
-        const r = await acts.createInvoice({
+        const create = kind === 'credit_note' ? acts.createCreditNote : acts.createInvoice;
+        const r = await create({
           ...base,
           order: step.order,
           revision: step.revision,
@@ -235,10 +274,29 @@ export async function orderSyncWorkflow(input: OrderWorkflowInput): Promise<Orde
         });
         return {
           type: 'invoice',
-          invoice: { id: r.id, number: r.number, status: r.status, total: r.total, syncedRevision: r.syncedRevision },
+          invoice: {
+            id: r.id,
+            number: r.number,
+            status: r.status,
+            total: r.total,
+            syncedRevision: r.syncedRevision,
+            ...(r.xeroUrl ? { xeroUrl: r.xeroUrl } : {}),
+          },
         };
       }
       case 'revise': {
+        if (kind === 'credit_note') {
+          const r = await acts.reviseCreditNote({
+            ...base,
+            creditNoteId: step.invoiceId,
+            order: step.order,
+            revision: step.revision,
+            contactId: step.contactId,
+          });
+          return r.outcome === 'updated'
+            ? { type: 'revise', outcome: 'updated', status: r.invoice.status, total: r.invoice.total }
+            : { type: 'revise', outcome: r.outcome };
+        }
         const r = await acts.reviseInvoice({
           ...base,
           invoiceId: step.invoiceId,
@@ -324,6 +382,16 @@ export async function orderSyncWorkflow(input: OrderWorkflowInput): Promise<Orde
       continue;
     }
 
+    // A credit note waits for the document it applies to: look again later (or at the next event).
+    if (state.allocation?.waiting && !state.failure) {
+      show(SyncStatus.Pending, null);
+      const seq = state.eventSeq;
+      const delayMs = Math.min(15 * 60_000, 5_000 * 2 ** Math.min(state.allocation.waits - 1, 8));
+      await condition(() => state.eventSeq !== seq, delayMs);
+      state.allocation.waiting = undefined;
+      continue;
+    }
+
     // Nothing to do: wait for the host, a retry, or (once closed) the end of the quiet period.
     if (state.admission === 'skipped') {
       show(SyncStatus.Skipped, null);
@@ -362,6 +430,7 @@ export async function orderSyncWorkflow(input: OrderWorkflowInput): Promise<Orde
       await continueAsNew<typeof orderSyncWorkflow>({
         accountId: state.accountId,
         orderNumber: state.orderNumber,
+        ...(kind !== 'order' ? { kind } : {}),
         carried: state,
       });
     }

@@ -15,7 +15,10 @@ export interface OrderContext {
   config: OrderSyncConfig;
   admission?: { status: 'syncing' | 'skipped' | 'cancelled'; reason?: string };
   contact?: { customerId: string; contactId: string };
+  /** The document in Xero: an invoice or bill, or (credit notes) the credit note. */
   invoice?: InvoiceSummary & { syncedRevision: number; orderJson?: string; contactId?: string; closed?: boolean };
+  /** A credit note's allocation, once made. */
+  allocation?: { invoiceId: string; amount: number; allocationId: string };
   attachmentRevision?: number;
   payments: StoredPayment[];
   /** What the last completed run left: the host's newest version and content, removed payments. */
@@ -44,9 +47,19 @@ export async function settingsOf(db: Db, accountId: string): Promise<Settings> {
   return parsed.data;
 }
 
-/** Invoices need the revenue account and tax; the bank account is checked by the payment step. */
-export function requireInvoiceSetup(settings: Settings): void {
-  const missing = missingForInvoices(settings).filter((m) => m !== 'bankAccountCode');
+/**
+ * Sales documents need the revenue account and tax, purchases (bills, supplier credits) the
+ * direct-costs account; the bank account is checked by the payment step.
+ */
+export function requireInvoiceSetup(settings: Settings, side: 'sales' | 'purchases' = 'sales'): void {
+  const missing: Array<keyof Settings> = missingForInvoices(settings).filter((m) => m !== 'bankAccountCode');
+  if (side === 'purchases') {
+    const i = missing.indexOf('revenueAccountCode');
+    if (i >= 0) missing.splice(i, 1);
+    if (!settings.expenseAccountCode) missing.unshift('expenseAccountCode');
+    if (settings.defaultPurchaseTaxType && missing.includes('defaultTaxType'))
+      missing.splice(missing.indexOf('defaultTaxType'), 1);
+  }
   if (missing.length > 0)
     throw businessFailure('missing_setup', `setup is incomplete: choose ${missing.join(', ')} on the Setup page`, {
       missing,
@@ -85,8 +98,9 @@ export function createContextActivities({ db, config }: OrderModuleDeps) {
           ...(admission.skip_reason ? { reason: admission.skip_reason } : {}),
         };
       for (const link of links) {
-        if (link.kind === 'invoice') {
+        if (link.kind === 'invoice' || link.kind === 'credit_note') {
           const d = parseLinkData(invoiceLinkData, link);
+          if (d.allocation) ctx.allocation = d.allocation;
           ctx.invoice = {
             id: link.xero_id,
             number: link.xero_number ?? '',
@@ -95,6 +109,7 @@ export function createContextActivities({ db, config }: OrderModuleDeps) {
             syncedRevision: d.syncedRevision ?? 0,
             ...(d.contactId !== undefined ? { contactId: d.contactId } : {}),
             ...(d.orderJson !== undefined ? { orderJson: d.orderJson } : {}),
+            ...(d.xeroUrl !== undefined ? { xeroUrl: d.xeroUrl } : {}),
           };
           if (d.customerId !== undefined && d.contactId !== undefined)
             ctx.contact = { customerId: d.customerId, contactId: d.contactId };

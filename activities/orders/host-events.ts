@@ -3,6 +3,7 @@ import type { Db } from '../../src/db/database';
 import type { Database } from '../../src/db/schema';
 import type { HostEventType } from '../../src/host-webhooks/events';
 import { enqueueHostEvent, enqueueHostEventOnce } from '../../src/host-webhooks/outbox';
+import { parseDocumentRef } from '../../src/documents/kinds';
 import { accountOf } from './context';
 import { activityInfo, type Base } from './shared';
 import { writeSyncLog, type LogEntry } from './sync-log';
@@ -30,6 +31,12 @@ export const facts = {
   },
 };
 
+/** Which document an event is about: `orderNumber` for orders (as always), else the kind and the host's id. */
+function documentOf(ref: string): Record<string, string> {
+  const { kind, hostId } = parseDocumentRef(ref);
+  return kind === 'order' ? { orderNumber: hostId } : { kind, documentId: hostId };
+}
+
 /** Enqueues the event; false when its fact was already in the outbox (told by another commit). */
 export async function tellHost(
   trx: Transaction<Database> | Db,
@@ -46,7 +53,7 @@ export async function tellHost(
     hostAccountId: acct.external_id,
     type,
     orderingKey: base.workflowId,
-    data: { orderNumber: base.orderNumber, ...data },
+    data: { ...documentOf(base.orderNumber), ...data },
   };
   if (factKey === undefined) {
     await enqueueHostEvent(trx as Db, event);

@@ -3,6 +3,7 @@ import { withFailureMapping } from '../../src/orders/failures';
 import { createAttachmentActivities } from './attachment';
 import { createContactActivities } from './contact';
 import { createContextActivities } from './context';
+import { createCreditNoteActivities } from './credit-note';
 import { createOrderGateActivities } from '../order-gate';
 import { withHeartbeats } from './heartbeat';
 import { createInvoiceActivities } from './invoice';
@@ -26,6 +27,7 @@ export function createOrderActivities(deps: OrderActivityDeps) {
     xero: deps.xero,
     config: { ...DEFAULT_ORDER_SYNC_CONFIG, ...deps.orders },
     fetchPdf: deps.fetchPdf ?? fetchHostPdf,
+    publicUrl: deps.publicUrl ?? 'http://localhost:3000',
   };
   const context = createContextActivities(modules);
   return withFailureMapping(
@@ -34,6 +36,7 @@ export function createOrderActivities(deps: OrderActivityDeps) {
       ...createOrderGateActivities({ db: deps.db, admitOrder: context.admitOrder }),
       ...createContactActivities(modules),
       ...createInvoiceActivities(modules),
+      ...createCreditNoteActivities(modules),
       ...createAttachmentActivities(modules),
       ...createPaymentActivities(modules),
       ...createRecordActivities(modules),

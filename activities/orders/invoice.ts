@@ -1,14 +1,25 @@
 import { Invoice } from 'xero-node';
-import { invoiceFor, invoiceNumberFor, unitDecimalsFor } from '../../src/domain/invoice-mapping';
+import { sideOf, xeroInvoiceFor, xeroTypeOf } from '../../src/domain/document-mapping';
+import type { HostDocument } from '../../src/domain/documents';
+import { invoiceNumberFor, unitDecimalsFor } from '../../src/domain/invoice-mapping';
 import type { Order } from '../../src/domain/order';
+import { documentLabel, parseDocumentRef, type DocumentKind } from '../../src/documents/kinds';
+import { carriesMarker, markedUrl } from '../../src/documents/marker';
 import { businessFailure } from '../../src/orders/failures';
 import { isDuplicateNumberRefusal } from '../../src/xero/errors';
 import { markOrderCancelled, requireInvoiceSetup, settingsOf } from './context';
 import { commitXeroResult } from './heartbeat';
 import { facts, recordFact, tellHost } from './host-events';
 import { invoiceLinkDataOf, setLinkData, upsertLink } from './links';
-import { writeKey, type Base, type InvoiceSummary, type OrderModuleDeps } from './shared';
+import { checkLineAccounts } from './line-checks';
+import { activityInfo, writeKey, type Base, type InvoiceSummary, type OrderModuleDeps } from './shared';
 import { writeSyncLog } from './sync-log';
+import { xeroUrlFor } from './xero-links';
+
+const kindOfBase = (b: Base): DocumentKind => b.documentKind ?? 'order';
+const labelOfBase = (b: Base) => documentLabel(kindOfBase(b), parseDocumentRef(b.orderNumber).hostId);
+/** Words for the Xero document of a kind: "invoice", "bill". */
+const xeroWord = (b: Base) => (kindOfBase(b) === 'bill' ? 'bill' : 'invoice');
 
 /** The order's Xero invoice: created once, revised with the order, voided or deleted when it is cancelled. */
 
@@ -44,7 +55,20 @@ function summary(inv: Invoice): InvoiceSummary {
   };
 }
 
-export function createInvoiceActivities({ db, xero }: OrderModuleDeps) {
+export function createInvoiceActivities({ db, xero, publicUrl }: OrderModuleDeps) {
+  /**
+   * The Url Xero keeps on the document: orders carry the host's link as it is (their numbers are
+   * unique); bills and deal invoices carry it marked, to recognise their own earlier write.
+   */
+  const urlFor = (input: Base, doc: HostDocument) =>
+    kindOfBase(input) === 'order' ? doc.url : markedUrl(doc.url, publicUrl, input.workflowId);
+
+  /** Bills and deal invoices: our own earlier write of this document (its Url carries our marker). */
+  async function ownEarlierWrite(input: Base, contactId: string): Promise<Invoice | undefined> {
+    const recent = await xero.forAccount(input.accountId).recentInvoicesOfContact(contactId);
+    return recent.find((i) => carriesMarker(i.url, input.workflowId) && !CLOSED_STATUSES.has(String(i.status)));
+  }
+
   /** Void (authorised) or delete (draft, submitted) one invoice; refuses while payments are on it. */
   async function cancelById(input: Base, invoiceId: string): Promise<{ status: string }> {
     const gw = xero.forAccount(input.accountId);
@@ -60,7 +84,7 @@ export function createInvoiceActivities({ db, xero }: OrderModuleDeps) {
       ) {
         throw businessFailure(
           'payments_allocated',
-          'the invoice has payments in Xero: remove the payments (in the host) before the order can be cancelled, then retry',
+          `the ${xeroWord(input)} has payments in Xero: remove the payments (in the host) before ${labelOfBase(input)} can be cancelled, then retry`,
         );
       }
       const updated = await gw.updateInvoice(
@@ -73,7 +97,7 @@ export function createInvoiceActivities({ db, xero }: OrderModuleDeps) {
     } else if (status === 'PAID') {
       throw businessFailure(
         'payments_allocated',
-        'the invoice is paid: remove its payments (in the host) before the order can be cancelled, then retry',
+        `the ${xeroWord(input)} is paid: remove its payments (in the host) before ${labelOfBase(input)} can be cancelled, then retry`,
       );
     }
     const data = await invoiceLinkDataOf(db, input.accountId, input.orderNumber);
@@ -84,7 +108,7 @@ export function createInvoiceActivities({ db, xero }: OrderModuleDeps) {
         trx,
         input,
         {
-          type: 'invoice.updated',
+          type: kindOfBase(input) === 'order' ? 'invoice.updated' : 'document.updated',
           data: { invoiceId: invoiceId, status },
           factKey: facts.invoiceCancelled(input.workflowId),
         },
@@ -95,8 +119,8 @@ export function createInvoiceActivities({ db, xero }: OrderModuleDeps) {
           xeroId: invoiceId,
           message:
             action === 'none'
-              ? `invoice already ${status}`
-              : `invoice ${action === 'void' ? 'voided' : 'deleted'} (order cancelled)`,
+              ? `${xeroWord(input)} already ${status}`
+              : `${xeroWord(input)} ${action === 'void' ? 'voided' : 'deleted'} (${labelOfBase(input)} cancelled)`,
         },
       );
     });
@@ -111,60 +135,82 @@ export function createInvoiceActivities({ db, xero }: OrderModuleDeps) {
      * naming it.
      */
     async createInvoice(
-      input: Base & { order: Order; revision: number; contactId: string },
+      input: Base & { order: HostDocument; revision: number; contactId: string },
     ): Promise<InvoiceSummary & { syncedRevision: number | null }> {
+      const kind = kindOfBase(input);
       const settings = await settingsOf(db, input.accountId);
-      requireInvoiceSetup(settings);
+      const side = sideOf(kind, input.order);
+      requireInvoiceSetup(settings, side);
+      const itemAccount = await checkLineAccounts(xero, input.accountId, input.order, side);
       const gw = xero.forAccount(input.accountId);
-      const number = invoiceNumberFor(input.order.number, settings);
-      const payload = invoiceFor(input.order, settings, input.contactId);
+      const url = urlFor(input, input.order);
+      const payload = xeroInvoiceFor(kind, input.order, {
+        settings,
+        contactId: input.contactId,
+        ...(url ? { url } : {}),
+        ...(itemAccount ? { itemAccount } : {}),
+      });
+      const number = kind === 'order' ? invoiceNumberFor(input.order.number, settings) : (payload.invoiceNumber ?? '');
       const ours = (inv: Invoice) => isOurInvoice(inv, input.contactId);
-      // Create first: Xero refuses a second sales invoice with this number, and that refusal is the
-      // signal to look (a create whose answer was lost, a reset, an earlier run) — one call when all is well.
       let existing: Invoice | undefined;
-      let invoice: Invoice;
+      let invoice: Invoice | undefined;
       let syncedRevision: number | null = input.revision;
-      try {
-        invoice = await gw.createInvoice(payload, {
-          idempotencyKey: writeKey(input.workflowId, 'invoice', input.revision),
-          unitdp: unitDecimalsFor(input.order),
-        });
-      } catch (err) {
-        if (!isDuplicateNumberRefusal(err)) throw err;
-        const numbered = await gw.invoicesNumbered(number);
-        existing = numbered.find(ours);
-        if (!existing) throw numberTaken(number, numbered);
+      // Bills and deal invoices have no unique number to be refused on: a retried attempt (its first
+      // answer lost, perhaps after Xero forgot the key) looks for its own write before writing again.
+      if (kind !== 'order' && (activityInfo()?.attempt ?? 1) > 1) {
+        existing = await ownEarlierWrite(input, input.contactId);
         invoice = existing;
-        // Its content is unknown (an earlier revision, perhaps): the revise step re-sends this one.
-        syncedRevision = null;
       }
-      const s = summary(invoice);
+      if (!invoice) {
+        // Create first: Xero refuses a second sales invoice with this number, and that refusal is the
+        // signal to look (a create whose answer was lost, a reset, an earlier run) — one call when all is well.
+        try {
+          invoice = await gw.createInvoice(payload, {
+            idempotencyKey: writeKey(input.workflowId, 'invoice', input.revision),
+            unitdp: unitDecimalsFor(input.order as Order),
+          });
+        } catch (err) {
+          if (kind !== 'order' || !isDuplicateNumberRefusal(err)) throw err;
+          const numbered = await gw.invoicesNumbered(number);
+          existing = numbered.find(ours);
+          if (!existing) throw numberTaken(number, numbered);
+          invoice = existing;
+        }
+      }
+      // An adopted document's content is unknown (an earlier revision, perhaps): the revise step re-sends this one.
+      if (existing) syncedRevision = null;
+      const s0 = summary(invoice);
+      const xeroUrl = await xeroUrlFor(db, xero, input.accountId, xeroTypeOf(kind, input.order), s0.id);
+      const s = { ...s0, ...(xeroUrl ? { xeroUrl } : {}) };
+      const word = xeroWord(input);
       await commitXeroResult(db, async (trx) => {
         const fresh = await upsertLink(trx, input.accountId, 'invoice', input.orderNumber, s.id, s.number, {
           status: s.status,
           total: s.total,
           syncedRevision: syncedRevision ?? -1,
           contactId: input.contactId,
-          customerId: input.order.customer.id,
+          customerId: input.order.customer?.id ?? `xero:${input.contactId}`,
+          ...(xeroUrl ? { xeroUrl } : {}),
         });
         await writeSyncLog(trx, input, {
-          kind: 'invoice',
+          kind: kind === 'bill' ? 'bill' : 'invoice',
           action: existing ? 'adopt' : 'create',
           outcome: 'success',
           xeroId: s.id,
-          message: `invoice ${s.number} ${existing ? 'found' : 'created'} (${s.status}, total ${s.total})`,
+          message: `${word} ${s.number || '(numbered by Xero)'} ${existing ? 'found' : 'created'} (${s.status}, total ${s.total})`,
         });
         if (fresh) {
           await tellHost(
             trx,
             input,
-            'invoice.exported',
+            kind === 'order' ? 'invoice.exported' : 'document.exported',
             {
               invoiceId: s.id,
               invoiceNumber: s.number,
               status: s.status,
               total: s.total,
-              ...(settings.exportedJobStatus ? { jobStatus: settings.exportedJobStatus } : {}),
+              ...(xeroUrl ? { xeroUrl } : {}),
+              ...(kind === 'order' && settings.exportedJobStatus ? { jobStatus: settings.exportedJobStatus } : {}),
             },
             facts.invoiceExported(input.workflowId),
           );
@@ -180,7 +226,13 @@ export function createInvoiceActivities({ db, xero }: OrderModuleDeps) {
      * ('payments_first') and re-applies them after this update.
      */
     async reviseInvoice(
-      input: Base & { invoiceId: string; order: Order; revision: number; contactId: string; syncedPayments: number },
+      input: Base & {
+        invoiceId: string;
+        order: HostDocument;
+        revision: number;
+        contactId: string;
+        syncedPayments: number;
+      },
     ): Promise<
       { outcome: 'updated'; invoice: InvoiceSummary } | { outcome: 'skipped' } | { outcome: 'payments_first' }
     > {
@@ -196,12 +248,22 @@ export function createInvoiceActivities({ db, xero }: OrderModuleDeps) {
         return { outcome: 'skipped' };
       }
       if (input.syncedPayments > 0) return { outcome: 'payments_first' };
-      requireInvoiceSetup(settings);
+      const kind = kindOfBase(input);
+      const side = sideOf(kind, input.order);
+      requireInvoiceSetup(settings, side);
+      const itemAccount = await checkLineAccounts(xero, input.accountId, input.order, side);
       const gw = xero.forAccount(input.accountId);
-      const payload = invoiceFor(input.order, settings, input.contactId, { forUpdate: true });
+      const url = urlFor(input, input.order);
+      const payload = xeroInvoiceFor(kind, input.order, {
+        settings,
+        contactId: input.contactId,
+        forUpdate: true,
+        ...(url ? { url } : {}),
+        ...(itemAccount ? { itemAccount } : {}),
+      });
       const invoice = await gw.updateInvoice(input.invoiceId, payload, {
         idempotencyKey: writeKey(input.workflowId, 'revise', input.revision),
-        unitdp: unitDecimalsFor(input.order),
+        unitdp: unitDecimalsFor(input.order as Order),
       });
       const s = summary(invoice);
       const data = await invoiceLinkDataOf(db, input.accountId, input.orderNumber);
@@ -212,13 +274,13 @@ export function createInvoiceActivities({ db, xero }: OrderModuleDeps) {
           total: s.total,
           syncedRevision: input.revision,
           contactId: input.contactId,
-          customerId: input.order.customer.id,
+          customerId: input.order.customer?.id ?? `xero:${input.contactId}`,
         });
         await recordFact(
           trx,
           input,
           {
-            type: 'invoice.updated',
+            type: kindOfBase(input) === 'order' ? 'invoice.updated' : 'document.updated',
             data: {
               invoiceId: s.id,
               invoiceNumber: s.number,
@@ -229,11 +291,11 @@ export function createInvoiceActivities({ db, xero }: OrderModuleDeps) {
             factKey: facts.invoiceRevised(input.workflowId, input.revision),
           },
           {
-            kind: 'invoice',
+            kind: kind === 'bill' ? 'bill' : 'invoice',
             action: 'update',
             outcome: 'success',
             xeroId: s.id,
-            message: `invoice ${s.number} updated to revision ${input.revision} (total ${s.total})`,
+            message: `${xeroWord(input)} ${s.number} updated to revision ${input.revision} (total ${s.total})`,
           },
         );
       });
@@ -255,10 +317,12 @@ export function createInvoiceActivities({ db, xero }: OrderModuleDeps) {
     ): Promise<{ status?: string; invoice?: InvoiceSummary & { syncedRevision: null } }> {
       if (input.contactId) {
         const settings = await settingsOf(db, input.accountId);
-        const number = invoiceNumberFor(input.orderNumber, settings);
-        const found = (await xero.forAccount(input.accountId).invoicesNumbered(number)).find((i) =>
-          isOurInvoice(i, input.contactId!),
-        );
+        const found =
+          kindOfBase(input) === 'order'
+            ? (
+                await xero.forAccount(input.accountId).invoicesNumbered(invoiceNumberFor(input.orderNumber, settings))
+              ).find((i) => isOurInvoice(i, input.contactId!))
+            : await ownEarlierWrite(input, input.contactId);
         if (found?.invoiceID) {
           const s = summary(found);
           await commitXeroResult(db, async (trx) => {
@@ -273,7 +337,7 @@ export function createInvoiceActivities({ db, xero }: OrderModuleDeps) {
               action: 'adopt',
               outcome: 'success',
               xeroId: s.id,
-              message: `invoice ${s.number} found in Xero (${s.status}) while cancelling the order`,
+              message: `${xeroWord(input)} ${s.number} found in Xero (${s.status}) while cancelling ${labelOfBase(input)}`,
             });
           });
           const { status } = await cancelById(input, s.id);
@@ -286,7 +350,7 @@ export function createInvoiceActivities({ db, xero }: OrderModuleDeps) {
           kind: 'invoice',
           action: 'cancel',
           outcome: 'skipped',
-          message: 'order cancelled before its invoice was created (none in Xero): nothing to do in Xero',
+          message: `${labelOfBase(input)} cancelled before its ${xeroWord(input)} was created (none in Xero): nothing to do in Xero`,
         });
       });
       return {};

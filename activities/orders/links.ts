@@ -1,9 +1,8 @@
-import { sql, type Transaction } from 'kysely';
+import type { Transaction } from 'kysely';
 import { z } from 'zod';
 import type { Db } from '../../src/db/database';
 import type { Database, EntityKind, EntityLink } from '../../src/db/schema';
 import { businessFailure } from '../../src/orders/failures';
-import { paymentHostIdPrefix } from '../../src/orders/link-ids';
 
 /**
  * entity_links, the memory behind exactly-once: host id ↔ Xero id per kind, with what the engine
@@ -19,6 +18,10 @@ export const invoiceLinkData = z.looseObject({
   contactId: z.string().optional(),
   customerId: z.string().optional(),
   orderJson: z.string().optional(),
+  /** Xero's deep link to the document. */
+  xeroUrl: z.string().optional(),
+  /** A credit note's allocation (exactly once: a retry finds it here or on the credit note in Xero). */
+  allocation: z.object({ invoiceId: z.string(), amount: z.number(), allocationId: z.string() }).optional(),
 });
 
 /** The order PDF on the invoice: which revision, and the bytes' hash (part of its write key). */
@@ -137,36 +140,25 @@ export async function linkedXeroId(
   return row?.xero_id;
 }
 
-/** The order's invoice link data ({} before the invoice exists). */
-export async function invoiceLinkDataOf(db: Db, accountId: string, orderNumber: string) {
+/** The document's invoice (or credit-note) link data ({} before it exists). */
+export async function invoiceLinkDataOf(
+  db: Db,
+  accountId: string,
+  orderNumber: string,
+  kind: 'invoice' | 'credit_note' = 'invoice',
+) {
   const row = await db
     .selectFrom('entity_links')
     .select(['kind', 'host_id', 'data'])
     .where('account_id', '=', accountId)
-    .where('kind', '=', 'invoice')
+    .where('kind', '=', kind)
     .where('host_id', '=', orderNumber)
     .executeTakeFirst();
   return row ? parseLinkData(invoiceLinkData, row) : {};
 }
 
-/** Every link of one order: its invoice, its attachment, its payments. */
-export async function orderLinks(db: Db, accountId: string, orderNumber: string): Promise<EntityLink[]> {
-  return db
-    .selectFrom('entity_links')
-    .selectAll()
-    .where('account_id', '=', accountId)
-    .where((eb) =>
-      eb.or([
-        eb.and([eb('kind', 'in', ['invoice', 'attachment']), eb('host_id', '=', orderNumber)]),
-        eb.and([
-          eb('kind', '=', 'payment'),
-          // starts_with, not a length: JS counts UTF-16 units, PostgreSQL code points.
-          eb(sql<boolean>`starts_with(host_id, ${paymentHostIdPrefix(orderNumber)})`, '=', true),
-        ]),
-      ]),
-    )
-    .execute();
-}
+/** Every link of one document (src/documents/links-query.ts). */
+export { documentLinks as orderLinks } from '../../src/documents/links-query';
 
 /** Xero payments already linked to a host payment other than `hostId` (so not this one's). */
 export async function paymentsLinkedElsewhere(db: Db, accountId: string, hostId: string): Promise<Set<string>> {

@@ -3,6 +3,7 @@ import type { Db } from '../../src/db/database';
 import type { HostPdf } from '../../src/orders/host-pdf';
 import { idempotencyKey } from '../../src/orders/idempotency';
 import type { XeroGateway } from '../../src/xero/gateway';
+import type { DocumentKind } from '../../src/documents/kinds';
 
 /** What every order activity module is built from, and the types the workflow shares with them. */
 
@@ -36,6 +37,8 @@ export interface OrderActivityDeps {
   orders?: Partial<OrderSyncConfig>;
   /** Fetches the host's PDF (tests may point it anywhere); default: HTTP GET with limits. */
   fetchPdf?: (url: string) => Promise<HostPdf>;
+  /** The engine's public address (PUBLIC_URL): the Url of documents whose host gave none (see src/documents/marker.ts). */
+  publicUrl?: string;
 }
 
 /** The resolved dependencies each capability module is built from. */
@@ -44,13 +47,17 @@ export interface OrderModuleDeps {
   xero: XeroGateway;
   config: OrderSyncConfig;
   fetchPdf: (url: string) => Promise<HostPdf>;
+  publicUrl: string;
 }
 
-/** The order every order activity is about. */
+/** The document every document activity is about. */
 export interface Base {
   accountId: string;
   workflowId: string;
+  /** The document's stored key: the order number for orders (src/documents/kinds.ts). */
   orderNumber: string;
+  /** Absent for orders (and every call recorded before kinds existed). */
+  documentKind?: DocumentKind;
 }
 
 export interface InvoiceSummary {
@@ -58,6 +65,8 @@ export interface InvoiceSummary {
   number: string;
   status: string;
   total: number;
+  /** Opens the document in Xero. */
+  xeroUrl?: string;
 }
 
 export interface StoredPayment {

@@ -1,6 +1,7 @@
 import type { Transaction } from 'kysely';
 import type { Db } from '../../src/db/database';
 import type { Database } from '../../src/db/schema';
+import { parseDocumentRef } from '../../src/documents/kinds';
 import { activityInfo, type Base } from './shared';
 
 /** The sync log: one entry per step and outcome, what the Failures and Sync log pages show. */
@@ -23,6 +24,7 @@ export async function writeSyncLog(trx: Transaction<Database> | Db, base: Base, 
       kind: entry.kind,
       action: entry.action,
       host_ref: base.orderNumber,
+      document_kind: parseDocumentRef(base.orderNumber).kind,
       outcome: entry.outcome,
       xero_id: entry.xeroId ?? null,
       message: entry.message ?? null,

@@ -6,7 +6,7 @@ import type { EngineSecrets } from '../security/secrets';
 import { createTokenCipher, type TokenCipher } from '../security/token-cipher';
 import type { XeroAccessProvider } from '../xero/access';
 import { createXeroIdentity, type XeroIdentity, type XeroIdentityOptions } from '../xero/identity';
-import { createXeroGateway } from '../xero/gateway';
+import { createXeroGateway, type XeroGateway } from '../xero/gateway';
 import { createRateLimiter, type RateLimits } from '../xero/rate-limiter';
 import { createReferenceDataReader, type ReferenceDataReader } from '../xero/reference-data';
 import { createXeroAccessProvider } from '../xero/token-provider';
@@ -21,6 +21,11 @@ export interface AdminAccess {
   identity: XeroIdentity;
   xeroAccess: XeroAccessProvider;
   referenceData: ReferenceDataReader;
+  /**
+   * One read through the gateway (token, a limiter permit, typed errors) for what the web side asks
+   * Xero live, e.g. the host's contact search (src/xero/contact-search.ts). Reads only: nothing batched.
+   */
+  xeroCall: XeroGateway['call'];
   /**
    * What the sync side does when an admin's action changes an account (e.g. create, retime or delete
    * its contact-sync schedule). Failures are logged and do not undo the admin's action.
@@ -75,5 +80,6 @@ export function buildAdminAccess(p: {
     identity,
     xeroAccess,
     referenceData: createReferenceDataReader({ access: xeroAccess, gateway }),
+    xeroCall: gateway.call,
   };
 }

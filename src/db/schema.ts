@@ -90,8 +90,10 @@ export interface SyncLogTable {
   kind: string;
   /** What was done: create, update, delete, void, … */
   action: string;
-  /** The host document, e.g. the order number. */
+  /** The host document: the order number, or a kind-namespaced key (src/documents/kinds.ts). */
   host_ref: string | null;
+  /** order, bill, credit_note, deal (null on entries written before kinds, and for non-documents). */
+  document_kind: Generated<string | null>;
   outcome: SyncOutcome;
   xero_id: string | null;
   message: string | null;
@@ -222,8 +224,49 @@ export interface ApiIdempotencyKeysTable {
   created_at: CreatedAt;
 }
 
+/** Where a host item's push to Xero stands (migration 0010, src/items/). */
+export type HostItemStatus = 'pending' | 'pushed' | 'failed';
+
+/** An item the host sent (by code, unique without case per account) and its push state. */
+export interface HostItemsTable {
+  account_id: string;
+  code: string;
+  code_lower: string;
+  body: Json<Record<string, unknown>>;
+  fingerprint: string;
+  status: ColumnType<HostItemStatus, HostItemStatus | undefined, HostItemStatus>;
+  /** Xero's messages when it refused this version. */
+  error: Json<string[]> | null;
+  xero_item_id: string | null;
+  pushed_fingerprint: string | null;
+  pushed_at: Date | null;
+  claim_key: string | null;
+  claimed_until: Date | null;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
+}
+
+/** One item push batch: the exact bodies sent, so a retry resends the same request (src/items/push.ts). */
+export interface ItemPushBatchesTable {
+  account_id: string;
+  batch_key: string;
+  creates: Json<unknown[]>;
+  updates: Json<unknown[]>;
+  claimed: number;
+  result: Json<Record<string, unknown>> | null;
+  created_at: CreatedAt;
+}
+
 /** Contact-sync tables (migration 0005) live in ./schema-contact-sync. */
+/** Each organisation's ShortCode, for Xero's deep links (read once per tenant). */
+export interface XeroOrgShortCodesTable {
+  tenant_id: string;
+  short_code: string;
+  read_at: Date;
+}
+
 export interface Database extends ContactSyncTables {
+  xero_org_short_codes: XeroOrgShortCodesTable;
   host_apps: HostAppsTable;
   api_keys: ApiKeysTable;
   accounts: AccountsTable;
@@ -240,6 +283,8 @@ export interface Database extends ContactSyncTables {
   xero_api_calls: XeroApiCallsTable;
   xero_rate_limits: XeroRateLimitsTable;
   api_idempotency_keys: ApiIdempotencyKeysTable;
+  host_items: HostItemsTable;
+  item_push_batches: ItemPushBatchesTable;
 }
 
 export type HostApp = Selectable<HostAppsTable>;

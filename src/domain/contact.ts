@@ -5,6 +5,7 @@ import { customerSchema, type Customer } from './order';
 import { contactFor, contactNameFor } from './invoice-mapping';
 import type { Settings } from './settings';
 import { identifier } from './text';
+import { stableJson } from './stable-json';
 
 /**
  * Host contacts (customers, suppliers, contractors) pushed on the contact-sync schedule. A host
@@ -57,17 +58,6 @@ export function contactSettingsKey(settings: ContactSettings): string {
 /** A stable fingerprint of a host contact, to tell a changed contact from a repeat of the same one. */
 export function hostContactHash(c: HostContact): string {
   return createHash('sha256').update(stableJson(c)).digest('hex').slice(0, 32);
-}
-
-function stableJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(stableJson).join(',')}]`;
-  if (value && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableJson(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value);
 }
 
 /** A Xero contact as the engine hands it to the host (webhook `contacts.pulled`, `GET …/xero/contacts`). */

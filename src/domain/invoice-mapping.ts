@@ -138,6 +138,10 @@ export function contactFor(
   if (customer.type === 'person') {
     if (customer.firstName) contact.firstName = customer.firstName;
     contact.lastName = customer.lastName;
+  } else {
+    // An organisation with its contact person: Xero keeps both (Name, FirstName, LastName).
+    if (customer.firstName) contact.firstName = customer.firstName;
+    if (customer.lastName) contact.lastName = customer.lastName;
   }
   if (customer.email) contact.emailAddress = customer.email;
   if (settings.accountNumberFromPayerReference && customer.payerReference)

@@ -61,7 +61,14 @@ export const customerSchema = z.discriminatedUnion('type', [
     lastName: text(255),
     ...customerCommon,
   }),
-  z.object({ type: z.literal('organisation'), name: text(255), ...customerCommon }),
+  z.object({
+    type: z.literal('organisation'),
+    name: text(255),
+    /** The organisation's contact person, kept by Xero beside the organisation's name. */
+    firstName: line(255).optional(),
+    lastName: line(255).optional(),
+    ...customerCommon,
+  }),
 ]);
 
 export const orderLineSchema = z.object({
@@ -73,9 +80,32 @@ export const orderLineSchema = z.object({
   /** A Xero TaxType; the account's default tax applies when absent. */
   taxCode: text(50).optional(),
   itemCode: text(30).optional(),
+  /**
+   * The line's own account: wins over the item's account (Xero's, when itemCode names an item that
+   * has one) and over Setup's default for the document's side (revenue for sales, direct costs for bills).
+   */
+  accountCode: text(50).optional(),
   /** The host's cost centre: mapped to a tracking option through setup. */
   costCentre: text(100).optional(),
 });
+
+export const DOCUMENT_STATUSES = ['DRAFT', 'SUBMITTED', 'AUTHORISED'] as const;
+
+/** Per-document choices every kind takes; each wins over Setup's default for this document only. */
+export const documentOptions = {
+  /** The status the document is created with in Xero. */
+  status: z.enum(DOCUMENT_STATUSES).optional(),
+  /** Xero's Reference as given (sales documents only: Xero keeps none on bills); default: Setup's composition. */
+  reference: line(255).optional(),
+  brandingThemeId: z.uuid('expected a branding theme id').optional(),
+  /** Attach the document's PDF (default: orders yes — one is rendered when no pdfUrl is given; other kinds when they give a pdfUrl). */
+  attachPdf: z.boolean().optional(),
+  /** Link back to the document in the host app: Xero shows it on the document. */
+  url: z
+    .url({ protocol: /^https?$/, error: 'expected an http(s) URL' })
+    .max(1500, 'at most 1500 characters')
+    .optional(),
+};
 
 export const orderSchema = z.object({
   number: orderNumberSchema,
@@ -93,6 +123,7 @@ export const orderSchema = z.object({
   jobLocation: freeText(500).optional(),
   /** Where the host serves the order's PDF; the engine renders one when absent. */
   pdfUrl: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }).optional(),
+  ...documentOptions,
 });
 
 export type Order = z.infer<typeof orderSchema>;
@@ -154,3 +185,6 @@ export type Payment = z.infer<typeof paymentSchema>;
 export type PaymentInput = z.input<typeof paymentSchema>;
 export type PaymentRemoved = z.infer<typeof paymentRemovedSchema>;
 export type OrderCancelled = z.infer<typeof orderCancelledSchema>;
+
+/** The building blocks other kinds' schemas (./documents.ts) share with orders. */
+export const schemaParts = { isoDate, line, text, amount, decimals, versionFields };

@@ -26,12 +26,22 @@ export const settingsSchema = z
     bankAccountCode: code.optional(),
     /** Xero TaxType used when a host line names no tax code. */
     defaultTaxType: code.optional(),
+    /** Xero TaxType for bill and purchase credit lines that name none (expenses); the default tax when unset. */
+    defaultPurchaseTaxType: code.optional(),
     brandingThemeId: z.uuid('expected a branding theme id').optional(),
     /** Tracking category that host cost centres map to. */
     trackingCategoryName: xeroName.optional(),
     /** Host cost centre → option name in that category; an unmapped cost centre uses its own name. */
     costCentreOptions: z.record(identifier(100), xeroName).default({}),
     invoiceStatus: z.enum(INVOICE_STATUSES).default('AUTHORISED'),
+    /** Status of new bills (supplier invoices); a document's own status wins. */
+    billStatus: z.enum(INVOICE_STATUSES).default('AUTHORISED'),
+    /** Status of new credit notes; only authorised credit notes can be allocated to an invoice or bill. */
+    creditNoteStatus: z.enum(INVOICE_STATUSES).default('AUTHORISED'),
+    /** Status of invoices created for CRM deals; a deal's own status wins. */
+    dealInvoiceStatus: z.enum(INVOICE_STATUSES).default('DRAFT'),
+    /** Prepended to the host's number to make a sales credit note's number (sales credit-note numbers are unique in Xero). */
+    creditNoteNumberPrefix: oneLine(maxUtf16(z.string(), 20)).default(''),
     lineAmountTypes: z.enum(LINE_AMOUNT_TYPES).default('Exclusive'),
     /** Prepended to the order number to make the Xero invoice number. */
     invoiceNumberPrefix: oneLine(maxUtf16(z.string(), 20)).default(''),

@@ -4,11 +4,18 @@ import { z } from 'zod';
 export const HOST_EVENT_TYPES = [
   'invoice.exported',
   'invoice.updated',
+  // Bills, credit notes and deal invoices (data.kind, data.documentId, data.xeroUrl); orders keep invoice.*.
+  'document.exported',
+  'document.updated',
+  'document.allocated',
   'payment.synced',
   'sync.failed',
   'sync.resolved',
   'connection.lost',
   'contacts.pulled',
+  // A host item (src/items/) written to Xero, or refused by it (data.errors: Xero's messages).
+  'item.synced',
+  'item.failed',
 ] as const;
 
 export type HostEventType = (typeof HOST_EVENT_TYPES)[number];

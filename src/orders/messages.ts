@@ -1,5 +1,7 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { Order, Payment } from '../domain/order';
+import type { HostDocument } from '../domain/documents';
+import type { Payment } from '../domain/order';
+import type { DocumentKind } from '../documents/kinds';
 
 /**
  * The order workflow's messages, defined once and imported by the workflow, the TypeScript client
@@ -15,7 +17,10 @@ export function orderWorkflowId(accountId: string, orderNumber: string): string 
 
 export interface OrderWorkflowInput {
   accountId: string;
+  /** The document's stored key: the order number for orders, else kind-namespaced (src/documents/kinds.ts). */
   orderNumber: string;
+  /** The kind of host document (default: order); one workflow type serves every kind. */
+  kind?: DocumentKind;
   /** Set by continueAsNew only: the state carried into the next run. */
   carried?: unknown;
 }
@@ -29,8 +34,10 @@ export interface HostVersion {
 
 /** A host event about an order, as the order workflow's update takes it. */
 export type OrderEvent =
-  | { type: 'converted'; order: Order; convertedAt: string; version?: HostVersion }
-  | { type: 'revised'; order: Order; version?: HostVersion }
+  | { type: 'converted'; order: HostDocument; convertedAt: string; version?: HostVersion }
+  | { type: 'revised'; order: HostDocument; version?: HostVersion }
+  /** Create or revise (bills, credit notes, deal invoices: the host sends the whole document each time). */
+  | { type: 'put'; order: HostDocument; convertedAt: string; version?: HostVersion }
   | { type: 'payment_added'; payment: Payment }
   | { type: 'payment_removed'; paymentId: string }
   | { type: 'cancelled'; reason?: string }
@@ -75,12 +82,12 @@ export interface StoredOrderState {
 }
 
 export interface ConvertedSignal {
-  order: Order;
+  order: HostDocument;
   /** ISO date-time; the client and the API fill it in when the host does not. */
   convertedAt: string;
 }
 export interface RevisedSignal {
-  order: Order;
+  order: HostDocument;
   revision?: number;
 }
 export interface PaymentRemovedSignal {
@@ -103,12 +110,23 @@ export type OrderSyncStatus = 'pending' | 'synced' | 'failed' | 'closed' | 'skip
 export interface OrderSyncView {
   accountId: string;
   orderNumber: string;
+  kind?: DocumentKind;
   status: OrderSyncStatus;
   revision: number;
   /** The newest host version applied. */
   version?: { revision?: number; updatedAtMs?: number };
   cancelled: boolean;
-  invoice?: { id: string; number: string; status: string; total: number; syncedRevision: number | null };
+  /** The Xero document (an invoice, a bill or a credit note); `xeroUrl` opens it in Xero. */
+  invoice?: {
+    id: string;
+    number: string;
+    status: string;
+    total: number;
+    syncedRevision: number | null;
+    xeroUrl?: string;
+  };
+  /** A credit note's allocation to the document it applies to. */
+  allocation?: { status: 'waiting' | 'allocated'; invoiceId?: string; amount?: number; message?: string };
   attachmentRevision: number | null;
   payments: Array<{ id: string; amount: number; removed: boolean; xeroPaymentId?: string; skipped?: boolean }>;
   failure?: { step: string; kind: string; message: string };

@@ -1,5 +1,5 @@
 import type { OrderActivityDeps } from '../../activities/orders';
-import type { Config } from '../config';
+import { publicUrl, type Config } from '../config';
 import type { Db } from '../db/database';
 import { fetchHostPdf } from './host-pdf';
 import type { XeroAccessProvider } from '../xero/access';
@@ -17,7 +17,7 @@ export function orderWorkerDeps(p: {
   access: XeroAccessProvider;
   apiUrl: string;
   allowPrivateNetworks?: boolean;
-}): Pick<OrderActivityDeps, 'xero' | 'orders' | 'fetchPdf'> {
+}): Pick<OrderActivityDeps, 'xero' | 'orders' | 'fetchPdf' | 'publicUrl'> {
   const allowPrivateNetworks = p.allowPrivateNetworks ?? p.cfg.OUTBOUND_ALLOW_PRIVATE_NETWORKS;
   const limiter = createRateLimiter({
     db: p.db,
@@ -31,5 +31,6 @@ export function orderWorkerDeps(p: {
     xero: createXeroGateway({ access: p.access, limiter, apiUrl: p.apiUrl, batchWindowMs: p.cfg.XERO_BATCH_WINDOW_MS }),
     orders: { quietPeriodMs: p.cfg.ORDER_QUIET_PERIOD_SECONDS * 1000 },
     fetchPdf: (url) => fetchHostPdf(url, { allowPrivateNetworks }),
+    publicUrl: publicUrl(p.cfg),
   };
 }

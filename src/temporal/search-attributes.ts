@@ -10,7 +10,16 @@ export const OrderNumberKey = defineSearchAttributeKey('OrderNumber', SearchAttr
 export const SyncStatusKey = defineSearchAttributeKey('SyncStatus', SearchAttributeType.KEYWORD);
 export const SyncErrorKindKey = defineSearchAttributeKey('SyncErrorKind', SearchAttributeType.KEYWORD);
 
-export const SEARCH_ATTRIBUTES = [AccountIdKey, OrderNumberKey, SyncStatusKey, SyncErrorKindKey] as const;
+/** order, bill, credit_note, deal: set when a document's workflow starts. */
+export const DocumentKindKey = defineSearchAttributeKey('DocumentKind', SearchAttributeType.KEYWORD);
+
+export const SEARCH_ATTRIBUTES = [
+  AccountIdKey,
+  OrderNumberKey,
+  SyncStatusKey,
+  SyncErrorKindKey,
+  DocumentKindKey,
+] as const;
 
 /** Values of SyncStatus, as ops type them in queries. */
 export const SyncStatus = {

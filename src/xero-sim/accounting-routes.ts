@@ -4,6 +4,7 @@ import { getAttachmentContent, listAttachments, uploadAttachment } from './attac
 import { getContact, getContacts, writeContacts } from './contacts';
 import { allocateCreditNote, getCreditNote, getCreditNotes, writeCreditNotes } from './credit-notes';
 import { getInvoice, getInvoices, getOnlineInvoice, writeInvoices } from './invoices';
+import { writeItems } from './items';
 import { createPayments, deletePayment, getPayment, getPayments } from './payments';
 import {
   getAccount,
@@ -61,6 +62,8 @@ export const ROUTES: Route[] = [
   r('GET', 'BrandingThemes', SETTINGS, getBrandingThemes),
   r('GET', 'Items', ITEMS, getItems),
   r('GET', 'Items/:id', ITEMS, (c, [id]) => getItem(c, id!)),
+  r('PUT', 'Items', ITEMS, (c) => writeItems(c, 'create')),
+  r('POST', 'Items', ITEMS, (c) => writeItems(c, 'upsert')),
 
   r('GET', 'Contacts', CONTACTS, getContacts),
   r('PUT', 'Contacts', CONTACTS, (c) => writeContacts(c, 'create')),

@@ -14,7 +14,8 @@ export type ElementOutcome =
 export function batchAnswer(
   ctx: ApiContext,
   key: string,
-  hasErrorsField: 'HasErrors' | 'HasValidationErrors',
+  /** Items carry no such flag in Xero's answers (only StatusAttributeString and ValidationErrors): null. */
+  hasErrorsField: 'HasErrors' | 'HasValidationErrors' | null,
   outcomes: ElementOutcome[],
 ): SimResponse {
   const failed = outcomes.filter((o): o is Extract<ElementOutcome, { errors: string[] }> => 'errors' in o);
@@ -25,11 +26,12 @@ export function batchAnswer(
       );
     }
   }
+  const flag = (value: boolean) => (hasErrorsField ? { [hasErrorsField]: value } : {});
   const elements = outcomes.map((o) => {
     if ('errors' in o) {
       return {
         ...o.echo,
-        [hasErrorsField]: true,
+        ...flag(true),
         StatusAttributeString: 'ERROR',
         ValidationErrors: o.errors.map((Message) => ({ Message })),
       };
@@ -37,12 +39,12 @@ export function batchAnswer(
     if (o.warnings && o.warnings.length > 0) {
       return {
         ...o.ok,
-        [hasErrorsField]: false,
+        ...flag(false),
         StatusAttributeString: 'WARNING',
         Warnings: o.warnings.map((Message) => ({ Message })),
       };
     }
-    return { ...o.ok, [hasErrorsField]: false, StatusAttributeString: 'OK' };
+    return { ...o.ok, ...flag(false), StatusAttributeString: 'OK' };
   });
   return envelope(ctx.app.name, ctx.now, key, elements);
 }

@@ -15,6 +15,7 @@ import {
   webhookOptionsSchema,
 } from './options';
 import { renderPayment } from './payments';
+import { renderItem } from './reference-data';
 import type { RateLimiter } from './rate-limits';
 import { buildOrganisation, DEFAULT_ORGANISATIONS } from './seed';
 import type { RecordedResponse, RequestLogEntry, Store, TokenAnswer } from './store';
@@ -148,6 +149,11 @@ export class SimulatorControl {
   contacts(tenantId: string): Array<Record<string, unknown>> {
     const org = this.requireOrg(tenantId);
     return [...org.contacts.values()].map((c) => renderContact(c));
+  }
+
+  /** Xero-shaped copies of a tenant's items (unit prices to four decimals). */
+  items(tenantId: string): Array<Record<string, unknown>> {
+    return this.requireOrg(tenantId).items.map((i) => renderItem(i, 4));
   }
 
   payments(tenantId: string): Array<Record<string, unknown>> {

@@ -81,6 +81,26 @@ export const contactInput = z.looseObject({
 });
 export type ContactInput = z.infer<typeof contactInput>;
 
+export const itemDetailsInput = z.looseObject({
+  UnitPrice: opt(num),
+  AccountCode: opt(str),
+  COGSAccountCode: opt(str),
+  TaxType: opt(str),
+});
+
+export const itemInput = z.looseObject({
+  ItemID: opt(str),
+  Code: opt(str),
+  Name: opt(str),
+  Description: opt(str),
+  PurchaseDescription: opt(str),
+  IsSold: opt(bool),
+  IsPurchased: opt(bool),
+  SalesDetails: opt(itemDetailsInput),
+  PurchaseDetails: opt(itemDetailsInput),
+});
+export type ItemInput = z.infer<typeof itemInput>;
+
 const dateLike = z.union([z.string(), z.date()]);
 
 export const invoiceInput = z.looseObject({

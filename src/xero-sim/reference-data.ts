@@ -1,8 +1,9 @@
-import { type ApiContext, queryFlag } from './api-context';
+import { type ApiContext, queryFlag, unitDp } from './api-context';
 import { envelope, notFound, type SimResponse } from './answers';
 import { isUuid } from './ids';
 import { isListed, listRecords } from './listing';
 import type { AccountRec, ItemRec, OrgRec, TaxRateRec, TrackingCategoryRec } from './store';
+import { round } from './totals';
 import { msDate } from './xero-dates';
 
 /**
@@ -119,7 +120,10 @@ export function renderTrackingCategory(c: TrackingCategoryRec, includeArchived: 
   };
 }
 
-function renderItem(i: ItemRec): Record<string, unknown> {
+/** Unit prices keep four decimals only when the caller asks with `unitdp=4`, as on invoices. */
+export function renderItem(i: ItemRec, dp: 2 | 4 = 2): Record<string, unknown> {
+  const details = (d: ItemRec['SalesDetails']) =>
+    d ? { ...d, ...(d.UnitPrice !== undefined ? { UnitPrice: round(d.UnitPrice, dp) } : {}) } : {};
   return {
     ItemID: i.ItemID,
     Code: i.Code,
@@ -130,8 +134,8 @@ function renderItem(i: ItemRec): Record<string, unknown> {
     IsPurchased: i.IsPurchased,
     IsTrackedAsInventory: false,
     UpdatedDateUTC: msDate(i.UpdatedDateUTC),
-    PurchaseDetails: i.PurchaseDetails ?? {},
-    SalesDetails: i.SalesDetails ?? {},
+    PurchaseDetails: details(i.PurchaseDetails),
+    SalesDetails: details(i.SalesDetails),
   };
 }
 
@@ -209,7 +213,7 @@ export function getItems(ctx: ApiContext): SimResponse {
     ctx,
     'Items',
     'Item',
-    ctx.org.items.map((i) => ({ record: renderItem(i), updatedAt: i.UpdatedDateUTC })),
+    ctx.org.items.map((i) => ({ record: renderItem(i, unitDp(ctx)), updatedAt: i.UpdatedDateUTC })),
   );
 }
 
@@ -217,5 +221,5 @@ export function getItem(ctx: ApiContext, key: string): SimResponse {
   const i = ctx.org.items.find(
     (x) => x.ItemID.toLowerCase() === key.toLowerCase() || x.Code.toLowerCase() === key.toLowerCase(),
   );
-  return i ? envelope(ctx.app.name, ctx.now, 'Items', [renderItem(i)]) : notFound();
+  return i ? envelope(ctx.app.name, ctx.now, 'Items', [renderItem(i, unitDp(ctx))]) : notFound();
 }

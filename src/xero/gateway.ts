@@ -1,4 +1,4 @@
-import type { AccountingApi, Contact, Invoice, Organisation, Payment } from 'xero-node';
+import type { AccountingApi, Allocation, Contact, CreditNote, Invoice, Organisation, Payment } from 'xero-node';
 import type { XeroAccess, XeroAccessProvider } from './access';
 import { accountingApi } from './accounting-client';
 import { callXero, XeroApiError } from './errors';
@@ -249,6 +249,113 @@ export function createXeroGateway(deps: XeroGatewayDeps) {
                 // xero-node sends no Content-Type of its own for raw bodies.
                 headers: { 'Content-Type': file.contentType },
               },
+            ),
+          );
+          return body.attachments?.[0];
+        },
+
+        /**
+         * The newest invoices (or bills) of a contact created by this app, for recognising our own
+         * earlier write of a document without a unique number (its Url carries a marker).
+         */
+        async recentInvoicesOfContact(contactId: string): Promise<Invoice[]> {
+          const body = await c((api, t) =>
+            api.getInvoices(
+              t,
+              undefined,
+              undefined,
+              'UpdatedDateUTC DESC',
+              undefined,
+              undefined,
+              [contactId],
+              undefined,
+              1,
+              undefined,
+              true,
+            ),
+          );
+          return body.invoices ?? [];
+        },
+
+        // ---- credit notes ----
+        async creditNote(creditNoteId: string): Promise<CreditNote | undefined> {
+          try {
+            const body = await c((api, t) => api.getCreditNote(t, creditNoteId));
+            return body.creditNotes?.[0];
+          } catch (err) {
+            if (err instanceof XeroApiError && err.kind === 'not_found') return undefined;
+            throw err;
+          }
+        },
+        /** A contact's credit notes (compared in code: no number is ever put into a filter). */
+        async creditNotesOfContact(contactId: string): Promise<CreditNote[]> {
+          const body = await c((api, t) =>
+            api.getCreditNotes(t, undefined, `Contact.ContactID==Guid("${contactId}")`, 'UpdatedDateUTC DESC', 1),
+          );
+          return body.creditNotes ?? [];
+        },
+        async createCreditNote(creditNote: CreditNote, opts: WriteOptions & { unitdp?: number }): Promise<CreditNote> {
+          const body = await c((api, t) =>
+            api.createCreditNotes(
+              t,
+              { creditNotes: [creditNote] },
+              false,
+              opts.unitdp === 4 ? 4 : undefined,
+              opts.idempotencyKey,
+            ),
+          );
+          return checkElement(body.creditNotes?.[0], 'credit note');
+        },
+        async updateCreditNote(
+          creditNoteId: string,
+          creditNote: CreditNote,
+          opts: WriteOptions & { unitdp?: number },
+        ): Promise<CreditNote> {
+          const body = await c((api, t) =>
+            api.updateCreditNote(
+              t,
+              creditNoteId,
+              { creditNotes: [creditNote] },
+              opts.unitdp === 4 ? 4 : undefined,
+              opts.idempotencyKey,
+            ),
+          );
+          return checkElement(body.creditNotes?.[0], 'credit note');
+        },
+        async allocateCreditNote(
+          creditNoteId: string,
+          allocation: { invoiceId: string; amount: number; date: string },
+          opts: WriteOptions,
+        ): Promise<Allocation> {
+          const body = await c((api, t) =>
+            api.createCreditNoteAllocation(
+              t,
+              creditNoteId,
+              {
+                allocations: [
+                  { invoice: { invoiceID: allocation.invoiceId }, amount: allocation.amount, date: allocation.date },
+                ],
+              },
+              false,
+              opts.idempotencyKey,
+            ),
+          );
+          return checkElement(body.allocations?.[0] as Allocation & Element, 'allocation');
+        },
+        async attachToCreditNote(
+          creditNoteId: string,
+          file: { fileName: string; bytes: Buffer; contentType: string },
+          opts: WriteOptions & { includeOnline?: boolean },
+        ) {
+          const body = await c((api, t) =>
+            api.createCreditNoteAttachmentByFileName(
+              t,
+              creditNoteId,
+              file.fileName,
+              file.bytes,
+              opts.includeOnline ?? true,
+              opts.idempotencyKey,
+              { headers: { 'Content-Type': file.contentType } },
             ),
           );
           return body.attachments?.[0];

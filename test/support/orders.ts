@@ -1,3 +1,4 @@
+import type { OrderActivityDeps } from '../../activities/orders';
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Worker } from '@temporalio/worker';
 import type { OrderSyncConfig } from '../../activities/orders';
@@ -67,6 +68,8 @@ export async function orderTestEnv(
     connect?: boolean;
     limits?: Partial<RateLimits>;
     limiterMinuteMs?: number;
+    /** The worker's host-PDF fetcher (e.g. one that reaches a local server). */
+    fetchPdf?: OrderActivityDeps['fetchPdf'];
   } = {},
 ): Promise<OrderTestEnv> {
   const database = await createTestDatabase();
@@ -115,7 +118,13 @@ export async function orderTestEnv(
     limiter: createRateLimiter({ db, limits, ...(opts.limiterMinuteMs ? { minuteMs: opts.limiterMinuteMs } : {}) }),
     apiUrl: sim.url,
   });
-  const deps = { db, databaseKind: database.kind, xero, orders: { ...FAST_ORDER_CONFIG, ...opts.orders } };
+  const deps = {
+    db,
+    databaseKind: database.kind,
+    xero,
+    orders: { ...FAST_ORDER_CONFIG, ...opts.orders },
+    ...(opts.fetchPdf ? { fetchPdf: opts.fetchPdf } : {}),
+  };
   let current = await temporal.startWorker(deps);
   const taskQueue = current.taskQueue;
   const env: OrderTestEnv = {

@@ -71,6 +71,14 @@ describe('contacts', async () => {
     assert.deepEqual(await names('ContactStatus=="ARCHIVED"', undefined, true), ['Old Supplier Ltd']);
     assert.deepEqual(await names(undefined, 'ridgeway'), ['Ridgeway University']);
     assert.deepEqual(await names(undefined, 'sam@boom'), ['Boom FM']);
+    // searchTerm is a contains in any case across Name, FirstName, LastName, ContactNumber and EmailAddress.
+    assert.deepEqual(await names(undefined, 'RIDGEWAY uni'), ['Ridgeway University']);
+    assert.deepEqual(await names(undefined, 'SAM'), ['Boom FM']);
+    assert.deepEqual(await names(undefined, 'wilSON'), ['Boom FM']);
+    assert.deepEqual(await names(undefined, 'cust-0'), ['Ridgeway University']);
+    // The seeded archived one (an active namesake was created above) only with includeArchived.
+    assert.deepEqual(await names(undefined, 'old supplier'), ['Old Supplier Ltd']);
+    assert.deepEqual(await names(undefined, 'old supplier', true), ['Old Supplier Ltd', 'Old Supplier Ltd']);
     const bad = await rawApi(sim, 'GET', `/Contacts?where=${encodeURIComponent('Name=="unterminated')}`);
     assert.equal(bad.status, 400);
   });

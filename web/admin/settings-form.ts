@@ -19,12 +19,17 @@ export interface SetupFormValues {
   expenseAccountCode: string;
   bankAccountCode: string;
   defaultTaxType: string;
+  defaultPurchaseTaxType: string;
   brandingThemeId: string;
   trackingCategoryName: string;
   costCentres: CostCentreRow[];
   invoiceStatus: string;
   lineAmountTypes: string;
   invoiceNumberPrefix: string;
+  billStatus: string;
+  creditNoteStatus: string;
+  creditNoteNumberPrefix: string;
+  dealInvoiceStatus: string;
   referenceFields: string[];
   exportedJobStatus: string;
   syncPayments: boolean;
@@ -56,12 +61,17 @@ export function valuesFromBody(body: Body): SetupFormValues {
     expenseAccountCode: text(body.expenseAccountCode),
     bankAccountCode: text(body.bankAccountCode),
     defaultTaxType: text(body.defaultTaxType),
+    defaultPurchaseTaxType: text(body.defaultPurchaseTaxType),
     brandingThemeId: text(body.brandingThemeId),
     trackingCategoryName: text(body.trackingCategoryName),
     costCentres: rows.filter((r) => r.name || r.option),
     invoiceStatus: text(body.invoiceStatus),
     lineAmountTypes: text(body.lineAmountTypes),
     invoiceNumberPrefix: text(body.invoiceNumberPrefix),
+    billStatus: text(body.billStatus),
+    creditNoteStatus: text(body.creditNoteStatus),
+    creditNoteNumberPrefix: text(body.creditNoteNumberPrefix),
+    dealInvoiceStatus: text(body.dealInvoiceStatus),
     referenceFields: list(body.referenceFields),
     exportedJobStatus: text(body.exportedJobStatus),
     syncPayments: checked(body.syncPayments),
@@ -82,12 +92,17 @@ export function valuesFromSettings(s: Settings, extraCostCentres: string[] = [])
     expenseAccountCode: s.expenseAccountCode ?? '',
     bankAccountCode: s.bankAccountCode ?? '',
     defaultTaxType: s.defaultTaxType ?? '',
+    defaultPurchaseTaxType: s.defaultPurchaseTaxType ?? '',
     brandingThemeId: s.brandingThemeId ?? '',
     trackingCategoryName: s.trackingCategoryName ?? '',
     costCentres: [...mapped, ...unmapped],
     invoiceStatus: s.invoiceStatus,
     lineAmountTypes: s.lineAmountTypes,
     invoiceNumberPrefix: s.invoiceNumberPrefix,
+    billStatus: s.billStatus,
+    creditNoteStatus: s.creditNoteStatus,
+    creditNoteNumberPrefix: s.creditNoteNumberPrefix,
+    dealInvoiceStatus: s.dealInvoiceStatus,
     referenceFields: [...s.referenceFields],
     exportedJobStatus: s.exportedJobStatus ?? '',
     syncPayments: s.syncPayments,
@@ -129,12 +144,17 @@ export function settingsFromValues(v: SetupFormValues): ParsedForm {
     expenseAccountCode: blank(v.expenseAccountCode),
     bankAccountCode: blank(v.bankAccountCode),
     defaultTaxType: blank(v.defaultTaxType),
+    defaultPurchaseTaxType: blank(v.defaultPurchaseTaxType),
     brandingThemeId: blank(v.brandingThemeId),
     trackingCategoryName: blank(v.trackingCategoryName),
     costCentreOptions,
     invoiceStatus: v.invoiceStatus as Settings['invoiceStatus'],
     lineAmountTypes: v.lineAmountTypes as Settings['lineAmountTypes'],
     invoiceNumberPrefix: v.invoiceNumberPrefix,
+    billStatus: v.billStatus as Settings['billStatus'],
+    creditNoteStatus: v.creditNoteStatus as Settings['creditNoteStatus'],
+    creditNoteNumberPrefix: v.creditNoteNumberPrefix,
+    dealInvoiceStatus: v.dealInvoiceStatus as Settings['dealInvoiceStatus'],
     referenceFields: v.referenceFields as Settings['referenceFields'],
     exportedJobStatus: blank(v.exportedJobStatus),
     syncPayments: v.syncPayments,

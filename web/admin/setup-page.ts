@@ -13,11 +13,16 @@ const FIELD_LABELS: Record<string, string> = {
   expenseAccountCode: 'Purchases account',
   bankAccountCode: 'Bank account for payments',
   defaultTaxType: 'Default tax rate',
+  defaultPurchaseTaxType: 'Tax rate for bills',
   brandingThemeId: 'Branding theme',
   trackingCategoryName: 'Tracking category',
   invoiceStatus: 'Status of new invoices',
   lineAmountTypes: 'Line amounts are',
   invoiceNumberPrefix: 'Invoice number prefix',
+  billStatus: 'Status of new bills',
+  creditNoteStatus: 'Status of new credit notes',
+  creditNoteNumberPrefix: 'Credit note number prefix',
+  dealInvoiceStatus: 'Status of new deal invoices',
   referenceFields: 'Xero reference',
   exportedJobStatus: 'Job status after export',
   defaultDueDays: 'Payment due after',
@@ -81,6 +86,12 @@ export function setupPageModel(account: Account, ref: ReferenceData, values: Set
           .map((t) => ({ value: t.taxType, label: t.rate === undefined ? t.name : `${t.name} (${t.rate}%)` })),
         values.defaultTaxType,
       ),
+      purchaseTaxRates: withCurrent(
+        ref.taxRates
+          .filter((t) => t.active)
+          .map((t) => ({ value: t.taxType, label: t.rate === undefined ? t.name : `${t.name} (${t.rate}%)` })),
+        values.defaultPurchaseTaxType,
+      ),
       brandingThemes: withCurrent(
         ref.brandingThemes.map((b) => ({ value: b.id, label: b.name })),
         values.brandingThemeId,
@@ -95,6 +106,25 @@ export function setupPageModel(account: Account, ref: ReferenceData, values: Set
         { value: 'DRAFT', label: 'Draft', example: 'you review and approve each invoice in Xero' },
         { value: 'SUBMITTED', label: 'Awaiting approval', example: 'submitted for someone to approve in Xero' },
         { value: 'AUTHORISED', label: 'Approved', example: 'ready to send; payments can be applied straight away' },
+      ],
+      billStatuses: [
+        { value: 'DRAFT', label: 'Draft', example: 'you review and approve each bill in Xero' },
+        { value: 'SUBMITTED', label: 'Awaiting approval', example: 'submitted for someone to approve in Xero' },
+        { value: 'AUTHORISED', label: 'Approved', example: 'ready to pay; Xero only pays approved bills' },
+      ],
+      creditNoteStatuses: [
+        { value: 'DRAFT', label: 'Draft', example: 'you review and approve each credit note in Xero' },
+        { value: 'SUBMITTED', label: 'Awaiting approval', example: 'submitted for someone to approve in Xero' },
+        {
+          value: 'AUTHORISED',
+          label: 'Approved',
+          example: 'can be allocated to an invoice or bill straight away',
+        },
+      ],
+      dealInvoiceStatuses: [
+        { value: 'DRAFT', label: 'Draft', example: 'someone checks each deal invoice in Xero before it is sent' },
+        { value: 'SUBMITTED', label: 'Awaiting approval', example: 'submitted for someone to approve in Xero' },
+        { value: 'AUTHORISED', label: 'Approved', example: 'ready to send as soon as it is created' },
       ],
       lineAmountTypes: [
         { value: 'Exclusive', label: 'Tax exclusive', example: 'tax is added on top of line amounts' },

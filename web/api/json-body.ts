@@ -29,8 +29,12 @@ export const DEFAULT_BODY_LIMIT: BodyLimit = { pattern: /^/, bytes: 100 * KB, la
 export const BODY_LIMITS: readonly BodyLimit[] = [
   // An order carries up to 500 lines of up to 4,000 characters.
   { pattern: /^\/accounts\/[^/]+\/orders(?:\/|$)/i, bytes: 2 * MB, label: '2 MB' },
+  // Bills and credit notes carry lines like orders.
+  { pattern: /^\/accounts\/[^/]+\/(?:bills|credit-notes)(?:\/|$)/i, bytes: 2 * MB, label: '2 MB' },
   // Up to 500 contacts per request.
   { pattern: /^\/accounts\/[^/]+\/contacts\/bulk\/?$/i, bytes: 2 * MB, label: '2 MB' },
+  // Up to 500 items per request (PUT …/items, the bulk form).
+  { pattern: /^\/accounts\/[^/]+\/items\/?$/i, bytes: 2 * MB, label: '2 MB' },
   // A URL and a secret: no reason to read more.
   { pattern: /^\/webhook\/?$/i, bytes: 10 * KB, label: '10 kB' },
 ];

@@ -1,9 +1,6 @@
-import { createHash } from 'node:crypto';
 import express, { Router, type Request, type RequestHandler, type Response } from 'express';
 import type { Client } from '@temporalio/client';
-import { sql } from 'kysely';
-import type { z } from 'zod';
-import { createOrderSyncClient, type Accepted, type EventOptions } from '../../src/client';
+import { createOrderSyncClient, type Accepted } from '../../src/client';
 import type { Db } from '../../src/db/database';
 import type { Account } from '../../src/db/schema';
 import {
@@ -15,10 +12,11 @@ import {
   paymentSchema,
 } from '../../src/domain/order';
 import { orderWorkflowId } from '../../src/orders/messages';
-import { outboundUrlProblem } from '../../src/net/outbound-http';
 import type { Order } from '../../src/domain/order';
-import { paymentHostIdPrefix, paymentIdOf } from '../../src/orders/link-ids';
-import { friendlyFieldErrors, sendApiError } from '../api/errors';
+import { paymentIdOf } from '../../src/orders/link-ids';
+import { documentLinks } from '../../src/documents/links-query';
+import { sendApiError } from '../api/errors';
+import { acceptableHostUrl, hostEventOptions, parseBody } from '../api/host-event-request';
 
 /**
  * The host's order events (mounted under /api/v1 behind the API-key check):
@@ -55,23 +53,11 @@ export function ordersRouter(deps: OrdersRouterDeps): Router {
 
   const account = (res: Response) => res.locals.account as Account;
 
-  function parse<S extends z.ZodType>(schema: S, body: unknown, res: Response): z.infer<S> | undefined {
-    const r = schema.safeParse(body ?? {});
-    if (r.success) return r.data;
-    sendApiError(res, 400, 'invalid_request', 'The request body is not valid.', friendlyFieldErrors(r.error));
-    return undefined;
-  }
+  const parse = parseBody;
 
   /** A pdfUrl the worker would refuse is refused here, naming the field (the worker checks again at fetch time). */
-  async function safePdfUrl(order: Order, res: Response): Promise<boolean> {
-    if (!order.pdfUrl) return true;
-    const problem = await outboundUrlProblem(order.pdfUrl, {
-      allowPrivateNetworks: deps.allowPrivateNetworks === true,
-    });
-    if (!problem) return true;
-    sendApiError(res, 400, 'invalid_request', 'The request body is not valid.', { 'order.pdfUrl': problem });
-    return false;
-  }
+  const safePdfUrl = (order: Order, res: Response) =>
+    acceptableHostUrl('order.pdfUrl', order.pdfUrl, res, deps.allowPrivateNetworks === true);
 
   function orderNumberFrom(param: unknown, res: Response): string | undefined {
     const r = orderNumberSchema.safeParse(param);
@@ -82,16 +68,7 @@ export function ordersRouter(deps: OrdersRouterDeps): Router {
     return undefined;
   }
 
-  /**
-   * Temporal de-duplicates updates by id within a run: a host retry carrying the same
-   * Idempotency-Key is one event even if the first answer never reached the host.
-   */
-  function eventOptions(req: Request, res: Response): EventOptions {
-    const key = req.get('idempotency-key');
-    if (!key) return {};
-    const scope = `${account(res).id}\n${req.method}\n${req.originalUrl}\n${key}`;
-    return { eventId: `host-${createHash('sha256').update(scope).digest('hex').slice(0, 40)}` };
-  }
+  const eventOptions = (req: Request, res: Response) => hostEventOptions(req, account(res).id);
 
   /** The workflow's answer as HTTP. `what` names the event in messages ("the payment"). */
   function answer(res: Response, a: Accepted, what: string): void {
@@ -202,18 +179,7 @@ export function ordersRouter(deps: OrdersRouterDeps): Router {
     const { id: accountId } = account(res);
     const order = await orderOf(accountId, orderNumber);
     if (!order) return sendApiError(res, 404, 'order_not_found', `order ${orderNumber} is not known`);
-    const links = await db
-      .selectFrom('entity_links')
-      .select(['kind', 'host_id', 'xero_id', 'xero_number', 'data'])
-      .where('account_id', '=', accountId)
-      .where((eb) =>
-        eb.or([
-          eb('host_id', '=', orderNumber),
-          eb(sql<boolean>`starts_with(host_id, ${paymentHostIdPrefix(orderNumber)})`, '=', true),
-        ]),
-      )
-      .where('kind', 'in', ['invoice', 'attachment', 'payment'])
-      .execute();
+    const links = await documentLinks(db, accountId, orderNumber);
     const invoice = links.find((l) => l.kind === 'invoice');
     res.json({
       orderNumber,

@@ -7,6 +7,8 @@ import * as m0005 from './0005_contact_sync';
 import * as m0006 from './0006_api_idempotency';
 import * as m0007 from './0007_outbox_fact_key';
 import * as m0008 from './0008_order_state';
+import * as m0009 from './0009_documents';
+import * as m0010 from './0010_host_items';
 
 /**
  * Every migration, in order. Kept in code (not read from a folder) so bundles and
@@ -21,4 +23,6 @@ export const migrations: Record<string, Migration> = {
   '0006_api_idempotency': m0006,
   '0007_outbox_fact_key': m0007,
   '0008_order_state': m0008,
+  '0009_documents': m0009,
+  '0010_host_items': m0010,
 };

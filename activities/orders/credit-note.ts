@@ -1,0 +1,313 @@
+import { CreditNote } from 'xero-node';
+import { creditNoteNumberFor, sideOf, xeroCreditNoteFor, xeroTypeOf } from '../../src/domain/document-mapping';
+import type { AppliesTo, HostDocument } from '../../src/domain/documents';
+import { unitDecimalsFor } from '../../src/domain/invoice-mapping';
+import type { Order } from '../../src/domain/order';
+import { documentLabel, documentRef, parseDocumentRef } from '../../src/documents/kinds';
+import { businessFailure } from '../../src/orders/failures';
+import { isDuplicateNumberRefusal, XeroApiError } from '../../src/xero/errors';
+import { markOrderCancelled, requireInvoiceSetup, settingsOf } from './context';
+import { commitXeroResult } from './heartbeat';
+import { recordFact, tellHost } from './host-events';
+import { checkLineAccounts } from './line-checks';
+import { invoiceLinkDataOf, setLinkData, upsertLink } from './links';
+import { activityInfo, writeKey, type Base, type InvoiceSummary, type OrderModuleDeps } from './shared';
+import { writeSyncLog } from './sync-log';
+import { xeroDate as xeroDateOf } from './payment';
+import { xeroUrlFor } from './xero-links';
+
+/**
+ * A credit note in Xero (sales ACCRECCREDIT or purchases ACCPAYCREDIT): created once, revised,
+ * voided or deleted when cancelled, and allocated exactly once to the order's invoice or the bill
+ * it applies to, once both are in Xero.
+ *
+ * Exactly once: sales credit-note numbers are unique in Xero, so a create is refused when an
+ * earlier attempt already wrote it, and the holder is adopted when it is ours. Purchase credit
+ * notes carry the supplier's number (not unique): a retried attempt looks first for a credit note
+ * of this contact with this number and date that no other host document is linked to.
+ */
+
+const CLOSED = new Set(['VOIDED', 'DELETED']);
+
+function summary(cn: CreditNote): InvoiceSummary {
+  return {
+    id: cn.creditNoteID ?? '',
+    number: cn.creditNoteNumber ?? '',
+    status: String(cn.status ?? ''),
+    total: Number(cn.total ?? 0),
+  };
+}
+
+const labelOf = (b: Base) => documentLabel('credit_note', parseDocumentRef(b.orderNumber).hostId);
+
+export function createCreditNoteActivities({ db, xero }: OrderModuleDeps) {
+  /** A credit note of this contact with this number and date that no other host document is linked to. */
+  async function findOwn(input: Base, contactId: string, number: string, date: string) {
+    const candidates = (await xero.forAccount(input.accountId).creditNotesOfContact(contactId)).filter(
+      (c) =>
+        c.creditNoteNumber === number &&
+        !CLOSED.has(String(c.status)) &&
+        String(c.contact?.contactID ?? contactId) === contactId &&
+        xeroDateOf(c.date) === date,
+    );
+    if (candidates.length === 0) return undefined;
+    const linked = await db
+      .selectFrom('entity_links')
+      .select('xero_id')
+      .where('account_id', '=', input.accountId)
+      .where('kind', '=', 'credit_note')
+      .where('host_id', '!=', input.orderNumber)
+      .where(
+        'xero_id',
+        'in',
+        candidates.map((c) => c.creditNoteID ?? ''),
+      )
+      .execute();
+    const taken = new Set(linked.map((l) => l.xero_id));
+    return candidates.find((c) => !taken.has(c.creditNoteID ?? ''));
+  }
+
+  return {
+    async createCreditNote(
+      input: Base & { order: HostDocument; revision: number; contactId: string },
+    ): Promise<InvoiceSummary & { syncedRevision: number | null }> {
+      const doc = input.order;
+      const settings = await settingsOf(db, input.accountId);
+      const side = sideOf('credit_note', doc);
+      requireInvoiceSetup(settings, side);
+      const itemAccount = await checkLineAccounts(xero, input.accountId, doc, side);
+      const gw = xero.forAccount(input.accountId);
+      const payload = xeroCreditNoteFor(doc, {
+        settings,
+        contactId: input.contactId,
+        ...(itemAccount ? { itemAccount } : {}),
+      });
+      const number = creditNoteNumberFor(doc, settings);
+      let existing: CreditNote | undefined;
+      if (side === 'purchases' && (activityInfo()?.attempt ?? 1) > 1)
+        existing = await findOwn(input, input.contactId, number, doc.date);
+      let cn = existing;
+      if (!cn) {
+        try {
+          cn = await gw.createCreditNote(payload, {
+            idempotencyKey: writeKey(input.workflowId, 'credit_note', input.revision),
+            unitdp: unitDecimalsFor(doc as Order),
+          });
+        } catch (err) {
+          if (side !== 'sales' || !isDuplicateNumberRefusal(err)) throw err;
+          existing = await findOwn(input, input.contactId, number, doc.date);
+          if (!existing)
+            throw businessFailure(
+              'number_taken',
+              `credit note number ${number} is already used in Xero by another credit note: nothing was created. Change the number (or the credit-note prefix in Setup), then retry`,
+              { creditNoteNumber: number },
+            );
+          cn = existing;
+        }
+      }
+      const s0 = summary(cn);
+      const xeroUrl = await xeroUrlFor(db, xero, input.accountId, xeroTypeOf('credit_note', doc), s0.id);
+      const s = { ...s0, ...(xeroUrl ? { xeroUrl } : {}) };
+      const syncedRevision = existing ? null : input.revision;
+      await commitXeroResult(db, async (trx) => {
+        const fresh = await upsertLink(trx, input.accountId, 'credit_note', input.orderNumber, s.id, s.number, {
+          status: s.status,
+          total: s.total,
+          syncedRevision: syncedRevision ?? -1,
+          contactId: input.contactId,
+          customerId: doc.customer?.id ?? `xero:${input.contactId}`,
+          ...(xeroUrl ? { xeroUrl } : {}),
+        });
+        await writeSyncLog(trx, input, {
+          kind: 'credit_note',
+          action: existing ? 'adopt' : 'create',
+          outcome: 'success',
+          xeroId: s.id,
+          message: `credit note ${s.number} ${existing ? 'found' : 'created'} (${s.status}, total ${s.total})`,
+        });
+        if (fresh)
+          await tellHost(
+            trx,
+            input,
+            'document.exported',
+            {
+              creditNoteId: s.id,
+              creditNoteNumber: s.number,
+              status: s.status,
+              total: s.total,
+              ...(xeroUrl ? { xeroUrl } : {}),
+            },
+            `${input.workflowId}|document.exported`,
+          );
+      });
+      return { ...s, syncedRevision };
+    },
+
+    async reviseCreditNote(
+      input: Base & { creditNoteId: string; order: HostDocument; revision: number; contactId: string },
+    ): Promise<{ outcome: 'updated'; invoice: InvoiceSummary } | { outcome: 'skipped' }> {
+      const doc = input.order;
+      const settings = await settingsOf(db, input.accountId);
+      if (!settings.syncInvoiceEdits) {
+        await writeSyncLog(db, input, {
+          kind: 'credit_note',
+          action: 'update',
+          outcome: 'skipped',
+          xeroId: input.creditNoteId,
+          message: `revision ${input.revision} not sent: setup does not sync edits of exported documents`,
+        });
+        return { outcome: 'skipped' };
+      }
+      const side = sideOf('credit_note', doc);
+      requireInvoiceSetup(settings, side);
+      const itemAccount = await checkLineAccounts(xero, input.accountId, doc, side);
+      const payload = xeroCreditNoteFor(doc, {
+        settings,
+        contactId: input.contactId,
+        forUpdate: true,
+        ...(itemAccount ? { itemAccount } : {}),
+      });
+      const cn = await xero.forAccount(input.accountId).updateCreditNote(input.creditNoteId, payload, {
+        idempotencyKey: writeKey(input.workflowId, 'revise', input.revision),
+        unitdp: unitDecimalsFor(doc as Order),
+      });
+      const s = summary(cn);
+      const data = await invoiceLinkDataOf(db, input.accountId, input.orderNumber, 'credit_note');
+      await commitXeroResult(db, async (trx) => {
+        await setLinkData(trx, input.accountId, 'credit_note', input.orderNumber, {
+          ...data,
+          status: s.status,
+          total: s.total,
+          syncedRevision: input.revision,
+        });
+        await recordFact(
+          trx,
+          input,
+          {
+            type: 'document.updated',
+            data: { creditNoteId: s.id, status: s.status, total: s.total, revision: input.revision },
+            factKey: `${input.workflowId}|document.updated|rev:${input.revision}`,
+          },
+          {
+            kind: 'credit_note',
+            action: 'update',
+            outcome: 'success',
+            xeroId: s.id,
+            message: `credit note ${s.number} updated to revision ${input.revision} (total ${s.total})`,
+          },
+        );
+      });
+      return { outcome: 'updated', invoice: { ...s, ...(data.xeroUrl ? { xeroUrl: data.xeroUrl } : {}) } };
+    },
+
+    /** Void an authorised credit note, delete a draft or submitted one. */
+    async cancelCreditNote(input: Base & { creditNoteId: string }): Promise<{ status: string }> {
+      const gw = xero.forAccount(input.accountId);
+      const cn = await gw.creditNote(input.creditNoteId);
+      let status = String(cn?.status ?? 'DELETED');
+      if (status === 'DRAFT' || status === 'SUBMITTED' || status === 'AUTHORISED') {
+        const target = status === 'AUTHORISED' ? CreditNote.StatusEnum.VOIDED : CreditNote.StatusEnum.DELETED;
+        const updated = await gw.updateCreditNote(input.creditNoteId, { status: target } as CreditNote, {
+          idempotencyKey: writeKey(input.workflowId, 'cancel', input.creditNoteId),
+        });
+        status = String(updated.status ?? target);
+      }
+      const data = await invoiceLinkDataOf(db, input.accountId, input.orderNumber, 'credit_note');
+      await commitXeroResult(db, async (trx) => {
+        await setLinkData(trx, input.accountId, 'credit_note', input.orderNumber, { ...data, status });
+        await markOrderCancelled(trx, input);
+        await recordFact(
+          trx,
+          input,
+          {
+            type: 'document.updated',
+            data: { creditNoteId: input.creditNoteId, status },
+            factKey: `${input.workflowId}|document.cancelled`,
+          },
+          {
+            kind: 'credit_note',
+            action: 'cancel',
+            outcome: 'success',
+            xeroId: input.creditNoteId,
+            message: `credit note ${status === 'VOIDED' ? 'voided' : status === 'DELETED' ? 'deleted' : status} (${labelOf(input)} cancelled)`,
+          },
+        );
+      });
+      return { status };
+    },
+
+    /**
+     * Allocates the credit note to the Xero document of what it applies to, once that exists
+     * (until then: `waiting`). Exactly once: a second scheduling asks Xero for the credit note's
+     * allocations first; the allocation is stored with the credit note's link.
+     */
+    async allocateCreditNote(
+      input: Base & { creditNoteId: string; appliesTo: AppliesTo; total: number; date: string; lookFirst: boolean },
+    ): Promise<
+      | { outcome: 'allocated'; invoiceId: string; amount: number; allocationId: string }
+      | { outcome: 'waiting'; message: string }
+    > {
+      const target = documentLabel(input.appliesTo.kind, input.appliesTo.id);
+      const link = await db
+        .selectFrom('entity_links')
+        .select(['xero_id', 'data'])
+        .where('account_id', '=', input.accountId)
+        .where('kind', '=', 'invoice')
+        .where('host_id', '=', documentRef(input.appliesTo.kind, input.appliesTo.id))
+        .executeTakeFirst();
+      if (!link)
+        return { outcome: 'waiting', message: `waiting for ${target} to be in Xero before allocating the credit` };
+      const invoiceId = link.xero_id;
+      const amount = input.appliesTo.amount ?? input.total;
+      const gw = xero.forAccount(input.accountId);
+      let allocationId: string | undefined;
+      if (input.lookFirst || (activityInfo()?.attempt ?? 1) > 1) {
+        const cn = await gw.creditNote(input.creditNoteId);
+        const found = (cn?.allocations ?? []).find(
+          (a) => a.invoice?.invoiceID === invoiceId && Math.abs(Number(a.amount) - amount) < 0.005,
+        );
+        allocationId = found ? (found.allocationID ?? `${input.creditNoteId}:${invoiceId}`) : undefined;
+      }
+      if (!allocationId) {
+        try {
+          const a = await gw.allocateCreditNote(
+            input.creditNoteId,
+            { invoiceId, amount, date: input.date },
+            { idempotencyKey: writeKey(input.workflowId, 'allocate', invoiceId, amount) },
+          );
+          allocationId = a.allocationID ?? `${input.creditNoteId}:${invoiceId}`;
+        } catch (err) {
+          if (err instanceof XeroApiError && err.kind === 'validation')
+            throw businessFailure(
+              'xero_rejected',
+              `Xero refused to allocate ${amount.toFixed(2)} of ${labelOf(input)} to ${target}: ${err.message}. Correct the amount or the documents (same contact and currency, both authorised, no more than what remains on either), then retry`,
+              { xero: err.validationMessages, appliesTo: input.appliesTo },
+            );
+          throw err;
+        }
+      }
+      const data = await invoiceLinkDataOf(db, input.accountId, input.orderNumber, 'credit_note');
+      const allocation = { invoiceId, amount, allocationId };
+      await commitXeroResult(db, async (trx) => {
+        await setLinkData(trx, input.accountId, 'credit_note', input.orderNumber, { ...data, allocation });
+        await recordFact(
+          trx,
+          input,
+          {
+            type: 'document.allocated',
+            data: { creditNoteId: input.creditNoteId, invoiceId, amount, appliesTo: input.appliesTo },
+            factKey: `${input.workflowId}|document.allocated|${invoiceId}`,
+          },
+          {
+            kind: 'credit_note',
+            action: 'allocate',
+            outcome: 'success',
+            xeroId: input.creditNoteId,
+            message: `${amount.toFixed(2)} of ${labelOf(input)} allocated to ${target}`,
+          },
+        );
+      });
+      return { outcome: 'allocated', ...allocation };
+    },
+  };
+}

@@ -1,0 +1,46 @@
+import type { Db } from '../../src/db/database';
+import { xeroDeepLink } from '../../src/domain/document-mapping';
+import type { XeroGateway } from '../../src/xero/gateway';
+
+/**
+ * Xero's deep link to a document needs the organisation's ShortCode: read once per organisation
+ * (GET /Organisation) and kept, so a link costs no call per document. Without it (Xero did not
+ * answer) the document still syncs; its link is left out rather than failing the sync.
+ */
+export async function xeroUrlFor(
+  db: Db,
+  xero: XeroGateway,
+  accountId: string,
+  xeroType: string,
+  documentId: string,
+): Promise<string | undefined> {
+  const shortCode = await shortCodeOf(db, xero, accountId);
+  return shortCode ? xeroDeepLink(shortCode, xeroType, documentId) : undefined;
+}
+
+async function shortCodeOf(db: Db, xero: XeroGateway, accountId: string): Promise<string | undefined> {
+  const conn = await db
+    .selectFrom('connections')
+    .select('tenant_id')
+    .where('account_id', '=', accountId)
+    .executeTakeFirst();
+  if (!conn) return undefined;
+  const known = await db
+    .selectFrom('xero_org_short_codes')
+    .select('short_code')
+    .where('tenant_id', '=', conn.tenant_id)
+    .executeTakeFirst();
+  if (known) return known.short_code;
+  try {
+    const org = await xero.forAccount(accountId).organisation();
+    if (!org?.shortCode) return undefined;
+    await db
+      .insertInto('xero_org_short_codes')
+      .values({ tenant_id: conn.tenant_id, short_code: org.shortCode, read_at: new Date() })
+      .onConflict((oc) => oc.column('tenant_id').doUpdateSet({ short_code: org.shortCode!, read_at: new Date() }))
+      .execute();
+    return org.shortCode;
+  } catch {
+    return undefined;
+  }
+}
