@@ -474,7 +474,7 @@ describe('xeroInvoiceFor: bills', () => {
       date: '2026-03-30',
       dueDate: '2026-04-29',
       lineAmountTypes: 'Exclusive',
-      lineItems: [{ description: 'Bolts', quantity: 10, unitAmount: 2.5, accountCode: '310', taxType: 'OUTPUT2' }],
+      lineItems: [{ description: 'Bolts', quantity: 10, unitAmount: 2.5, accountCode: '310' }],
       invoiceNumber: 'INV-778',
       currencyCode: 'NZD',
       status: 'AUTHORISED',
@@ -517,7 +517,8 @@ describe('xeroInvoiceFor: bills', () => {
     { accountCode?: string; taxType?: string },
   ];
   const lineCases: LineCase[] = [
-    ['expense account and default tax', {}, {}, undefined, { accountCode: '310', taxType: 'OUTPUT2' }],
+    // No purchase tax in Setup: none is sent (the activity refuses such a bill first, naming the setting).
+    ['expense account, no purchase tax', {}, {}, undefined, { accountCode: '310' }],
     [
       'the purchase tax when Setup names one',
       {},
@@ -532,22 +533,16 @@ describe('xeroInvoiceFor: bills', () => {
       undefined,
       { accountCode: '310', taxType: 'NONE' },
     ],
-    ['the line’s account wins', { accountCode: '429' }, {}, () => '300', { accountCode: '429', taxType: 'OUTPUT2' }],
+    ['the line’s account wins', { accountCode: '429' }, {}, () => '300', { accountCode: '429' }],
     [
       'an item’s account wins over Setup',
       { itemCode: 'BOLT' },
       {},
       (c) => (c === 'BOLT' ? '300' : undefined),
-      { accountCode: '300', taxType: 'OUTPUT2' },
+      { accountCode: '300' },
     ],
-    [
-      'an item without an account: Setup’s',
-      { itemCode: 'BOLT' },
-      {},
-      () => undefined,
-      { accountCode: '310', taxType: 'OUTPUT2' },
-    ],
-    ['no expense account in Setup: none', {}, { expenseAccountCode: undefined }, undefined, { taxType: 'OUTPUT2' }],
+    ['an item without an account: Setup’s', { itemCode: 'BOLT' }, {}, () => undefined, { accountCode: '310' }],
+    ['no expense account in Setup: none', {}, { expenseAccountCode: undefined }, undefined, {}],
   ];
   for (const [name, line, s, itemAccount, expected] of lineCases) {
     test(`line: ${name}`, () => {
@@ -672,7 +667,7 @@ describe('xeroCreditNoteFor', () => {
       { side: 'purchases', lines: [{ description: 'a', quantity: 1, unitPrice: 1, accountCode: '429' }] },
       {},
       {},
-      { lineItems: [{ description: 'a', quantity: 1, unitAmount: 1, accountCode: '429', taxType: 'OUTPUT2' }] },
+      { lineItems: [{ description: 'a', quantity: 1, unitAmount: 1, accountCode: '429' }] },
     ],
   ];
   for (const [name, patch, s, extra, expected] of cases) {

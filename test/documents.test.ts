@@ -240,6 +240,43 @@ describe('credit notes', () => {
       );
       assert.equal(invoice.AmountCredited, 23);
 
+      // Revisions of either side keep the allocation (Xero refuses to edit an allocated document:
+      // it comes off and goes back on, exactly once).
+      const revised = { ...order, lines: order.lines.map((l, i) => (i === 0 ? { ...l, quantity: 2 } : l)) };
+      await env.client.reviseOrder(env.accountId, { order: revised, revision: 2 });
+      await eventually(
+        () => {
+          const inv = env.sim.sim.invoices(env.tenantId).find((i: Rec) => i.InvoiceNumber === order.number) as Rec;
+          return inv.LineItems[0].Quantity === 2 && inv.AmountCredited === 23 ? inv : undefined;
+        },
+        30_000,
+        'order revised with its credit still allocated',
+      );
+      const cnRevised = await api.api('PUT', `/accounts/${env.externalId}/credit-notes/${cnId}`, {
+        creditNote: {
+          number: cn.CreditNoteNumber,
+          date: '2026-03-03',
+          currency: 'NZD',
+          contact: order.customer,
+          lines: [{ description: 'Goodwill', quantity: 1, unitPrice: 30 }],
+          appliesTo: { kind: 'order', id: order.number },
+        },
+        revision: 2,
+      });
+      assert.equal(cnRevised.status, 202, JSON.stringify(cnRevised.body));
+      await settled(
+        env,
+        documentWorkflowId('credit_note', env.accountId, cnId),
+        (s) => s.allocation?.status === 'allocated' && s.invoice.total === 34.5,
+        'credit revised and allocated again',
+      );
+      const cnAfter = env.sim.sim.creditNotes(env.tenantId).find((c: Rec) => c.CreditNoteID === v.invoice.id) as Rec;
+      assert.deepEqual(
+        cnAfter.Allocations.map((a: Rec) => [a.Invoice.InvoiceID, a.Amount]),
+        [[invoice.InvoiceID, 34.5]],
+        'one allocation, of the revised amount',
+      );
+
       // A supplier credit sent before its bill: it waits, then allocates once the bill is in Xero.
       const sup = supplier();
       const billId = uid('bill');
@@ -323,6 +360,32 @@ describe('credit notes', () => {
       await settled(env, documentWorkflowId('credit_note', env.accountId, id), (s) => !!s.invoice, 'credit synced');
       assert.deepEqual(env.sim.sim.faults(), []);
       assert.equal(env.sim.sim.creditNotes(env.tenantId).filter((c: Rec) => c.CreditNoteNumber === number).length, 1);
+    });
+  });
+});
+
+describe('purchase credit notes', () => {
+  test('exactly once past the idempotency window: matched by contact, number and date, not repeated', async () => {
+    await withEnv({ sim: { idempotencyWindowMs: 1 } }, async (env, api) => {
+      env.sim.sim.addFault({ method: 'PUT', path: '/CreditNotes', dropAfterCommit: true, times: 1 });
+      const number = uid('SCN');
+      const id = uid('sc');
+      const put = await api.api('PUT', `/accounts/${env.externalId}/credit-notes/${id}`, {
+        creditNote: {
+          number,
+          side: 'purchases',
+          date: '2026-03-03',
+          currency: 'NZD',
+          contact: supplier(),
+          lines: [{ description: 'Rebate', quantity: 1, unitPrice: 12 }],
+        },
+      });
+      assert.equal(put.status, 202, JSON.stringify(put.body));
+      await settled(env, documentWorkflowId('credit_note', env.accountId, id), (s) => !!s.invoice, 'credit synced');
+      assert.deepEqual(env.sim.sim.faults(), []);
+      const found = env.sim.sim.creditNotes(env.tenantId).filter((c: Rec) => c.CreditNoteNumber === number) as Rec[];
+      assert.equal(found.length, 1);
+      assert.equal(found[0]!.Type, 'ACCPAYCREDIT');
     });
   });
 });
@@ -435,6 +498,48 @@ describe('per-line accounts', () => {
       });
       assert.match(failed.failure.message, /line 2: account 999 does not exist in Xero/);
       assert.equal(env.sim.sim.invoices(env.tenantId).filter((i: Rec) => i.InvoiceNumber === order.number).length, 0);
+    });
+  });
+});
+
+describe('failures, retry and the sync log for every kind', () => {
+  test('a bill without the purchases account in Setup fails in plain words, is listed as retryable, and Retry after fixing Setup syncs it; the log links to Xero', async () => {
+    await withEnv({ settings: TEST_SETTINGS }, async (env, api) => {
+      const billId = uid('bill');
+      const number = uid('NOSETUP');
+      const put = await api.api(
+        'PUT',
+        `/accounts/${env.externalId}/bills/${billId}`,
+        billBody(number, supplier(), { pdfUrl: undefined }),
+      );
+      assert.equal(put.status, 202);
+      const failures = await eventually(async () => {
+        const r = await api.api('GET', `/accounts/${env.externalId}/failures`);
+        return (r.body.failures as Rec[] | undefined)?.length ? r.body.failures : undefined;
+      });
+      const [failure] = failures as Rec[];
+      assert.equal(failure!.orderNumber, `bill ${billId}`);
+      assert.equal(failure!.retryable, true);
+      assert.match(failure!.message, /expenseAccountCode, defaultPurchaseTaxType/);
+
+      const fixed = await api.api('PATCH', `/accounts/${env.externalId}/settings`, {
+        expenseAccountCode: '310',
+        defaultPurchaseTaxType: 'INPUT2',
+      });
+      assert.equal(fixed.status, 200, JSON.stringify(fixed.body));
+      const retry = await api.api('POST', `/accounts/${env.externalId}/bills/${billId}/retry`);
+      assert.equal(retry.status, 202);
+      await eventually(() => bills(env, number).length === 1, 30_000, 'bill after retry');
+
+      const created = await eventually(async () => {
+        const log = await api.api('GET', `/accounts/${env.externalId}/sync-log?documentKind=bill`);
+        return (log.body.entries as Rec[]).find((e) => e.action === 'create' && e.outcome === 'success');
+      });
+      assert.equal(created.documentKind, 'bill');
+      assert.equal(created.documentId, billId);
+      assert.match(created.xeroUrl, /AccountsPayable\/View\.aspx\?InvoiceID=/);
+      const after = await api.api('GET', `/accounts/${env.externalId}/failures`);
+      assert.deepEqual(after.body.failures, [], 'the failure left the list');
     });
   });
 });

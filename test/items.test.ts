@@ -226,4 +226,15 @@ describe('items pushed from the host', () => {
       .executeTakeFirstOrThrow();
     assert.match(log.workflow_id!, /^contact-sync:/);
   });
+
+  test('exactly once: an answer lost after Xero committed the batch is not a second item nor a failure', async () => {
+    env.sim.sim.addFault({ method: 'PUT', path: '/Items', dropAfterCommit: true, times: 1 });
+    const put = await env.api(apiKey, 'PUT', path('/LOST-1'), { name: 'Lost answer', sales: { unitPrice: 3 } });
+    assert.equal(put.status, 202, JSON.stringify(put.body));
+    const state = await settled('LOST-1');
+    assert.equal(state.status, 'pushed', JSON.stringify(state));
+    assert.deepEqual(env.sim.sim.faults(), [], 'the answer was lost once');
+    assert.equal(xeroItems('LOST-1').length, 1);
+    assert.equal(state.xeroItemId, xeroItems('LOST-1')[0]!.ItemID);
+  });
 });

@@ -425,12 +425,16 @@ describe('order lifecycle', () => {
       10_000,
       'SyncStatus Failed',
     );
-    const logged = await env.database.db
-      .selectFrom('sync_log')
-      .selectAll()
-      .where('host_ref', '=', order.number)
-      .where('outcome', '=', 'failure')
-      .execute();
+    // The search attribute is set before the failure is recorded: wait for the record.
+    const logged = await eventually(async () => {
+      const rows = await env.database.db
+        .selectFrom('sync_log')
+        .selectAll()
+        .where('host_ref', '=', order.number)
+        .where('outcome', '=', 'failure')
+        .execute();
+      return rows.length > 0 ? rows : undefined;
+    });
     assert.equal(logged.length, 1);
     assert.equal((logged[0]!.error as Inv).kind, 'missing_setup');
 

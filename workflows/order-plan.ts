@@ -57,7 +57,7 @@ export type StepResult =
   | { type: 'cancel'; status: string }
   | { type: 'contact'; contactId: string }
   | { type: 'invoice'; invoice: InvoiceState }
-  | { type: 'revise'; outcome: 'updated'; status: string; total: number }
+  | { type: 'revise'; outcome: 'updated'; status: string; total: number; allocationLifted?: boolean }
   | { type: 'revise'; outcome: 'skipped' | 'payments_first' }
   | { type: 'attach' }
   | { type: 'allocate'; outcome: 'allocated'; invoiceId: string; amount: number; allocationId: string }
@@ -279,6 +279,8 @@ export function applyStepResult(state: OrderState, step: Step, result: StepResul
       if (result.outcome === 'updated') {
         state.invoice.status = result.status;
         state.invoice.total = result.total;
+        // A credit note's allocation came off for the edit: allocate again (the revised amount).
+        if (result.allocationLifted) state.allocation = undefined;
       } else state.attachmentRevision = step.revision; // edits not synced: leave the PDF as it was too
       state.invoice.syncedRevision = step.revision;
       return;

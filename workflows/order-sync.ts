@@ -294,7 +294,13 @@ export async function orderSyncWorkflow(input: OrderWorkflowInput): Promise<Orde
             contactId: step.contactId,
           });
           return r.outcome === 'updated'
-            ? { type: 'revise', outcome: 'updated', status: r.invoice.status, total: r.invoice.total }
+            ? {
+                type: 'revise',
+                outcome: 'updated',
+                status: r.invoice.status,
+                total: r.invoice.total,
+                ...(r.allocationLifted ? { allocationLifted: true } : {}),
+              }
             : { type: 'revise', outcome: r.outcome };
         }
         const r = await acts.reviseInvoice({

@@ -51,14 +51,21 @@ export async function settingsOf(db: Db, accountId: string): Promise<Settings> {
  * Sales documents need the revenue account and tax, purchases (bills, supplier credits) the
  * direct-costs account; the bank account is checked by the payment step.
  */
-export function requireInvoiceSetup(settings: Settings, side: 'sales' | 'purchases' = 'sales'): void {
+export function requireInvoiceSetup(
+  settings: Settings,
+  side: 'sales' | 'purchases' = 'sales',
+  lines: Array<{ taxCode?: string }> = [],
+): void {
   const missing: Array<keyof Settings> = missingForInvoices(settings).filter((m) => m !== 'bankAccountCode');
   if (side === 'purchases') {
+    // Bills use the purchases account, and a purchase tax: the sales default (e.g. GST on Income) is
+    // never right on an expense, so a line without its own tax needs Setup's tax rate for bills.
     const i = missing.indexOf('revenueAccountCode');
     if (i >= 0) missing.splice(i, 1);
+    const t = missing.indexOf('defaultTaxType');
+    if (t >= 0) missing.splice(t, 1);
     if (!settings.expenseAccountCode) missing.unshift('expenseAccountCode');
-    if (settings.defaultPurchaseTaxType && missing.includes('defaultTaxType'))
-      missing.splice(missing.indexOf('defaultTaxType'), 1);
+    if (!settings.defaultPurchaseTaxType && lines.some((l) => !l.taxCode)) missing.push('defaultPurchaseTaxType');
   }
   if (missing.length > 0)
     throw businessFailure('missing_setup', `setup is incomplete: choose ${missing.join(', ')} on the Setup page`, {

@@ -74,7 +74,7 @@ export function createCreditNoteActivities({ db, xero }: OrderModuleDeps) {
       const doc = input.order;
       const settings = await settingsOf(db, input.accountId);
       const side = sideOf('credit_note', doc);
-      requireInvoiceSetup(settings, side);
+      requireInvoiceSetup(settings, side, input.order.lines);
       const itemAccount = await checkLineAccounts(xero, input.accountId, doc, side);
       const gw = xero.forAccount(input.accountId);
       const payload = xeroCreditNoteFor(doc, {
@@ -124,6 +124,7 @@ export function createCreditNoteActivities({ db, xero }: OrderModuleDeps) {
           outcome: 'success',
           xeroId: s.id,
           message: `credit note ${s.number} ${existing ? 'found' : 'created'} (${s.status}, total ${s.total})`,
+          ...(xeroUrl ? { xeroUrl } : {}),
         });
         if (fresh)
           await tellHost(
@@ -145,7 +146,7 @@ export function createCreditNoteActivities({ db, xero }: OrderModuleDeps) {
 
     async reviseCreditNote(
       input: Base & { creditNoteId: string; order: HostDocument; revision: number; contactId: string },
-    ): Promise<{ outcome: 'updated'; invoice: InvoiceSummary } | { outcome: 'skipped' }> {
+    ): Promise<{ outcome: 'updated'; invoice: InvoiceSummary; allocationLifted?: boolean } | { outcome: 'skipped' }> {
       const doc = input.order;
       const settings = await settingsOf(db, input.accountId);
       if (!settings.syncInvoiceEdits) {
@@ -159,7 +160,7 @@ export function createCreditNoteActivities({ db, xero }: OrderModuleDeps) {
         return { outcome: 'skipped' };
       }
       const side = sideOf('credit_note', doc);
-      requireInvoiceSetup(settings, side);
+      requireInvoiceSetup(settings, side, input.order.lines);
       const itemAccount = await checkLineAccounts(xero, input.accountId, doc, side);
       const payload = xeroCreditNoteFor(doc, {
         settings,
@@ -167,7 +168,17 @@ export function createCreditNoteActivities({ db, xero }: OrderModuleDeps) {
         forUpdate: true,
         ...(itemAccount ? { itemAccount } : {}),
       });
-      const cn = await xero.forAccount(input.accountId).updateCreditNote(input.creditNoteId, payload, {
+      const gw = xero.forAccount(input.accountId);
+      // Xero refuses to edit an allocated credit note: the allocation comes off, and the workflow
+      // allocates again after the revision (with the revised amount).
+      const before = await invoiceLinkDataOf(db, input.accountId, input.orderNumber, 'credit_note');
+      if (before.allocation) {
+        if (!before.allocation.lifted)
+          await gw.deleteCreditNoteAllocation(input.creditNoteId, before.allocation.allocationId);
+        const { allocation: _lifted, ...rest } = before;
+        await commitXeroResult(db, (trx) => setLinkData(trx, input.accountId, 'credit_note', input.orderNumber, rest));
+      }
+      const cn = await gw.updateCreditNote(input.creditNoteId, payload, {
         idempotencyKey: writeKey(input.workflowId, 'revise', input.revision),
         unitdp: unitDecimalsFor(doc as Order),
       });
@@ -197,7 +208,11 @@ export function createCreditNoteActivities({ db, xero }: OrderModuleDeps) {
           },
         );
       });
-      return { outcome: 'updated', invoice: { ...s, ...(data.xeroUrl ? { xeroUrl: data.xeroUrl } : {}) } };
+      return {
+        outcome: 'updated',
+        invoice: { ...s, ...(data.xeroUrl ? { xeroUrl: data.xeroUrl } : {}) },
+        ...(before.allocation ? { allocationLifted: true } : {}),
+      };
     },
 
     /** Void an authorised credit note, delete a draft or submitted one. */
@@ -287,7 +302,7 @@ export function createCreditNoteActivities({ db, xero }: OrderModuleDeps) {
         }
       }
       const data = await invoiceLinkDataOf(db, input.accountId, input.orderNumber, 'credit_note');
-      const allocation = { invoiceId, amount, allocationId };
+      const allocation = { invoiceId, amount, allocationId, date: input.date };
       await commitXeroResult(db, async (trx) => {
         await setLinkData(trx, input.accountId, 'credit_note', input.orderNumber, { ...data, allocation });
         await recordFact(
@@ -307,7 +322,7 @@ export function createCreditNoteActivities({ db, xero }: OrderModuleDeps) {
           },
         );
       });
-      return { outcome: 'allocated', ...allocation };
+      return { outcome: 'allocated', invoiceId, amount, allocationId };
     },
   };
 }

@@ -11,6 +11,7 @@ import { markOrderCancelled, requireInvoiceSetup, settingsOf } from './context';
 import { commitXeroResult } from './heartbeat';
 import { facts, recordFact, tellHost } from './host-events';
 import { invoiceLinkDataOf, setLinkData, upsertLink } from './links';
+import { liftAllocations, restoreAllocations } from './allocations';
 import { checkLineAccounts } from './line-checks';
 import { activityInfo, writeKey, type Base, type InvoiceSummary, type OrderModuleDeps } from './shared';
 import { writeSyncLog } from './sync-log';
@@ -140,7 +141,7 @@ export function createInvoiceActivities({ db, xero, publicUrl }: OrderModuleDeps
       const kind = kindOfBase(input);
       const settings = await settingsOf(db, input.accountId);
       const side = sideOf(kind, input.order);
-      requireInvoiceSetup(settings, side);
+      requireInvoiceSetup(settings, side, input.order.lines);
       const itemAccount = await checkLineAccounts(xero, input.accountId, input.order, side);
       const gw = xero.forAccount(input.accountId);
       const url = urlFor(input, input.order);
@@ -198,6 +199,7 @@ export function createInvoiceActivities({ db, xero, publicUrl }: OrderModuleDeps
           outcome: 'success',
           xeroId: s.id,
           message: `${word} ${s.number || '(numbered by Xero)'} ${existing ? 'found' : 'created'} (${s.status}, total ${s.total})`,
+          ...(xeroUrl ? { xeroUrl } : {}),
         });
         if (fresh) {
           await tellHost(
@@ -250,7 +252,7 @@ export function createInvoiceActivities({ db, xero, publicUrl }: OrderModuleDeps
       if (input.syncedPayments > 0) return { outcome: 'payments_first' };
       const kind = kindOfBase(input);
       const side = sideOf(kind, input.order);
-      requireInvoiceSetup(settings, side);
+      requireInvoiceSetup(settings, side, input.order.lines);
       const itemAccount = await checkLineAccounts(xero, input.accountId, input.order, side);
       const gw = xero.forAccount(input.accountId);
       const url = urlFor(input, input.order);
@@ -261,10 +263,14 @@ export function createInvoiceActivities({ db, xero, publicUrl }: OrderModuleDeps
         ...(url ? { url } : {}),
         ...(itemAccount ? { itemAccount } : {}),
       });
+      // Xero refuses to edit a document with a credit note allocated: ours come off first and go back after.
+      const credits = await liftAllocations(db, gw, input.accountId, input.invoiceId);
       const invoice = await gw.updateInvoice(input.invoiceId, payload, {
         idempotencyKey: writeKey(input.workflowId, 'revise', input.revision),
         unitdp: unitDecimalsFor(input.order as Order),
       });
+      if (credits > 0)
+        await restoreAllocations(db, gw, input.accountId, input.workflowId, input.invoiceId, labelOfBase(input));
       const s = summary(invoice);
       const data = await invoiceLinkDataOf(db, input.accountId, input.orderNumber);
       await commitXeroResult(db, async (trx) => {

@@ -21,7 +21,16 @@ export const invoiceLinkData = z.looseObject({
   /** Xero's deep link to the document. */
   xeroUrl: z.string().optional(),
   /** A credit note's allocation (exactly once: a retry finds it here or on the credit note in Xero). */
-  allocation: z.object({ invoiceId: z.string(), amount: z.number(), allocationId: z.string() }).optional(),
+  allocation: z
+    .object({
+      invoiceId: z.string(),
+      amount: z.number(),
+      allocationId: z.string(),
+      date: z.string().optional(),
+      /** Taken off while its invoice (or itself) is revised; put back after. */
+      lifted: z.boolean().optional(),
+    })
+    .optional(),
 });
 
 /** The order PDF on the invoice: which revision, and the bytes' hash (part of its write key). */

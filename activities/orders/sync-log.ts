@@ -13,6 +13,8 @@ export interface LogEntry {
   xeroId?: string | null;
   message?: string | null;
   error?: Record<string, unknown> | null;
+  /** Xero's deep link to the document the entry is about. */
+  xeroUrl?: string;
 }
 
 export async function writeSyncLog(trx: Transaction<Database> | Db, base: Base, entry: LogEntry): Promise<void> {
@@ -25,6 +27,7 @@ export async function writeSyncLog(trx: Transaction<Database> | Db, base: Base, 
       action: entry.action,
       host_ref: base.orderNumber,
       document_kind: parseDocumentRef(base.orderNumber).kind,
+      ...(entry.xeroUrl ? { xero_url: entry.xeroUrl } : {}),
       outcome: entry.outcome,
       xero_id: entry.xeroId ?? null,
       message: entry.message ?? null,

@@ -94,6 +94,8 @@ export interface SyncLogTable {
   host_ref: string | null;
   /** order, bill, credit_note, deal (null on entries written before kinds, and for non-documents). */
   document_kind: Generated<string | null>;
+  /** Xero's deep link to the document, when the entry is about one. */
+  xero_url: Generated<string | null>;
   outcome: SyncOutcome;
   xero_id: string | null;
   message: string | null;

@@ -46,9 +46,9 @@ export function lineAccountFor(
   return side === 'sales' ? settings.revenueAccountCode : settings.expenseAccountCode;
 }
 
-/** The default tax of a side: purchases use the purchase tax when Setup names one. */
+/** The default tax of a side: Setup's tax rate for bills on purchases (required there), the default tax on sales. */
 export function defaultTaxFor(side: Side, settings: Pick<Settings, 'defaultTaxType' | 'defaultPurchaseTaxType'>) {
-  return side === 'purchases' ? (settings.defaultPurchaseTaxType ?? settings.defaultTaxType) : settings.defaultTaxType;
+  return side === 'purchases' ? settings.defaultPurchaseTaxType : settings.defaultTaxType;
 }
 
 export interface MappingContext {

@@ -4,6 +4,7 @@ import type { SyncLogEntry } from '../db/schema';
 import { explainFailure, type FailureFacts } from '../domain/failure-explanations';
 import type { Settings } from '../domain/settings';
 import { retrySignal } from '../orders/messages';
+import { displayRef } from '../documents/kinds';
 import { loadSettings } from '../settings/store';
 import { listOpenFailures } from './query';
 
@@ -61,7 +62,7 @@ export interface OpenFailure {
   todo: string;
   at: Date;
   workflowId: string | null;
-  /** Only order workflows take the `retry` signal. */
+  /** Only document workflows (orders, bills, credit notes, deals) take the `retry` signal. */
   retryable: boolean;
   temporalUrl?: string;
 }
@@ -76,10 +77,10 @@ function explanationOf(entry: SyncLogEntry, settings: Settings): { problem: stri
 
 export function describeFailure(entry: SyncLogEntry, settings: Settings, ui?: TemporalUi): OpenFailure {
   const { problem, action } = explanationOf(entry, settings);
-  const retryable = !!entry.workflow_id?.startsWith('order:');
+  const retryable = /^(order|bill|credit_note|deal):/.test(entry.workflow_id ?? '');
   return {
     id: String(entry.id),
-    orderNumber: entry.host_ref,
+    orderNumber: entry.host_ref === null ? null : displayRef(entry.host_ref),
     kind: entry.kind,
     action: entry.action,
     message: entry.message ?? '',

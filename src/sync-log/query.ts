@@ -6,6 +6,8 @@ import type { Database, SyncLogEntry } from '../db/schema';
 export const syncLogQuerySchema = z.object({
   outcome: z.enum(['success', 'failure', 'skipped']).optional(),
   kind: z.string().trim().min(1).max(50).optional(),
+  /** The host document's kind: order, bill, credit_note, deal. */
+  documentKind: z.enum(['order', 'bill', 'credit_note', 'deal']).optional(),
   orderNumber: z.string().trim().min(1).max(100).optional(),
   /** Cursor: entries older than this id (newest first). */
   before: z.coerce.bigint().positive().optional(),
@@ -24,6 +26,7 @@ export async function listSyncLog(db: Kysely<Database>, accountId: string, query
   let q = db.selectFrom('sync_log').selectAll().where('account_id', '=', accountId);
   if (query.outcome) q = q.where('outcome', '=', query.outcome);
   if (query.kind) q = q.where('kind', '=', query.kind);
+  if (query.documentKind) q = q.where('document_kind', '=', query.documentKind);
   if (query.orderNumber) q = q.where('host_ref', '=', query.orderNumber);
   if (query.before !== undefined) q = q.where('id', '<', query.before.toString());
   const rows = await q
@@ -57,14 +60,17 @@ export async function getSyncLogEntry(
  * by (step kind, host document). Derived rather than stored, so a failure leaves the list the moment
  * a later attempt succeeds, whoever retried it (page, Temporal UI, CLI or a revision).
  */
+/** A document's workflow (an order, a bill, a credit note, a deal): `{kind}:{accountId}:{id}`. */
+const isDocumentWorkflow = sql<boolean>`(workflow_id like 'order:%' or workflow_id like 'bill:%' or workflow_id like 'credit\_note:%' or workflow_id like 'deal:%')`;
+
 export async function listOpenFailures(db: Kysely<Database>, accountId: string): Promise<SyncLogEntry[]> {
-  const documentKey = sql<string>`case when workflow_id like 'order:%' then workflow_id else kind || ':' || coalesce(host_ref, '') end`;
+  const documentKey = sql<string>`case when ${isDocumentWorkflow} then workflow_id else kind || ':' || coalesce(host_ref, '') end`;
   const latest = db
     .selectFrom('sync_log')
     .selectAll()
     .where('account_id', '=', accountId)
     // For an order, a later skip (edits or payments not synced per setup, cancelled first) settles it too.
-    .where((eb) => eb.or([eb('outcome', '!=', 'skipped'), eb('workflow_id', 'like', 'order:%')]))
+    .where((eb) => eb.or([eb('outcome', '!=', 'skipped'), eb(sql<boolean>`${isDocumentWorkflow}`, '=', true)]))
     .distinctOn(documentKey)
     .orderBy(documentKey)
     .orderBy('id', 'desc')

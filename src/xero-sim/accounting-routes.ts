@@ -2,7 +2,13 @@ import type { ApiContext } from './api-context';
 import type { SimResponse } from './answers';
 import { getAttachmentContent, listAttachments, uploadAttachment } from './attachments';
 import { getContact, getContacts, writeContacts } from './contacts';
-import { allocateCreditNote, getCreditNote, getCreditNotes, writeCreditNotes } from './credit-notes';
+import {
+  allocateCreditNote,
+  deleteCreditNoteAllocation,
+  getCreditNote,
+  getCreditNotes,
+  writeCreditNotes,
+} from './credit-notes';
 import { getInvoice, getInvoices, getOnlineInvoice, writeInvoices } from './invoices';
 import { writeItems } from './items';
 import { createPayments, deletePayment, getPayment, getPayments } from './payments';
@@ -106,6 +112,7 @@ export const ROUTES: Route[] = [
   r('GET', 'CreditNotes/:key', INVOICES, (c, [k]) => getCreditNote(c, k!)),
   r('POST', 'CreditNotes/:key', INVOICES, (c, [k]) => writeCreditNotes(c, 'upsert', k)),
   r('PUT', 'CreditNotes/:key/Allocations', INVOICES, (c, [k]) => allocateCreditNote(c, k!)),
+  r('DELETE', 'CreditNotes/:key/Allocations/:id', INVOICES, (c, [k, id]) => deleteCreditNoteAllocation(c, k!, id!)),
   r('GET', 'CreditNotes/:key/Attachments', ATTACHMENTS, (c, [k]) => listAttachments(c, 'CreditNotes', k!)),
   r('GET', 'CreditNotes/:key/Attachments/:name', ATTACHMENTS, (c, [k, n]) =>
     getAttachmentContent(c, 'CreditNotes', k!, n!),

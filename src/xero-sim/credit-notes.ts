@@ -314,6 +314,32 @@ export function allocateCreditNote(ctx: ApiContext, key: string): SimResponse {
   return answer;
 }
 
+/**
+ * `DELETE /CreditNotes/{id}/Allocations/{allocationId}`: the credit returns to the credit note and
+ * the invoice owes it again (PAID goes back to AUTHORISED), so either document can be edited.
+ */
+export function deleteCreditNoteAllocation(ctx: ApiContext, key: string, allocationId: string): SimResponse {
+  const cn = findCreditNote(ctx.org, key);
+  const rec = ctx.org.allocations.get(allocationId);
+  if (!cn || !rec || rec.CreditNoteID !== cn.CreditNoteID) return notFound();
+  const inv = ctx.org.invoices.get(rec.InvoiceID);
+  if (inv) {
+    const lock = lockDateError(ctx.org, rec.Date);
+    if (lock) return postDataInvalid(lock);
+  }
+  const rendered = { ...renderAllocation(ctx.org, rec), IsDeleted: true };
+  ctx.org.allocations.delete(allocationId);
+  if (inv) settleInvoice(ctx.org, inv, ctx.now, rec.Date);
+  if (cn.Status === 'PAID' && remainingCredit(ctx.org, cn) > 0) {
+    cn.Status = 'AUTHORISED';
+    cn.FullyPaidOnDate = undefined;
+  }
+  cn.UpdatedDateUTC = ctx.now;
+  if (inv) ctx.emit('INVOICE', 'UPDATE', inv.InvoiceID);
+  ctx.emit('CREDITNOTE', 'UPDATE', cn.CreditNoteID);
+  return envelope(ctx.app.name, ctx.now, 'Allocations', [rendered]);
+}
+
 export function getCreditNotes(ctx: ApiContext): SimResponse {
   const rows = [...ctx.org.creditNotes.values()].map((cn) => ({
     record: renderCreditNote(ctx.org, cn, unitDp(ctx)),

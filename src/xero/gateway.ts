@@ -342,6 +342,14 @@ export function createXeroGateway(deps: XeroGatewayDeps) {
           );
           return checkElement(body.allocations?.[0] as Allocation & Element, 'allocation');
         },
+        /** Takes an allocation off (to edit either document); an allocation already gone is not an error. */
+        async deleteCreditNoteAllocation(creditNoteId: string, allocationId: string): Promise<void> {
+          try {
+            await c((api, t) => api.deleteCreditNoteAllocations(t, creditNoteId, allocationId));
+          } catch (err) {
+            if (!(err instanceof XeroApiError && err.kind === 'not_found')) throw err;
+          }
+        },
         async attachToCreditNote(
           creditNoteId: string,
           file: { fileName: string; bytes: Buffer; contentType: string },

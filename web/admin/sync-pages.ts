@@ -14,6 +14,7 @@ import {
 } from '../../src/sync-log/failures';
 import { getSyncLogEntry, listSyncLog, syncLogQuerySchema } from '../../src/sync-log/query';
 import { renderPage } from '../views/render';
+import { displayRef } from '../../src/documents/kinds';
 
 /**
  * The admin's view of syncing: the failures section of the account's home page (with Retry and
@@ -169,9 +170,10 @@ function entryRow(e: SyncLogEntry) {
     what: WHAT[e.kind] ?? e.kind,
     kind: e.kind,
     action: e.action,
-    orderNumber: e.host_ref ?? '',
+    orderNumber: e.host_ref ? displayRef(e.host_ref) : '',
     outcome: e.outcome,
     xeroId: e.xero_id ?? '',
+    xeroUrl: e.xero_url ?? '',
     message: e.message ?? '',
     workflowId: e.workflow_id ?? '',
     runId: e.run_id ?? '',

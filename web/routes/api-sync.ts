@@ -13,6 +13,7 @@ import type { TokenCipher } from '../../src/security/token-cipher';
 import { openFailures, type TemporalUi } from '../../src/sync-log/failures';
 import { getSyncLogEntry, listSyncLog, syncLogQuerySchema } from '../../src/sync-log/query';
 import { friendlyFieldErrors, sendApiError } from '../api/errors';
+import { parseDocumentRef } from '../../src/documents/kinds';
 
 /**
  * The host's view of what synced and what it heard (mounted under /api/v1 behind the API-key check):
@@ -43,9 +44,13 @@ export function syncLogEntryView(e: SyncLogEntry) {
     at: e.created_at,
     kind: e.kind,
     action: e.action,
-    orderNumber: e.host_ref,
+    // Orders keep `orderNumber`; other documents are named by kind and the host's id.
+    ...(e.host_ref && parseDocumentRef(e.host_ref).kind !== 'order'
+      ? { documentKind: parseDocumentRef(e.host_ref).kind, documentId: parseDocumentRef(e.host_ref).hostId }
+      : { orderNumber: e.host_ref }),
     outcome: e.outcome,
     xeroId: e.xero_id,
+    ...(e.xero_url ? { xeroUrl: e.xero_url } : {}),
     message: e.message,
     error: e.error,
     workflowId: e.workflow_id,

@@ -9,6 +9,7 @@ import * as m0007 from './0007_outbox_fact_key';
 import * as m0008 from './0008_order_state';
 import * as m0009 from './0009_documents';
 import * as m0010 from './0010_host_items';
+import * as m0011 from './0011_sync_log_xero_url';
 
 /**
  * Every migration, in order. Kept in code (not read from a folder) so bundles and
@@ -25,4 +26,5 @@ export const migrations: Record<string, Migration> = {
   '0008_order_state': m0008,
   '0009_documents': m0009,
   '0010_host_items': m0010,
+  '0011_sync_log_xero_url': m0011,
 };
