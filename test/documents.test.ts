@@ -522,6 +522,16 @@ describe('failures, retry and the sync log for every kind', () => {
       assert.equal(failure!.retryable, true);
       assert.match(failure!.message, /expenseAccountCode, defaultPurchaseTaxType/);
 
+      // Ops find it in Temporal by kind, account and status.
+      await eventually(async () => {
+        const ids: string[] = [];
+        for await (const w of temporal.client.workflow.list({
+          query: `DocumentKind='bill' AND AccountId='${env.accountId}' AND SyncStatus='Failed'`,
+        }))
+          ids.push(w.workflowId);
+        return ids.includes(documentWorkflowId('bill', env.accountId, billId));
+      });
+
       const fixed = await api.api('PATCH', `/accounts/${env.externalId}/settings`, {
         expenseAccountCode: '310',
         defaultPurchaseTaxType: 'INPUT2',
@@ -540,6 +550,66 @@ describe('failures, retry and the sync log for every kind', () => {
       assert.match(created.xeroUrl, /AccountsPayable\/View\.aspx\?InvoiceID=/);
       const after = await api.api('GET', `/accounts/${env.externalId}/failures`);
       assert.deepEqual(after.body.failures, [], 'the failure left the list');
+    });
+  });
+});
+
+describe('what hosts send: retries, old versions and any character', () => {
+  test('bill ids and numbers with quotes, commas, slashes and emoji; NUL and oversized bodies refused; retries and repeats change nothing', async () => {
+    await withEnv({}, async (env, api) => {
+      const billId = 'B "7", ü/🙂';
+      const number = `INV "7", Zoë/№5 🙂 ${uid('x')}`;
+      const path = `/accounts/${env.externalId}/bills/${encodeURIComponent(billId)}`;
+      const body = billBody(number, supplier('Tui "Builders", Ltd 🙂'), { pdfUrl: undefined });
+      const first = await api.api('PUT', path, body, { 'idempotency-key': 'k-1' });
+      assert.equal(first.status, 202, JSON.stringify(first.body));
+      assert.equal(first.body.id, billId);
+      // The same request again (a host retry with its key): the stored answer, nothing new.
+      const replay = await api.api('PUT', path, body, { 'idempotency-key': 'k-1' });
+      assert.equal(replay.status, 202);
+      assert.deepEqual(replay.body, first.body);
+      // The same content without a key: acknowledged, nothing changes.
+      const repeat = await api.api('PUT', path, body);
+      assert.equal(repeat.status, 200);
+      assert.equal(repeat.body.reason, 'duplicate');
+      await eventually(() => bills(env, number).length === 1, 30_000, 'the bill with its exact number');
+      const got = await api.api('GET', path);
+      assert.equal(got.status, 200);
+      assert.equal(got.body.id, billId);
+      assert.equal(got.body.xero.number, number);
+
+      const nul = await api.api('PUT', `/accounts/${env.externalId}/bills/b-nul`, {
+        ...body,
+        bill: { ...body.bill, number: 'A\u0000B' },
+      });
+      assert.equal(nul.status, 400);
+      assert.ok(nul.body.fields['bill.number'], JSON.stringify(nul.body));
+      const huge = await api.api('PUT', `/accounts/${env.externalId}/bills/b-huge`, {
+        ...body,
+        bill: { ...body.bill, lines: [{ description: 'x'.repeat(2_100_000), quantity: 1, unitPrice: 1 }] },
+      });
+      assert.equal(huge.status, 413);
+      const badId = await api.api('PUT', `/accounts/${env.externalId}/bills/${encodeURIComponent('a\u0007b')}`, body);
+      assert.equal(badId.status, 400);
+
+      // Deals: an identical repeat and an older version change nothing.
+      const deal = {
+        contact: { name: `Deal "Co", ${uid('d')}` },
+        description: 'Fit-out, stage 1',
+        amount: 10,
+        revision: 3,
+      };
+      assert.equal((await api.api('POST', `/accounts/${env.externalId}/deals/d-r/invoice`, deal)).status, 202);
+      const same = await api.api('POST', `/accounts/${env.externalId}/deals/d-r/invoice`, deal);
+      assert.equal(same.status, 200);
+      assert.equal(same.body.reason, 'duplicate');
+      const older = await api.api('POST', `/accounts/${env.externalId}/deals/d-r/invoice`, {
+        ...deal,
+        amount: 99,
+        revision: 2,
+      });
+      assert.equal(older.status, 200);
+      assert.equal(older.body.reason, 'stale');
     });
   });
 });

@@ -15,6 +15,7 @@ let temporal: TestTemporal;
 let env: ContactSyncWebEnv;
 let apiKey: string;
 let tenantId: string;
+let adminPage: () => Promise<string>;
 const EXTERNAL = 'items-1';
 
 before(async () => {
@@ -22,7 +23,8 @@ before(async () => {
   env = await contactSyncWebEnv(temporal);
   ({ apiKey } = await env.newHostApp());
   assert.equal((await env.api(apiKey, 'PUT', `/accounts/${EXTERNAL}`, { name: 'Items One' })).status, 201);
-  await env.connect(apiKey, EXTERNAL);
+  const { browser, accountUrl } = await env.connect(apiKey, EXTERNAL);
+  adminPage = async () => (await browser.get(accountUrl)).text;
   tenantId = env.sim.sim.organisations()[0]!.tenantId;
 });
 after(async () => {
@@ -236,5 +238,19 @@ describe('items pushed from the host', () => {
     assert.deepEqual(env.sim.sim.faults(), [], 'the answer was lost once');
     assert.equal(xeroItems('LOST-1').length, 1);
     assert.equal(state.xeroItemId, xeroItems('LOST-1')[0]!.ItemID);
+  });
+
+  test("the account page's Products and services card counts items and shows Xero's words for a refused one", async () => {
+    const put = await env.api(apiKey, 'PUT', path('/BAD-ACCT'), {
+      name: 'Refused item',
+      sales: { unitPrice: 1, accountCode: '999' },
+    });
+    assert.equal(put.status, 202);
+    assert.equal((await settled('BAD-ACCT')).status, 'failed');
+    const html = await adminPage();
+    const card = /<section class="card" id="items">[\s\S]*?<\/section>/.exec(html)?.[0] ?? '';
+    assert.match(card, /Products and services/);
+    assert.match(card, /<dd id="items-failed">[1-9]\d*<\/dd>/);
+    assert.match(card, /<strong>BAD-ACCT<\/strong>: .*999/);
   });
 });

@@ -68,6 +68,9 @@ describe('REST order events', () => {
     assert.equal(view.body.status, 'syncing');
     assert.equal(view.body.invoice.invoiceNumber, order.number);
     assert.equal(view.body.sync.revision, 2);
+    // The link that opens the invoice in Xero.
+    assert.match(view.body.invoice.xeroUrl, /^https:\/\/go\.xero\.com\/organisationlogin\/default\.aspx\?shortcode=/);
+    assert.ok(view.body.invoice.xeroUrl.endsWith(`InvoiceID=${view.body.invoice.invoiceId}`));
 
     assert.equal((await api('POST', `${orders()}/${order.number}/cancel`, {})).status, 202);
     await eventually(() => invoiceNumbered(order.number)?.Status === 'VOIDED', 20_000, 'voided');

@@ -31,6 +31,7 @@ import { renderPage } from '../views/render';
 import { optionList } from '../../src/access/accounts';
 import { failuresSection, registerSyncPages, type AdminSyncDeps } from '../admin/sync-pages';
 import { contactsSection, registerContactPages, type AdminContactsDeps } from '../admin/contacts-pages';
+import { itemsSection } from '../admin/items-card';
 
 /**
  * The admin's pages (/admin) and Xero's redirect back (/connect/callback). Only two routes answer
@@ -174,10 +175,11 @@ export function adminRouters(deps: AdminRouterDeps): { admin: Router; connect: R
       deps.contacts && connection.status !== 'not_connected'
         ? await contactsSection(db, deps.contacts.temporal, account.id)
         : undefined;
+    const items = connection.status !== 'not_connected' ? await itemsSection(db, account.id) : undefined;
     renderPage(
       res,
       'account',
-      page(req, res, { title: 'Xero connection', nav: 'overview', missing, connectedSince, failures, contacts }),
+      page(req, res, { title: 'Xero connection', nav: 'overview', missing, connectedSince, failures, contacts, items }),
     );
   });
 

@@ -191,6 +191,9 @@ export function ordersRouter(deps: OrdersRouterDeps): Router {
             invoiceId: invoice.xero_id,
             invoiceNumber: invoice.xero_number,
             status: (invoice.data as { status?: string }).status ?? null,
+            ...((invoice.data as { xeroUrl?: string }).xeroUrl
+              ? { xeroUrl: (invoice.data as { xeroUrl?: string }).xeroUrl }
+              : {}),
           }
         : null,
       payments: links
