@@ -486,6 +486,7 @@ describe('per-line accounts', () => {
         lines: [
           { description: 'Labour', quantity: 1, unitPrice: 100, accountCode: '260' },
           { description: 'Mystery', quantity: 1, unitPrice: 5, accountCode: '999' },
+          { description: 'Taxed oddly', quantity: 1, unitPrice: 5, taxCode: 'NOSUCHTAX' },
         ],
       });
       const { workflowId } = await env.client.startOrderSync(env.accountId, {
@@ -496,7 +497,10 @@ describe('per-line accounts', () => {
         const s = (await temporal.client.workflow.getHandle(workflowId).query('orderSyncState')) as Rec;
         return s.failure ? s : undefined;
       });
-      assert.match(failed.failure.message, /line 2: account 999 does not exist in Xero/);
+      assert.match(
+        failed.failure.message,
+        /line 2: account 999 does not exist in Xero; line 3: tax rate NOSUCHTAX does not exist in Xero/,
+      );
       assert.equal(env.sim.sim.invoices(env.tenantId).filter((i: Rec) => i.InvoiceNumber === order.number).length, 0);
     });
   });
