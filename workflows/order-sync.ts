@@ -41,6 +41,7 @@ import {
   initialState,
   kindOf,
   isClosed,
+  labelOf,
   orderKnown,
   persisted,
   restore,
@@ -233,7 +234,10 @@ export async function orderSyncWorkflow(input: OrderWorkflowInput): Promise<Orde
           kind: 'invoice',
           action: 'cancel',
           outcome: 'skipped',
-          message: 'order cancelled before its invoice was created: nothing to do in Xero',
+          message:
+            kind === 'order'
+              ? 'order cancelled before its invoice was created: nothing to do in Xero'
+              : `${labelOf(state)} cancelled before it was created in Xero: nothing to do in Xero`,
           orderCancelled: true,
         });
         return { type: 'cancel_unsynced' };
