@@ -390,6 +390,45 @@ describe('purchase credit notes', () => {
   });
 });
 
+describe('cancelling what Xero has but the engine never heard back about', () => {
+  test('a purchase credit note whose create answer was lost and then failed is found and voided on cancel', async () => {
+    await withEnv(
+      { sim: { idempotencyWindowMs: 1 }, orders: { retryInitialMs: 3_000, retryMaxMs: 3_000 } },
+      async (env, api) => {
+        const number = uid('SCN');
+        const id = uid('sc');
+        const found = () =>
+          env.sim.sim.creditNotes(env.tenantId).filter((c: Rec) => c.CreditNoteNumber === number) as Rec[];
+        // The create commits but its answer is lost; before the retry Setup loses the purchases
+        // account, so the retry fails for good: the workflow never learns of the credit note.
+        env.sim.sim.addFault({ method: 'PUT', path: '/CreditNotes', dropAfterCommit: true, times: 1 });
+        const put = await api.api('PUT', `/accounts/${env.externalId}/credit-notes/${id}`, {
+          creditNote: {
+            number,
+            side: 'purchases',
+            date: '2026-03-03',
+            currency: 'NZD',
+            contact: supplier(),
+            lines: [{ description: 'Rebate', quantity: 1, unitPrice: 12 }],
+          },
+        });
+        assert.equal(put.status, 202);
+        await eventually(() => found().length === 1, 20_000, 'the credit note committed in Xero');
+        await env.setSettings({ ...SETTINGS, expenseAccountCode: undefined });
+        const wf = documentWorkflowId('credit_note', env.accountId, id);
+        const state = () => temporal.client.workflow.getHandle(wf).query('orderSyncState') as Promise<Rec>;
+        await eventually(async () => (await state()).failure, 20_000, 'the create failed');
+        assert.equal((await state()).invoice, undefined);
+
+        const cancel = await api.api('POST', `/accounts/${env.externalId}/credit-notes/${id}/cancel`, {});
+        assert.equal(cancel.status, 202, JSON.stringify(cancel.body));
+        await eventually(() => found()[0]?.Status === 'VOIDED', 20_000, 'the unknown credit note voided');
+        assert.equal(found().length, 1);
+      },
+    );
+  });
+});
+
 describe('CRM deal invoices', () => {
   test('defaults: a draft dated today in the organisation, due in 30 days, a new contact with person and organisation, xeroUrl', async () => {
     await withEnv({}, async (env, api) => {

@@ -61,6 +61,7 @@ import {
 const PATCH_STORE_STATE = 'store-order-state-on-completion';
 const PATCH_CANCEL_CHECKS_XERO = 'cancel-without-invoice-checks-xero';
 const PATCH_LOCAL_CONTEXT = 'load-context-as-local-activity';
+const PATCH_CREDIT_CANCEL_CHECKS_XERO = 'credit-note-cancel-checks-xero';
 
 function businessFailureOf(err: unknown): { kind: string; message: string } | undefined {
   if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.nonRetryable) {
@@ -221,6 +222,15 @@ export async function orderSyncWorkflow(input: OrderWorkflowInput): Promise<Orde
         });
         return { type: 'unpay' };
       case 'cancel_unsynced': {
+        if (kind === 'credit_note' && state.order && patched(PATCH_CREDIT_CANCEL_CHECKS_XERO)) {
+          // As for invoices: a create whose answer was lost may have made the credit note.
+          const r = await acts.cancelUnsyncedCreditNote({
+            ...base,
+            creditNote: state.order,
+            ...(step.contactId ? { contactId: step.contactId } : {}),
+          });
+          return { type: 'cancel_unsynced', ...r };
+        }
         if (kind !== 'credit_note' && patched(PATCH_CANCEL_CHECKS_XERO)) {
           // The invoice may exist without our knowing (a create whose answer was lost): Xero decides.
           const r = await acts.cancelUnsyncedOrder({

@@ -9,6 +9,7 @@ import { isDuplicateNumberRefusal, XeroApiError } from '../../src/xero/errors';
 import { markOrderCancelled, requireInvoiceSetup, settingsOf } from './context';
 import { commitXeroResult } from './heartbeat';
 import { recordFact, tellHost } from './host-events';
+import { linkFoundWhileCancelling } from './adopt';
 import { checkLineAccounts } from './line-checks';
 import { invoiceLinkDataOf, setLinkData, upsertLink } from './links';
 import { activityInfo, writeKey, type Base, type InvoiceSummary, type OrderModuleDeps } from './shared';
@@ -65,6 +66,42 @@ export function createCreditNoteActivities({ db, xero }: OrderModuleDeps) {
       .execute();
     const taken = new Set(linked.map((l) => l.xero_id));
     return candidates.find((c) => !taken.has(c.creditNoteID ?? ''));
+  }
+
+  /** Void an authorised credit note, delete a draft or submitted one. */
+  async function cancelById(input: Base, creditNoteId: string): Promise<{ status: string }> {
+    const gw = xero.forAccount(input.accountId);
+    const cn = await gw.creditNote(creditNoteId);
+    let status = String(cn?.status ?? 'DELETED');
+    if (status === 'DRAFT' || status === 'SUBMITTED' || status === 'AUTHORISED') {
+      const target = status === 'AUTHORISED' ? CreditNote.StatusEnum.VOIDED : CreditNote.StatusEnum.DELETED;
+      const updated = await gw.updateCreditNote(creditNoteId, { status: target } as CreditNote, {
+        idempotencyKey: writeKey(input.workflowId, 'cancel', creditNoteId),
+      });
+      status = String(updated.status ?? target);
+    }
+    const data = await invoiceLinkDataOf(db, input.accountId, input.orderNumber, 'credit_note');
+    await commitXeroResult(db, async (trx) => {
+      await setLinkData(trx, input.accountId, 'credit_note', input.orderNumber, { ...data, status });
+      await markOrderCancelled(trx, input);
+      await recordFact(
+        trx,
+        input,
+        {
+          type: 'document.updated',
+          data: { creditNoteId: creditNoteId, status },
+          factKey: `${input.workflowId}|document.cancelled`,
+        },
+        {
+          kind: 'credit_note',
+          action: 'cancel',
+          outcome: 'success',
+          xeroId: creditNoteId,
+          message: `credit note ${status === 'VOIDED' ? 'voided' : status === 'DELETED' ? 'deleted' : status} (${labelOf(input)} cancelled)`,
+        },
+      );
+    });
+    return { status };
   }
 
   return {
@@ -215,40 +252,47 @@ export function createCreditNoteActivities({ db, xero }: OrderModuleDeps) {
       };
     },
 
+    /**
+     * Cancelled before the workflow knew of a credit note in Xero: a create whose answer was lost
+     * may still have made one, so Xero is asked (this contact, number and date) before concluding
+     * there is nothing to void.
+     */
+    async cancelUnsyncedCreditNote(
+      input: Base & { creditNote: HostDocument; contactId?: string },
+    ): Promise<{ status?: string; invoice?: InvoiceSummary & { syncedRevision: null } }> {
+      const doc = input.creditNote;
+      if (input.contactId) {
+        const settings = await settingsOf(db, input.accountId);
+        const found = await findOwn(input, input.contactId, creditNoteNumberFor(doc, settings), doc.date);
+        if (found?.creditNoteID) {
+          const s = summary(found);
+          await linkFoundWhileCancelling(
+            db,
+            input,
+            'credit_note',
+            s,
+            input.contactId,
+            `credit note ${s.number} found in Xero (${s.status}) while cancelling ${labelOf(input)}`,
+          );
+          const { status } = await cancelById(input, s.id);
+          return { status, invoice: { ...s, status, syncedRevision: null } };
+        }
+      }
+      await db.transaction().execute(async (trx) => {
+        await markOrderCancelled(trx, input);
+        await writeSyncLog(trx, input, {
+          kind: 'credit_note',
+          action: 'cancel',
+          outcome: 'skipped',
+          message: `${labelOf(input)} cancelled before it was created (none in Xero): nothing to do in Xero`,
+        });
+      });
+      return {};
+    },
+
     /** Void an authorised credit note, delete a draft or submitted one. */
     async cancelCreditNote(input: Base & { creditNoteId: string }): Promise<{ status: string }> {
-      const gw = xero.forAccount(input.accountId);
-      const cn = await gw.creditNote(input.creditNoteId);
-      let status = String(cn?.status ?? 'DELETED');
-      if (status === 'DRAFT' || status === 'SUBMITTED' || status === 'AUTHORISED') {
-        const target = status === 'AUTHORISED' ? CreditNote.StatusEnum.VOIDED : CreditNote.StatusEnum.DELETED;
-        const updated = await gw.updateCreditNote(input.creditNoteId, { status: target } as CreditNote, {
-          idempotencyKey: writeKey(input.workflowId, 'cancel', input.creditNoteId),
-        });
-        status = String(updated.status ?? target);
-      }
-      const data = await invoiceLinkDataOf(db, input.accountId, input.orderNumber, 'credit_note');
-      await commitXeroResult(db, async (trx) => {
-        await setLinkData(trx, input.accountId, 'credit_note', input.orderNumber, { ...data, status });
-        await markOrderCancelled(trx, input);
-        await recordFact(
-          trx,
-          input,
-          {
-            type: 'document.updated',
-            data: { creditNoteId: input.creditNoteId, status },
-            factKey: `${input.workflowId}|document.cancelled`,
-          },
-          {
-            kind: 'credit_note',
-            action: 'cancel',
-            outcome: 'success',
-            xeroId: input.creditNoteId,
-            message: `credit note ${status === 'VOIDED' ? 'voided' : status === 'DELETED' ? 'deleted' : status} (${labelOf(input)} cancelled)`,
-          },
-        );
-      });
-      return { status };
+      return cancelById(input, input.creditNoteId);
     },
 
     /**

@@ -11,6 +11,7 @@ import { markOrderCancelled, requireInvoiceSetup, settingsOf } from './context';
 import { commitXeroResult } from './heartbeat';
 import { facts, recordFact, tellHost } from './host-events';
 import { invoiceLinkDataOf, setLinkData, upsertLink } from './links';
+import { linkFoundWhileCancelling } from './adopt';
 import { liftAllocations, restoreAllocations } from './allocations';
 import { checkLineAccounts } from './line-checks';
 import { activityInfo, writeKey, type Base, type InvoiceSummary, type OrderModuleDeps } from './shared';
@@ -331,21 +332,14 @@ export function createInvoiceActivities({ db, xero, publicUrl }: OrderModuleDeps
             : await ownEarlierWrite(input, input.contactId);
         if (found?.invoiceID) {
           const s = summary(found);
-          await commitXeroResult(db, async (trx) => {
-            await upsertLink(trx, input.accountId, 'invoice', input.orderNumber, s.id, s.number, {
-              status: s.status,
-              total: s.total,
-              syncedRevision: -1,
-              contactId: input.contactId,
-            });
-            await writeSyncLog(trx, input, {
-              kind: 'invoice',
-              action: 'adopt',
-              outcome: 'success',
-              xeroId: s.id,
-              message: `${xeroWord(input)} ${s.number} found in Xero (${s.status}) while cancelling ${labelOfBase(input)}`,
-            });
-          });
+          await linkFoundWhileCancelling(
+            db,
+            input,
+            'invoice',
+            s,
+            input.contactId,
+            `${xeroWord(input)} ${s.number} found in Xero (${s.status}) while cancelling ${labelOfBase(input)}`,
+          );
           const { status } = await cancelById(input, s.id);
           return { status, invoice: { ...s, status, syncedRevision: null } };
         }
