@@ -67,7 +67,12 @@ async function main() {
   // Contact-sync schedules follow connect/setup/disconnect, and are brought in line with the database at start.
   Object.assign(
     access,
-    accountHooks({ db: database.db, temporal: temporal.client, taskQueue: cfg.TEMPORAL_TASK_QUEUE }),
+    accountHooks({
+      db: database.db,
+      temporal: temporal.client,
+      taskQueue: cfg.TEMPORAL_TASK_QUEUE,
+      xeroCall: access.xeroCall,
+    }),
   );
   await reconcileContactSyncSchedules({
     db: database.db,

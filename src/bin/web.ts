@@ -30,7 +30,12 @@ async function main() {
   // Contact-sync schedules follow connect/setup/disconnect.
   Object.assign(
     access,
-    accountHooks({ db: database.db, temporal: temporal.client, taskQueue: cfg.TEMPORAL_TASK_QUEUE }),
+    accountHooks({
+      db: database.db,
+      temporal: temporal.client,
+      taskQueue: cfg.TEMPORAL_TASK_QUEUE,
+      xeroCall: access.xeroCall,
+    }),
   );
   const temporalUi = temporal.uiUrl ? { temporalUi: { url: temporal.uiUrl, namespace: temporal.namespace } } : {};
   const web = await listen(

@@ -73,7 +73,7 @@ function headerOf(headers: unknown, name: string): string | undefined {
  * `"` cannot be put in a `where` literal (no escape exists): it is searched and compared in code.
  */
 export async function findContactsByName(xero: XeroDeps, accountId: string, name: string): Promise<Contact[]> {
-  return contactsNamedVia(xero.call, accountId, name, { includeArchived: true, ignoreCase: true });
+  return contactsNamedVia(xero.call, accountId, name, { includeArchived: true });
 }
 
 /** The contact carrying this ContactNumber (the host id), if any. */

@@ -1,20 +1,28 @@
 import { contactSyncHooks, type ContactSyncLifecycleDeps } from '../contact-sync/lifecycle';
+import { REFERENCE_DATA_KINDS, refreshReferenceData } from '../contact-sync/reference-data';
+import type { XeroGateway } from '../xero/gateway';
 import { retryFailuresCuredByReconnect } from '../sync-log/failures';
 
 /**
  * What the sync side does when an admin connects, saves setup or disconnects (AdminAccess's hooks):
- * the contact-sync schedule follows, and a (re)connection retries the orders that failed for want of it.
+ * the contact-sync schedule follows, a (re)connection retries the orders that failed for want of it,
+ * and the organisation's reference data (tax rates, items, accounts, tracking categories) is read at
+ * once, so the API and Setup have it before the schedule's first run (hours later).
  */
-export function accountHooks(deps: ContactSyncLifecycleDeps) {
+export function accountHooks(deps: ContactSyncLifecycleDeps & { xeroCall?: XeroGateway['call'] }) {
   const contacts = contactSyncHooks(deps);
+  const xeroCall = deps.xeroCall;
   return {
     ...contacts,
     async onConnected(accountId: string): Promise<void> {
-      const [schedule, retried] = await Promise.allSettled([
+      const results = await Promise.allSettled([
         contacts.onConnected(accountId),
         retryFailuresCuredByReconnect(deps.db, deps.temporal, accountId),
+        ...(xeroCall
+          ? REFERENCE_DATA_KINDS.map((kind) => refreshReferenceData(deps.db, { call: xeroCall }, accountId, kind))
+          : []),
       ]);
-      for (const r of [schedule, retried]) if (r.status === 'rejected') throw r.reason;
+      for (const r of results) if (r.status === 'rejected') throw r.reason;
     },
   };
 }

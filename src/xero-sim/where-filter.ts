@@ -4,8 +4,8 @@ import type { WhereModel } from './where-models';
  * Xero's `where` query parameter: a small C#-like language (`Name=="Acme" AND Status!="DELETED"`,
  * `Contact.ContactID==Guid("…")`, `Date>=DateTime(2024,01,01)`, `Name.Contains("x")`,
  * `Name.ToLower()=="acme"`, `Reference!=null&&Reference.StartsWith("PO")`), parsed into a predicate
- * over a rendered (Xero JSON) record. String comparisons ignore case here although Xero's `==` keeps
- * case (xero-facts.md): engine code still relies on it, so it changes together with that code.
+ * over a rendered (Xero JSON) record. `==`/`!=` on strings keep case as Xero's do (xero-facts.md);
+ * the string methods (`Contains`, `StartsWith`, …) ignore case here: Xero's documentation does not say.
  *
  * Xero's unkind rules are kept, because a client that passes here must pass against Xero:
  * - a string literal has no escape: a backslash is an ordinary character, so `"a\"b"` ends at the
@@ -103,6 +103,8 @@ function msOf(v: unknown): number | undefined {
   return m ? Number(m[1]) : undefined;
 }
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 function compare(left: unknown, op: string, right: unknown): boolean {
   if (isNull(left) || isNull(right)) {
     // C# semantics: null equals only null (the simulator counts an empty string as null too).
@@ -115,8 +117,13 @@ function compare(left: unknown, op: string, right: unknown): boolean {
     const r = msOf(right);
     return l === undefined || r === undefined ? op === '!=' : cmp(l, r, op);
   }
-  if (typeof left === 'string' || typeof right === 'string')
-    return cmp(String(left).toLowerCase(), String(right).toLowerCase(), op);
+  if (typeof left === 'string' || typeof right === 'string') {
+    // Xero's `==` on strings keeps case (xero-facts.md: `Name=="abc"` does not find "ABC"); ids
+    // compare as Guids do, without case.
+    const l = String(left);
+    const r = String(right);
+    return UUID.test(l) && UUID.test(r) ? cmp(l.toLowerCase(), r.toLowerCase(), op) : cmp(l, r, op);
+  }
   if (typeof left === 'boolean' || typeof right === 'boolean')
     return op === '==' ? left === right : op === '!=' ? left !== right : false;
   return cmp(Number(left), Number(right), op);

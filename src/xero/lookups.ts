@@ -103,16 +103,12 @@ export async function invoicesNumberedExactly(
 export interface ContactNameLookup {
   /** Archived contacts too (Xero lists active ones only by default). */
   includeArchived?: boolean;
-  /**
-   * How a name found by searchTerm (a name holding `"`) is compared: exactly by default, like
-   * `Name==` on Xero; without case when the caller matches names the way Xero's uniqueness does.
-   */
-  ignoreCase?: boolean;
 }
 
 /**
- * Contacts with this name: `where=Name=="…"` (answered as Xero answers it), or for a name holding `"`
- * a searchTerm read to the last page, compared in code.
+ * Contacts with this name ignoring case, as Xero's uniqueness rule counts them:
+ * `where=Name.ToLower()=="…"`, or for a name holding `"` a searchTerm read to the last page,
+ * compared in code.
  */
 export async function contactsNamedVia(
   call: XeroRawCall,
@@ -120,16 +116,23 @@ export async function contactsNamedVia(
   name: string,
   opts: ContactNameLookup = {},
 ): Promise<Contact[]> {
-  const literal = whereLiteral(name);
+  // Xero keeps contact names unique ignoring case, but its `==` keeps case: compare lower-cased.
+  const literal = whereLiteral(name.toLowerCase());
   if (literal !== undefined) {
     const body = await call(accountId, (api, t) =>
-      api.getContacts(t, undefined, `Name==${literal}`, undefined, undefined, undefined, opts.includeArchived),
+      api.getContacts(
+        t,
+        undefined,
+        `Name!=null&&Name.ToLower()==${literal}`,
+        undefined,
+        undefined,
+        undefined,
+        opts.includeArchived,
+      ),
     );
     return body.contacts ?? [];
   }
-  const same = opts.ignoreCase
-    ? (c: Contact) => (c.name ?? '').toLowerCase() === name.toLowerCase()
-    : (c: Contact) => c.name === name;
+  const same = (c: Contact) => (c.name ?? '').toLowerCase() === name.toLowerCase();
   const found = await everyPage(async (page) => {
     const body = await call(accountId, (api, t) =>
       api.getContacts(

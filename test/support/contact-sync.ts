@@ -24,7 +24,7 @@ import { connectAccountForTest, parseAuthorizePage, simulatorIdentity } from './
 import { buildAdminAccess } from '../../src/access/wiring';
 import { createApiKey, createHostApp } from '../../src/access/api-keys';
 import { DEFAULT_XERO_SCOPES } from '../../src/config';
-import { contactSyncHooks } from '../../src/contact-sync/lifecycle';
+import { accountHooks } from '../../src/process/account-hooks';
 import { SIMULATOR_CLIENT } from '../../src/xero/identity';
 import { createApp } from '../../web/app';
 import { listen } from '../../web/server';
@@ -223,7 +223,11 @@ export async function contactSyncWebEnv(temporal: TestTemporal): Promise<Contact
     apiUrl: sim.url,
   });
   const worker = await temporal.startWorker({ db, databaseKind: database.kind, xero });
-  Object.assign(access, contactSyncHooks({ db, temporal: temporal.client, taskQueue: worker.taskQueue }));
+  // As `npm start` wires them (src/process/account-hooks.ts): schedules, reconnect retries, reference data on connect.
+  Object.assign(
+    access,
+    accountHooks({ db, temporal: temporal.client, taskQueue: worker.taskQueue, xeroCall: access.xeroCall }),
+  );
   const web = await listen(
     createApp({ db, temporal: temporal.client, log, access, taskQueue: worker.taskQueue }),
     port,

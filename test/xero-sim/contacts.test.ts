@@ -64,7 +64,10 @@ describe('contacts', async () => {
       ).body
         .contacts!.map((c) => c.name)
         .sort();
-    assert.deepEqual(await names('Name=="boom fm"'), ['Boom FM']);
+    // Xero's `==` keeps case; ToLower() is how integrators match names without it (xero-facts.md, Contacts).
+    assert.deepEqual(await names('Name=="boom fm"'), []);
+    assert.deepEqual(await names('Name=="Boom FM"'), ['Boom FM']);
+    assert.deepEqual(await names('Name.ToLower()=="boom fm"'), ['Boom FM']);
     assert.deepEqual(await names('ContactNumber=="CUST-001"'), ['Ridgeway University']);
     assert.deepEqual(await names('ContactStatus=="ACTIVE" AND Name=="PowerDirect"'), ['PowerDirect']);
     assert.deepEqual(await names('ContactStatus=="ARCHIVED"'), []);
