@@ -273,3 +273,23 @@ describe('contact sync through the API and the admin pages', () => {
     );
   });
 });
+
+describe('reference data on connect', () => {
+  test('tax rates, items, accounts and tracking categories are there as soon as the account connects, before any contact-sync run', async () => {
+    const { apiKey } = await env.newHostApp();
+    assert.equal((await env.api(apiKey, 'PUT', '/accounts/ref-1', { name: 'Ref One' })).status, 201);
+    const { accountId } = await env.connect(apiKey, 'ref-1');
+    const runs = await env.database.db
+      .selectFrom('contact_sync_runs')
+      .select('run_key')
+      .where('account_id', '=', accountId)
+      .execute();
+    assert.deepEqual(runs, [], 'no contact-sync run yet');
+    for (const kind of ['tax-rates', 'items', 'accounts', 'tracking-categories']) {
+      const r = await env.api(apiKey, 'GET', `/accounts/ref-1/xero/${kind}`);
+      assert.equal(r.status, 200, kind);
+      assert.ok(r.body.refreshedAt, `${kind} read on connect`);
+      assert.ok(r.body.items.length > 0, `${kind} empty`);
+    }
+  });
+});
