@@ -11,6 +11,7 @@ import { commitXeroResult } from './heartbeat';
 import { recordFact, tellHost } from './host-events';
 import { linkFoundWhileCancelling } from './adopt';
 import { checkLineAccounts } from './line-checks';
+import { inOpenPeriod, movedNote, type Redated } from './open-period';
 import { invoiceLinkDataOf, setLinkData, upsertLink } from './links';
 import { activityInfo, writeKey, type Base, type InvoiceSummary, type OrderModuleDeps } from './shared';
 import { writeSyncLog } from './sync-log';
@@ -114,22 +115,30 @@ export function createCreditNoteActivities({ db, xero }: OrderModuleDeps) {
       requireInvoiceSetup(settings, side, input.order.lines);
       const itemAccount = await checkLineAccounts(xero, input.accountId, doc, side);
       const gw = xero.forAccount(input.accountId);
-      const payload = xeroCreditNoteFor(doc, {
-        settings,
-        contactId: input.contactId,
-        ...(itemAccount ? { itemAccount } : {}),
-      });
       const number = creditNoteNumberFor(doc, settings);
+      let dated: Redated = { date: doc.date };
       let existing: CreditNote | undefined;
       if (side === 'purchases' && (activityInfo()?.attempt ?? 1) > 1)
         existing = await findOwn(input, input.contactId, number, doc.date);
       let cn = existing;
       if (!cn) {
         try {
-          cn = await gw.createCreditNote(payload, {
-            idempotencyKey: writeKey(input.workflowId, 'credit_note', input.revision),
-            unitdp: unitDecimalsFor(doc as Order),
-          });
+          const r = await inOpenPeriod(settings, gw, doc, (d, redated) =>
+            gw.createCreditNote(
+              xeroCreditNoteFor(d, { settings, contactId: input.contactId, ...(itemAccount ? { itemAccount } : {}) }),
+              {
+                idempotencyKey: writeKey(
+                  input.workflowId,
+                  'credit_note',
+                  input.revision,
+                  ...(redated ? ['open-period'] : []),
+                ),
+                unitdp: unitDecimalsFor(doc as Order),
+              },
+            ),
+          );
+          cn = r.result;
+          dated = r.dated;
         } catch (err) {
           if (side !== 'sales' || !isDuplicateNumberRefusal(err)) throw err;
           existing = await findOwn(input, input.contactId, number, doc.date);
@@ -160,7 +169,7 @@ export function createCreditNoteActivities({ db, xero }: OrderModuleDeps) {
           action: existing ? 'adopt' : 'create',
           outcome: 'success',
           xeroId: s.id,
-          message: `credit note ${s.number} ${existing ? 'found' : 'created'} (${s.status}, total ${s.total})`,
+          message: `credit note ${s.number} ${existing ? 'found' : 'created'} (${s.status}, total ${s.total})${movedNote(dated)}`,
           ...(xeroUrl ? { xeroUrl } : {}),
         });
         if (fresh)

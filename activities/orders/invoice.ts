@@ -13,6 +13,7 @@ import { facts, recordFact, tellHost } from './host-events';
 import { invoiceLinkDataOf, setLinkData, upsertLink } from './links';
 import { linkFoundWhileCancelling } from './adopt';
 import { liftAllocations, restoreAllocations } from './allocations';
+import { inOpenPeriod, movedNote, type Redated } from './open-period';
 import { checkLineAccounts } from './line-checks';
 import { activityInfo, writeKey, type Base, type InvoiceSummary, type OrderModuleDeps } from './shared';
 import { writeSyncLog } from './sync-log';
@@ -146,12 +147,15 @@ export function createInvoiceActivities({ db, xero, publicUrl }: OrderModuleDeps
       const itemAccount = await checkLineAccounts(xero, input.accountId, input.order, side);
       const gw = xero.forAccount(input.accountId);
       const url = urlFor(input, input.order);
-      const payload = xeroInvoiceFor(kind, input.order, {
-        settings,
-        contactId: input.contactId,
-        ...(url ? { url } : {}),
-        ...(itemAccount ? { itemAccount } : {}),
-      });
+      const build = (doc: HostDocument) =>
+        xeroInvoiceFor(kind, doc, {
+          settings,
+          contactId: input.contactId,
+          ...(url ? { url } : {}),
+          ...(itemAccount ? { itemAccount } : {}),
+        });
+      const payload = build(input.order);
+      let dated: Redated = { date: input.order.date };
       const number = kind === 'order' ? invoiceNumberFor(input.order.number, settings) : (payload.invoiceNumber ?? '');
       const ours = (inv: Invoice) => isOurInvoice(inv, input.contactId);
       let existing: Invoice | undefined;
@@ -167,10 +171,19 @@ export function createInvoiceActivities({ db, xero, publicUrl }: OrderModuleDeps
         // Create first: Xero refuses a second sales invoice with this number, and that refusal is the
         // signal to look (a create whose answer was lost, a reset, an earlier run) — one call when all is well.
         try {
-          invoice = await gw.createInvoice(payload, {
-            idempotencyKey: writeKey(input.workflowId, 'invoice', input.revision),
-            unitdp: unitDecimalsFor(input.order as Order),
-          });
+          const r = await inOpenPeriod(settings, gw, input.order, (doc, redated) =>
+            gw.createInvoice(build(doc), {
+              idempotencyKey: writeKey(
+                input.workflowId,
+                'invoice',
+                input.revision,
+                ...(redated ? ['open-period'] : []),
+              ),
+              unitdp: unitDecimalsFor(input.order as Order),
+            }),
+          );
+          invoice = r.result;
+          dated = r.dated;
         } catch (err) {
           if (kind !== 'order' || !isDuplicateNumberRefusal(err)) throw err;
           const numbered = await gw.invoicesNumbered(number);
@@ -199,7 +212,7 @@ export function createInvoiceActivities({ db, xero, publicUrl }: OrderModuleDeps
           action: existing ? 'adopt' : 'create',
           outcome: 'success',
           xeroId: s.id,
-          message: `${word} ${s.number || '(numbered by Xero)'} ${existing ? 'found' : 'created'} (${s.status}, total ${s.total})`,
+          message: `${word} ${s.number || '(numbered by Xero)'} ${existing ? 'found' : 'created'} (${s.status}, total ${s.total})${movedNote(dated)}`,
           ...(xeroUrl ? { xeroUrl } : {}),
         });
         if (fresh) {
@@ -213,6 +226,7 @@ export function createInvoiceActivities({ db, xero, publicUrl }: OrderModuleDeps
               status: s.status,
               total: s.total,
               ...(xeroUrl ? { xeroUrl } : {}),
+              ...(dated.movedFrom ? { date: dated.date, dateMovedFrom: dated.movedFrom } : {}),
               ...(kind === 'order' && settings.exportedJobStatus ? { jobStatus: settings.exportedJobStatus } : {}),
             },
             facts.invoiceExported(input.workflowId),
@@ -257,19 +271,22 @@ export function createInvoiceActivities({ db, xero, publicUrl }: OrderModuleDeps
       const itemAccount = await checkLineAccounts(xero, input.accountId, input.order, side);
       const gw = xero.forAccount(input.accountId);
       const url = urlFor(input, input.order);
-      const payload = xeroInvoiceFor(kind, input.order, {
-        settings,
-        contactId: input.contactId,
-        forUpdate: true,
-        ...(url ? { url } : {}),
-        ...(itemAccount ? { itemAccount } : {}),
-      });
+      const build = (doc: HostDocument) =>
+        xeroInvoiceFor(kind, doc, {
+          settings,
+          contactId: input.contactId,
+          forUpdate: true,
+          ...(url ? { url } : {}),
+          ...(itemAccount ? { itemAccount } : {}),
+        });
       // Xero refuses to edit a document with a credit note allocated: ours come off first and go back after.
       const credits = await liftAllocations(db, gw, input.accountId, input.invoiceId);
-      const invoice = await gw.updateInvoice(input.invoiceId, payload, {
-        idempotencyKey: writeKey(input.workflowId, 'revise', input.revision),
-        unitdp: unitDecimalsFor(input.order as Order),
-      });
+      const { result: invoice, dated } = await inOpenPeriod(settings, gw, input.order, (doc, redated) =>
+        gw.updateInvoice(input.invoiceId, build(doc), {
+          idempotencyKey: writeKey(input.workflowId, 'revise', input.revision, ...(redated ? ['open-period'] : [])),
+          unitdp: unitDecimalsFor(input.order as Order),
+        }),
+      );
       if (credits > 0)
         await restoreAllocations(db, gw, input.accountId, input.workflowId, input.invoiceId, labelOfBase(input));
       const s = summary(invoice);
@@ -302,7 +319,7 @@ export function createInvoiceActivities({ db, xero, publicUrl }: OrderModuleDeps
             action: 'update',
             outcome: 'success',
             xeroId: s.id,
-            message: `${xeroWord(input)} ${s.number} updated to revision ${input.revision} (total ${s.total})`,
+            message: `${xeroWord(input)} ${s.number} updated to revision ${input.revision} (total ${s.total})${movedNote(dated)}`,
           },
         );
       });

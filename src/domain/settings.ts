@@ -56,6 +56,11 @@ export const settingsSchema = z
     accountNumberFromPayerReference: z.boolean().default(false),
     contactSyncIntervalHours: z.number().int().min(1).max(168).default(6),
     defaultDueDays: z.number().int().min(0).max(365).default(30),
+    /**
+     * A document dated in a period Xero has locked: held with a failure saying so (default), or dated
+     * on the first open day (the change is stated in the sync log and the host event).
+     */
+    lockedPeriod: z.enum(['hold', 'first_open_day']).default('hold'),
   })
   .superRefine((s, ctx) => {
     if (s.revenueAccountCode && s.expenseAccountCode && s.revenueAccountCode === s.expenseAccountCode) {

@@ -2,6 +2,7 @@ import type { ApiContext } from './api-context';
 import type { SimResponse } from './answers';
 import { getAttachmentContent, listAttachments, uploadAttachment } from './attachments';
 import { getContact, getContacts, writeContacts } from './contacts';
+import { getCurrencies } from './currencies';
 import {
   allocateCreditNote,
   deleteCreditNoteAllocation,
@@ -66,6 +67,7 @@ export const ROUTES: Route[] = [
   r('GET', 'TrackingCategories', SETTINGS, getTrackingCategories),
   r('GET', 'TrackingCategories/:id', SETTINGS, (c, [id]) => getTrackingCategory(c, id!)),
   r('GET', 'BrandingThemes', SETTINGS, getBrandingThemes),
+  r('GET', 'Currencies', SETTINGS, getCurrencies),
   r('GET', 'Items', ITEMS, getItems),
   r('GET', 'Items/:id', ITEMS, (c, [id]) => getItem(c, id!)),
   r('PUT', 'Items', ITEMS, (c) => writeItems(c, 'create')),

@@ -92,6 +92,11 @@ export class SimulatorControl {
     return this.organisations().find((o) => o.tenantId === org.OrganisationID)!;
   }
 
+  /** Enables a foreign currency in the organisation (Xero: Settings → Currencies), with its rate per base unit. */
+  enableCurrency(tenantId: string, code: string, rate = 1): void {
+    this.requireOrg(tenantId).currencies.set(code.toUpperCase(), { Description: code.toUpperCase(), rate });
+  }
+
   /** Sets (or, with null, clears) the lock dates (YYYY-MM-DD). */
   setLockDates(tenantId: string, dates: { periodLockDate?: string | null; endOfYearLockDate?: string | null }): void {
     const org = this.requireOrg(tenantId);

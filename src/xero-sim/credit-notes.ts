@@ -19,6 +19,7 @@ import {
 } from './payloads';
 import type { CreditAllocationRec, CreditNoteRec, DocStatus, OrgRec } from './store';
 import { documentTotals, round2 } from './totals';
+import { currencyOf } from './currencies';
 import { dayString, msDate, parseDocumentDate, startOfUtcDay, utcString } from './xero-dates';
 
 /**
@@ -157,9 +158,12 @@ function applyCreditNote(
   const date = given ?? existing?.Date ?? startOfUtcDay(ctx.now);
   const lock = lockDateError(org, date) ?? (existing ? lockDateError(org, existing.Date) : undefined);
   if (lock) errors.push(lock);
-  const currency = input.CurrencyCode ?? org.BaseCurrency;
-  if (currency.toUpperCase() !== org.BaseCurrency)
-    errors.push(`Organisation is not subscribed to currency ${currency}`);
+  const currency = currencyOf(
+    org,
+    input.CurrencyCode ?? existing?.CurrencyCode,
+    input.CurrencyRate ?? existing?.CurrencyRate,
+    errors,
+  );
   const lineAmountTypes = input.LineAmountTypes ?? existing?.LineAmountTypes ?? 'Exclusive';
   const lineCtx = { org, kind: type, lineAmountTypes, unitdp: unitDp(ctx), approved } as const;
   let lines = existing?.LineItems ?? [];
@@ -195,8 +199,8 @@ function applyCreditNote(
     LineAmountTypes: lineAmountTypes,
     LineItems: lines,
     totals,
-    CurrencyCode: org.BaseCurrency,
-    CurrencyRate: 1,
+    CurrencyCode: currency.code,
+    CurrencyRate: currency.rate,
     BrandingThemeID: input.BrandingThemeID ?? existing?.BrandingThemeID,
     SentToContact: false,
     UpdatedDateUTC: ctx.now,

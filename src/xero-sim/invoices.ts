@@ -13,6 +13,7 @@ import { invoicePdf } from './pdf';
 import type { DocStatus, InvoiceRec, OrgRec } from './store';
 import { documentTotals, round } from './totals';
 import { dayString, msDate, parseDocumentDate, utcString } from './xero-dates';
+import { currencyOf } from './currencies';
 
 /**
  * Sales invoices (ACCREC) and bills (ACCPAY): creation and update with Xero's status machine,
@@ -248,9 +249,12 @@ function applyInvoice(ctx: ApiContext, input: InvoiceInput, existing: InvoiceRec
   if (type === 'ACCREC' && number !== undefined && number !== '' && numberTaken(org, number, existing?.InvoiceID))
     errors.push(DUPLICATE_INVOICE_NUMBER);
 
-  const currency = input.CurrencyCode ?? existing?.CurrencyCode ?? org.BaseCurrency;
-  if (currency.toUpperCase() !== org.BaseCurrency)
-    errors.push(`Organisation is not subscribed to currency ${currency}`);
+  const currency = currencyOf(
+    org,
+    input.CurrencyCode ?? existing?.CurrencyCode,
+    input.CurrencyRate ?? existing?.CurrencyRate,
+    errors,
+  );
 
   const brandingThemeId = input.BrandingThemeID ?? existing?.BrandingThemeID;
   if (
@@ -303,8 +307,8 @@ function applyInvoice(ctx: ApiContext, input: InvoiceInput, existing: InvoiceRec
     LineAmountTypes: lineAmountTypes,
     LineItems: lines,
     totals,
-    CurrencyCode: org.BaseCurrency,
-    CurrencyRate: 1,
+    CurrencyCode: currency.code,
+    CurrencyRate: currency.rate,
     BrandingThemeID: brandingThemeId,
     Url: input.Url !== undefined ? input.Url || undefined : existing?.Url,
     SentToContact:

@@ -287,6 +287,7 @@ export function buildOrganisation(input: OrganisationSeed): OrgRec {
     CreatedDateUTC: created,
     PeriodLockDate: parseDocumentDate(seed.periodLockDate),
     EndOfYearLockDate: parseDocumentDate(seed.endOfYearLockDate),
+    currencies: new Map(),
     accounts,
     taxRates,
     trackingCategories,

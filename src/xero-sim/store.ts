@@ -233,6 +233,8 @@ export interface OrgRec {
   CreatedDateUTC: number;
   PeriodLockDate?: number;
   EndOfYearLockDate?: number;
+  /** Foreign currencies enabled in the organisation (Settings → Currencies), with the rate Xero would use. */
+  currencies: Map<string, { Description: string; rate: number }>;
   accounts: AccountRec[];
   taxRates: TaxRateRec[];
   trackingCategories: TrackingCategoryRec[];

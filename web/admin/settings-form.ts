@@ -39,6 +39,7 @@ export interface SetupFormValues {
   accountNumberFromPayerReference: boolean;
   contactSyncIntervalHours: string;
   defaultDueDays: string;
+  lockedPeriod: string;
 }
 
 type Body = Record<string, unknown>;
@@ -81,6 +82,7 @@ export function valuesFromBody(body: Body): SetupFormValues {
     accountNumberFromPayerReference: checked(body.accountNumberFromPayerReference),
     contactSyncIntervalHours: text(body.contactSyncIntervalHours).trim(),
     defaultDueDays: text(body.defaultDueDays).trim(),
+    lockedPeriod: text(body.lockedPeriod),
   };
 }
 
@@ -112,6 +114,7 @@ export function valuesFromSettings(s: Settings, extraCostCentres: string[] = [])
     accountNumberFromPayerReference: s.accountNumberFromPayerReference,
     contactSyncIntervalHours: String(s.contactSyncIntervalHours),
     defaultDueDays: String(s.defaultDueDays),
+    lockedPeriod: s.lockedPeriod,
   };
 }
 
@@ -164,6 +167,8 @@ export function settingsFromValues(v: SetupFormValues): ParsedForm {
     accountNumberFromPayerReference: v.accountNumberFromPayerReference,
     contactSyncIntervalHours: whole('contactSyncIntervalHours', v.contactSyncIntervalHours),
     defaultDueDays: whole('defaultDueDays', v.defaultDueDays),
+    // A form from before this choice existed holds the default.
+    lockedPeriod: (v.lockedPeriod || 'hold') as Settings['lockedPeriod'],
   };
   const parsed = settingsSchema.safeParse(input);
   if (!parsed.success) {

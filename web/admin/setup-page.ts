@@ -20,6 +20,7 @@ const FIELD_LABELS: Record<string, string> = {
   lineAmountTypes: 'Line amounts are',
   invoiceNumberPrefix: 'Invoice number prefix',
   billStatus: 'Status of new bills',
+  lockedPeriod: 'Documents dated in a locked period',
   creditNoteStatus: 'Status of new credit notes',
   creditNoteNumberPrefix: 'Credit note number prefix',
   dealInvoiceStatus: 'Status of new deal invoices',
@@ -106,6 +107,18 @@ export function setupPageModel(account: Account, ref: ReferenceData, values: Set
         { value: 'DRAFT', label: 'Draft', example: 'you review and approve each invoice in Xero' },
         { value: 'SUBMITTED', label: 'Awaiting approval', example: 'submitted for someone to approve in Xero' },
         { value: 'AUTHORISED', label: 'Approved', example: 'ready to send; payments can be applied straight away' },
+      ],
+      lockedPeriods: [
+        {
+          value: 'hold',
+          label: 'Hold it',
+          example: 'the document waits, listed under failures, until the date or the lock date changes',
+        },
+        {
+          value: 'first_open_day',
+          label: 'Date it on the first open day',
+          example: 'the day after the lock date; the sync log and your app are told of the change',
+        },
       ],
       billStatuses: [
         { value: 'DRAFT', label: 'Draft', example: 'you review and approve each bill in Xero' },
