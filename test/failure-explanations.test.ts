@@ -55,7 +55,14 @@ const cases: Array<[string, FailureFacts, RegExp, RegExp]> = [
     'lock date',
     { messages: ['The document date cannot be before the period lock date of 31 Mar 2026.'] },
     /locked in Xero/,
-    /lock date/,
+    /first open day/,
+  ],
+  [
+    // As integrators report Xero's words on its smallest plans (xero-facts.md, Organisation).
+    'plan approval cap',
+    { messages: ['You have reached the limit of invoices you can approve this month.'] },
+    /monthly limit of approved invoices or bills/,
+    /Draft in Setup/,
   ],
   [
     'draft payment',

@@ -119,7 +119,17 @@ const rules: Rule[] = [
     /lock ?date|locked period|period lock|end of year lock/i.test(m)
       ? {
           problem: 'The document is dated inside a period that is locked in Xero',
-          action: 'Ask your accountant to move the lock date in Xero, or change the document date',
+          action:
+            "Ask your accountant to move the lock date in Xero, change the document date, or choose 'Date it on the first open day' in Setup, then retry",
+        }
+      : undefined,
+  (m) =>
+    // Xero's smallest plans cap approvals per month (xero-facts.md, Organisation).
+    /limit of (invoices|bills|documents)[^.]*approve/i.test(m)
+      ? {
+          problem: "Your Xero plan's monthly limit of approved invoices or bills is used up",
+          action:
+            'Upgrade the Xero plan, or set the status on creation to Draft in Setup (drafts are not capped) and approve them in Xero later, then retry',
         }
       : undefined,
   (m) =>

@@ -41,6 +41,7 @@ const ENDPOINTS = {
   'POST /__sim/advance-time': 'move the clock {ms}',
   'GET /__sim/faults': 'active fault rules',
   'POST /__sim/faults': 'add {method?, path?, tenantId?, status?, latencyMs?, dropAfterCommit?, rate?, times?}',
+  'POST /__sim/organisations/{tenantId}/currencies': 'enable a foreign currency {code, rate?}',
   'DELETE /__sim/faults[/:id]': 'remove one or all',
   'GET /__sim/limits': 'rate limits in force',
   'PUT /__sim/limits': 'change {perMinute?, concurrent?, perDay?, appPerMinute?} (counters restart)',
@@ -85,6 +86,16 @@ export function controlRouter(control: SimulatorControl): Router {
         .parse(req.body);
       control.setLockDates(tenant(req), body);
       return control.organisations().find((o) => o.tenantId === tenant(req));
+    }),
+  );
+  router.post(
+    '/__sim/organisations/:tenantId/currencies',
+    wrap((req) => {
+      const body = z
+        .object({ code: z.string().regex(/^[A-Za-z]{3}$/), rate: z.number().positive().optional() })
+        .parse(req.body);
+      control.enableCurrency(tenant(req), body.code, body.rate);
+      return { enabled: body.code.toUpperCase() };
     }),
   );
   router.post(
