@@ -92,6 +92,11 @@ export class SimulatorControl {
     return this.organisations().find((o) => o.tenantId === org.OrganisationID)!;
   }
 
+  /** Sets the organisation's Xero plan (`Organisation.Class`), e.g. STARTER with its monthly approval caps. */
+  setPlan(tenantId: string, plan: string): void {
+    this.requireOrg(tenantId).Class = plan.toUpperCase();
+  }
+
   /** Enables a foreign currency in the organisation (Xero: Settings → Currencies), with its rate per base unit. */
   enableCurrency(tenantId: string, code: string, rate = 1): void {
     this.requireOrg(tenantId).currencies.set(code.toUpperCase(), { Description: code.toUpperCase(), rate });

@@ -14,6 +14,7 @@ import type { DocStatus, InvoiceRec, OrgRec } from './store';
 import { documentTotals, round } from './totals';
 import { dayString, msDate, parseDocumentDate, utcString } from './xero-dates';
 import { currencyOf } from './currencies';
+import { approvalCapError } from './plans';
 
 /**
  * Sales invoices (ACCREC) and bills (ACCPAY): creation and update with Xero's status machine,
@@ -221,6 +222,11 @@ function applyInvoice(ctx: ApiContext, input: InvoiceInput, existing: InvoiceRec
     errors.push('Invoice not of valid status for creation');
   if (existing && !ALLOWED_NEXT[existing.Status].includes(status)) errors.push(NOT_MODIFIABLE);
   const approved = status === 'AUTHORISED' || status === 'SUBMITTED';
+  const approving = status === 'AUTHORISED' && existing?.approvedAt === undefined;
+  if (approving) {
+    const capped = approvalCapError(org, type, now);
+    if (capped) errors.push(capped);
+  }
 
   const contactInfo =
     input.Contact !== undefined || !existing
@@ -311,6 +317,11 @@ function applyInvoice(ctx: ApiContext, input: InvoiceInput, existing: InvoiceRec
     CurrencyRate: currency.rate,
     BrandingThemeID: brandingThemeId,
     Url: input.Url !== undefined ? input.Url || undefined : existing?.Url,
+    ...(approving
+      ? { approvedAt: now }
+      : existing?.approvedAt !== undefined
+        ? { approvedAt: existing.approvedAt }
+        : {}),
     SentToContact:
       status === 'AUTHORISED' || status === 'PAID' ? (input.SentToContact ?? existing?.SentToContact ?? false) : false,
     ExpectedPaymentDate:

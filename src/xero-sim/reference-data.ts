@@ -47,7 +47,7 @@ export function renderOrganisation(org: OrgRec): Record<string, unknown> {
     Timezone: 'NEWZEALANDSTANDARDTIME',
     OrganisationEntityType: 'COMPANY',
     ShortCode: org.ShortCode,
-    Class: 'PREMIUM',
+    Class: org.Class,
     Edition: 'BUSINESS',
     LineOfBusiness: 'Professional services',
     Addresses: [

@@ -283,6 +283,7 @@ export function buildOrganisation(input: OrganisationSeed): OrgRec {
     LegalName: seed.name,
     ShortCode: seed.shortCode ?? `!${tenantId.slice(0, 5)}`,
     BaseCurrency: seed.baseCurrency,
+    Class: 'PREMIUM',
     CountryCode: seed.countryCode,
     CreatedDateUTC: created,
     PeriodLockDate: parseDocumentDate(seed.periodLockDate),

@@ -199,6 +199,8 @@ export interface InvoiceRec extends DocBase {
   Type: InvoiceType;
   InvoiceNumber: string;
   Url?: string;
+  /** When it was first approved (AUTHORISED): what the smallest plans' monthly cap counts. */
+  approvedAt?: number;
   ExpectedPaymentDate?: number;
   PlannedPaymentDate?: number;
   onlineToken: string;
@@ -229,6 +231,8 @@ export interface OrgRec {
   LegalName: string;
   ShortCode: string;
   BaseCurrency: string;
+  /** The Xero plan (`Organisation.Class`): STARTER and IGNITE cap approvals per month. */
+  Class: string;
   CountryCode: string;
   CreatedDateUTC: number;
   PeriodLockDate?: number;
