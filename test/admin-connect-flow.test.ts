@@ -125,6 +125,17 @@ describe('connect, choose the organisation, set up, disconnect', () => {
     const setup = await browser.get(chosen.location!);
     assert.equal(setup.status, 200);
     assert.match(setup.text, /Connected to Acme Plumbing Ltd/);
+    assert.doesNotMatch(setup.text, /id="plan-warning"/, 'no warning on a plan without caps');
+    // On Xero's starter plan Setup says approvals are capped and how to keep syncing past the cap.
+    app.access.referenceData.invalidate(accountId);
+    app.sim.sim.setPlan(acme.tenantId, 'STARTER');
+    const capped = await browser.get(chosen.location!);
+    assert.match(
+      capped.text,
+      /id="plan-warning">Acme Plumbing Ltd is on Xero&#39;s starter plan, which approves at most 20 invoices and 5 bills a month/,
+    );
+    app.sim.sim.setPlan(acme.tenantId, 'PREMIUM');
+    app.access.referenceData.invalidate(accountId);
     assert.match(setup.text, /<option value="200">200 — Sales<\/option>/);
     assert.doesNotMatch(setup.text, /value="205"/, 'archived accounts are not offered');
     assert.match(setup.text, /<option value="OUTPUT2">15% GST on Income \(15%\)<\/option>/);

@@ -24,7 +24,8 @@ export interface XeroAccountRef {
 }
 
 export interface ReferenceData {
-  organisation: { name: string; baseCurrency: string; shortCode: string };
+  /** `plan` is Xero's `Organisation.Class` (STARTER, STANDARD, PREMIUM, IGNITE, GROW, …). */
+  organisation: { name: string; baseCurrency: string; shortCode: string; plan: string };
   accounts: XeroAccountRef[];
   taxRates: Array<{ taxType: string; name: string; rate: number | undefined; active: boolean }>;
   trackingCategories: Array<{ name: string; active: boolean; options: string[] }>;
@@ -78,7 +79,12 @@ async function fetchReferenceData(call: Call, accountId: string): Promise<Refere
     (await callHonouringRetryAfter(call, accountId, (api, t) => api.getBrandingThemes(t))).brandingThemes ?? [];
   const text = (v: unknown) => (v === undefined || v === null ? '' : String(v));
   return {
-    organisation: { name: text(org?.name), baseCurrency: text(org?.baseCurrency), shortCode: text(org?.shortCode) },
+    organisation: {
+      name: text(org?.name),
+      baseCurrency: text(org?.baseCurrency),
+      shortCode: text(org?.shortCode),
+      plan: text(org?._class),
+    },
     accounts: accounts
       .filter((a) => a.code)
       .map((a) => ({

@@ -31,6 +31,9 @@ const FIELD_LABELS: Record<string, string> = {
   contactSyncIntervalHours: 'Send contact changes every',
 };
 
+/** Xero plans that cap approvals per month (xero-facts.md, Organisation). */
+const CAPPED_PLANS = new Set(['STARTER', 'IGNITE']);
+
 /** Keeps a stored or typed value visible even when Xero no longer lists it, so the admin sees what is wrong. */
 function withCurrent(options: Option[], current: string): Option[] {
   return current && !options.some((o) => o.value === current)
@@ -61,6 +64,10 @@ export function setupPageModel(account: Account, ref: ReferenceData, values: Set
   });
   return {
     organisation: ref.organisation.name,
+    // Xero's smallest plans cap approvals a month: drafts are the way to keep syncing past the cap.
+    planWarning: CAPPED_PLANS.has(ref.organisation.plan.toUpperCase())
+      ? `${ref.organisation.name} is on Xero's ${ref.organisation.plan.toLowerCase()} plan, which approves at most 20 invoices and 5 bills a month. Past that Xero refuses approved documents: choose Draft below to keep syncing and approve in Xero.`
+      : '',
     values,
     errors,
     errorList,
