@@ -8,6 +8,7 @@ import type {
   OrderEventOutcome,
   OrderSyncView,
   StoredOrderState,
+  XeroDocumentView,
 } from '../src/orders/messages';
 
 /**
@@ -44,14 +45,7 @@ export interface SeenVersion {
   updatedAtMs?: number;
 }
 
-export interface InvoiceState {
-  id: string;
-  number: string;
-  status: string;
-  total: number;
-  syncedRevision: number | null;
-  xeroUrl?: string;
-}
+export type InvoiceState = XeroDocumentView;
 
 /** A credit note's allocation to the invoice or bill it applies to. */
 export interface AllocationState {

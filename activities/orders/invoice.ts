@@ -3,6 +3,7 @@ import { sideOf, xeroInvoiceFor, xeroTypeOf } from '../../src/domain/document-ma
 import type { HostDocument } from '../../src/domain/documents';
 import { invoiceNumberFor, unitDecimalsFor } from '../../src/domain/invoice-mapping';
 import type { Order } from '../../src/domain/order';
+import type { Settings } from '../../src/domain/settings';
 import { documentLabel, parseDocumentRef, type DocumentKind } from '../../src/documents/kinds';
 import { carriesMarker, markedUrl } from '../../src/documents/marker';
 import { businessFailure } from '../../src/orders/failures';
@@ -65,6 +66,30 @@ export function createInvoiceActivities({ db, xero, publicUrl }: OrderModuleDeps
    */
   const urlFor = (input: Base, doc: HostDocument) =>
     kindOfBase(input) === 'order' ? doc.url : markedUrl(doc.url, publicUrl, input.workflowId);
+
+  /**
+   * What a create and a revision both do before writing: the setup the document's side needs, its
+   * lines checked against the organisation, and the payload for any (re-dated) version of it.
+   */
+  async function payloadBuilder(
+    input: Base & { order: HostDocument; contactId: string },
+    settings: Settings,
+    forUpdate: boolean,
+  ): Promise<(doc: HostDocument) => Invoice> {
+    const kind = kindOfBase(input);
+    const side = sideOf(kind, input.order);
+    requireInvoiceSetup(settings, side, input.order.lines);
+    const itemAccount = await checkLineAccounts(xero, input.accountId, input.order, side);
+    const url = urlFor(input, input.order);
+    return (doc) =>
+      xeroInvoiceFor(kind, doc, {
+        settings,
+        contactId: input.contactId,
+        ...(forUpdate ? { forUpdate } : {}),
+        ...(url ? { url } : {}),
+        ...(itemAccount ? { itemAccount } : {}),
+      });
+  }
 
   /** Bills and deal invoices: our own earlier write of this document (its Url carries our marker). */
   async function ownEarlierWrite(input: Base, contactId: string): Promise<Invoice | undefined> {
@@ -142,18 +167,8 @@ export function createInvoiceActivities({ db, xero, publicUrl }: OrderModuleDeps
     ): Promise<InvoiceSummary & { syncedRevision: number | null }> {
       const kind = kindOfBase(input);
       const settings = await settingsOf(db, input.accountId);
-      const side = sideOf(kind, input.order);
-      requireInvoiceSetup(settings, side, input.order.lines);
-      const itemAccount = await checkLineAccounts(xero, input.accountId, input.order, side);
+      const build = await payloadBuilder(input, settings, false);
       const gw = xero.forAccount(input.accountId);
-      const url = urlFor(input, input.order);
-      const build = (doc: HostDocument) =>
-        xeroInvoiceFor(kind, doc, {
-          settings,
-          contactId: input.contactId,
-          ...(url ? { url } : {}),
-          ...(itemAccount ? { itemAccount } : {}),
-        });
       const payload = build(input.order);
       let dated: Redated = { date: input.order.date };
       const number = kind === 'order' ? invoiceNumberFor(input.order.number, settings) : (payload.invoiceNumber ?? '');
@@ -265,20 +280,8 @@ export function createInvoiceActivities({ db, xero, publicUrl }: OrderModuleDeps
         return { outcome: 'skipped' };
       }
       if (input.syncedPayments > 0) return { outcome: 'payments_first' };
-      const kind = kindOfBase(input);
-      const side = sideOf(kind, input.order);
-      requireInvoiceSetup(settings, side, input.order.lines);
-      const itemAccount = await checkLineAccounts(xero, input.accountId, input.order, side);
+      const build = await payloadBuilder(input, settings, true);
       const gw = xero.forAccount(input.accountId);
-      const url = urlFor(input, input.order);
-      const build = (doc: HostDocument) =>
-        xeroInvoiceFor(kind, doc, {
-          settings,
-          contactId: input.contactId,
-          forUpdate: true,
-          ...(url ? { url } : {}),
-          ...(itemAccount ? { itemAccount } : {}),
-        });
       // Xero refuses to edit a document with a credit note allocated: ours come off first and go back after.
       const credits = await liftAllocations(db, gw, input.accountId, input.invoiceId);
       const { result: invoice, dated } = await inOpenPeriod(settings, gw, input.order, (doc, redated) =>
@@ -315,7 +318,7 @@ export function createInvoiceActivities({ db, xero, publicUrl }: OrderModuleDeps
             factKey: facts.invoiceRevised(input.workflowId, input.revision),
           },
           {
-            kind: kind === 'bill' ? 'bill' : 'invoice',
+            kind: kindOfBase(input) === 'bill' ? 'bill' : 'invoice',
             action: 'update',
             outcome: 'success',
             xeroId: s.id,

@@ -107,6 +107,17 @@ export const retrySignal = defineSignal('retry');
 
 export type OrderSyncStatus = 'pending' | 'synced' | 'failed' | 'closed' | 'skipped';
 
+/** A document's Xero copy as its workflow knows it; `xeroUrl` opens it in Xero. */
+export interface XeroDocumentView {
+  id: string;
+  number: string;
+  status: string;
+  total: number;
+  /** The engine's revision Xero shows; null when adopted with unknown content. */
+  syncedRevision: number | null;
+  xeroUrl?: string;
+}
+
 export interface OrderSyncView {
   accountId: string;
   orderNumber: string;
@@ -116,15 +127,8 @@ export interface OrderSyncView {
   /** The newest host version applied. */
   version?: { revision?: number; updatedAtMs?: number };
   cancelled: boolean;
-  /** The Xero document (an invoice, a bill or a credit note); `xeroUrl` opens it in Xero. */
-  invoice?: {
-    id: string;
-    number: string;
-    status: string;
-    total: number;
-    syncedRevision: number | null;
-    xeroUrl?: string;
-  };
+  /** The Xero document (an invoice, a bill or a credit note). */
+  invoice?: XeroDocumentView;
   /** A credit note's allocation to the document it applies to. */
   allocation?: { status: 'waiting' | 'allocated'; invoiceId?: string; amount?: number; message?: string };
   attachmentRevision: number | null;
