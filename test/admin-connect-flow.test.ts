@@ -152,6 +152,9 @@ describe('connect, choose the organisation, set up, disconnect', () => {
     assert.match(setup.text, /name="creditNoteStatus" value="AUTHORISED" checked/);
     assert.match(setup.text, /name="dealInvoiceStatus" value="DRAFT" checked/);
     assert.match(setup.text, /name="creditNoteNumberPrefix" value=""/);
+    // Differences between totals are held by default; rounding lines would use up to 0.05.
+    assert.match(setup.text, /name="totalDifference" value="hold" checked/);
+    assert.match(setup.text, /name="roundingTolerance" value="0.05"/);
 
     // An invalid form: errors next to the fields, everything typed kept, nothing saved.
     const form = {
@@ -178,6 +181,7 @@ describe('connect, choose the organisation, set up, disconnect', () => {
       personNameFormat: 'last_comma_first',
       contactSyncIntervalHours: 'six',
       defaultDueDays: '20',
+      roundingTolerance: 'abc',
     };
     const invalid = await browser.post(`${accountUrl}/setup`, form);
     assert.equal(invalid.status, 422);
@@ -195,6 +199,11 @@ describe('connect, choose the organisation, set up, disconnect', () => {
     assert.match(invalid.text, /name="creditNoteNumberPrefix" value="CN&quot;&lt;b&gt;-0123456789abcdef"/);
     assert.doesNotMatch(invalid.text, /CN"<b>/, 'the typed prefix is escaped');
     assert.match(invalid.text, /<a href="#creditNoteNumberPrefix">Credit note number prefix<\/a>/);
+    assert.match(
+      invalid.text,
+      /id="roundingTolerance-error">enter an amount in digits with a point, for example 0.05</,
+    );
+    assert.match(invalid.text, /name="roundingTolerance" value="abc"/);
     assert.deepEqual(await loadSettings(app.database.db, accountId), DEFAULT_SETTINGS);
 
     // Fixed, but the option does not exist in Xero exactly as typed.
@@ -204,8 +213,15 @@ describe('connect, choose the organisation, set up, disconnect', () => {
       expenseAccountCode: '310',
       contactSyncIntervalHours: '12',
       creditNoteNumberPrefix: 'CN-',
+      totalDifference: 'rounding_line',
+      roundingAccountCode: '090',
+      roundingTolerance: '0.10',
     });
     assert.equal(notInXero.status, 422);
+    assert.match(
+      notInXero.text,
+      /id="roundingAccountCode-error">Business Bank Account is a bank account; Xero does not accept it on invoice or bill lines</,
+    );
     assert.match(
       notInXero.text,
       /&quot;servicing&quot; is not an option of Cost Centre in Xero \(names must match exactly\)/,
@@ -218,6 +234,9 @@ describe('connect, choose the organisation, set up, disconnect', () => {
       contactSyncIntervalHours: '12',
       cc_option: ['Installation', 'Maintenance', ''],
       creditNoteNumberPrefix: 'CN-',
+      totalDifference: 'rounding_line',
+      roundingAccountCode: '400',
+      roundingTolerance: '0.10',
     });
     assert.equal(saved.status, 303);
     assert.equal(saved.location, `${accountUrl}/setup?notice=saved`);
@@ -236,11 +255,17 @@ describe('connect, choose the organisation, set up, disconnect', () => {
     assert.equal(settings.creditNoteStatus, 'SUBMITTED');
     assert.equal(settings.dealInvoiceStatus, 'AUTHORISED');
     assert.equal(settings.creditNoteNumberPrefix, 'CN-');
+    assert.equal(settings.totalDifference, 'rounding_line');
+    assert.equal(settings.roundingAccountCode, '400');
+    assert.equal(settings.roundingTolerance, 0.1);
     const reopened = await browser.get(`${accountUrl}/setup`);
     assert.match(reopened.text, /name="billStatus" value="DRAFT" checked/);
     assert.match(reopened.text, /name="creditNoteStatus" value="SUBMITTED" checked/);
     assert.match(reopened.text, /name="dealInvoiceStatus" value="AUTHORISED" checked/);
     assert.match(reopened.text, /name="creditNoteNumberPrefix" value="CN-"/);
+    assert.match(reopened.text, /name="totalDifference" value="rounding_line" checked/);
+    assert.match(reopened.text, /<option value="400" selected>400 — Advertising<\/option>/);
+    assert.match(reopened.text, /name="roundingTolerance" value="0.10"/);
     assert.match((await browser.get(saved.location!)).text, /Setup saved/);
 
     // The same settings through the API; a bad write names the field.
@@ -296,6 +321,11 @@ describe('connect, choose the organisation, set up, disconnect', () => {
     const archived = await app.api(apiKey, 'PATCH', '/accounts/acme-1/settings', { revenueAccountCode: '205' });
     assert.equal(archived.status, 422);
     assert.equal(archived.body.fields.revenueAccountCode, 'account 205 is archived in Xero');
+    const bankRounding = await app.api(apiKey, 'PATCH', '/accounts/acme-1/settings', { roundingAccountCode: '090' });
+    assert.equal(bankRounding.status, 422);
+    assert.deepEqual(bankRounding.body.fields, {
+      roundingAccountCode: 'Business Bank Account is a bank account; Xero does not accept it on invoice or bill lines',
+    });
     const patched = await app.api(apiKey, 'PATCH', '/accounts/acme-1/settings', {
       revenueAccountCode: '260',
       defaultDueDays: 14,

@@ -177,7 +177,7 @@ describe('contact sync through the API and the admin pages', () => {
   });
 
   test('reference data endpoints serve what the last run read from Xero, to this host only', async () => {
-    for (const kind of ['tax-rates', 'items', 'accounts', 'tracking-categories']) {
+    for (const kind of ['tax-rates', 'items', 'accounts', 'tracking-categories', 'currencies']) {
       const r = await env.api(apiKey, 'GET', `/accounts/jobs-1/xero/${kind}`);
       assert.equal(r.status, 200, kind);
       assert.equal(r.body.kind, kind);
@@ -275,7 +275,7 @@ describe('contact sync through the API and the admin pages', () => {
 });
 
 describe('reference data on connect', () => {
-  test('tax rates, items, accounts and tracking categories are there as soon as the account connects, before any contact-sync run', async () => {
+  test('tax rates, items, accounts, tracking categories and currencies are there as soon as the account connects, before any contact-sync run', async () => {
     const { apiKey } = await env.newHostApp();
     assert.equal((await env.api(apiKey, 'PUT', '/accounts/ref-1', { name: 'Ref One' })).status, 201);
     const { accountId } = await env.connect(apiKey, 'ref-1');
@@ -285,7 +285,7 @@ describe('reference data on connect', () => {
       .where('account_id', '=', accountId)
       .execute();
     assert.deepEqual(runs, [], 'no contact-sync run yet');
-    for (const kind of ['tax-rates', 'items', 'accounts', 'tracking-categories']) {
+    for (const kind of ['tax-rates', 'items', 'accounts', 'tracking-categories', 'currencies']) {
       const r = await env.api(apiKey, 'GET', `/accounts/ref-1/xero/${kind}`);
       assert.equal(r.status, 200, kind);
       assert.ok(r.body.refreshedAt, `${kind} read on connect`);

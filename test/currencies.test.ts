@@ -32,12 +32,22 @@ describe('currencies', () => {
       const failure = await eventually(async () => (await state()).failure);
       assert.match(failure.message, /not subscribed to currency USD/);
       assert.equal(invoiceOf(), undefined, 'nothing written');
-      const logged = await env.database.db
-        .selectFrom('sync_log')
-        .select('error')
-        .where('host_ref', '=', order.number)
-        .where('outcome', '=', 'failure')
-        .executeTakeFirstOrThrow();
+      assert.deepEqual(
+        ['PUT', 'POST'].flatMap((method) =>
+          env.sim.sim.requestLog({ tenantId: env.tenantId, method, pathContains: '/Invoices' }),
+        ),
+        [],
+        'refused before any write: the currency was checked against GET /Currencies',
+      );
+      assert.match(failure.message, /Enable USD in Xero \(Settings → Currencies\)/);
+      const logged = await eventually(() =>
+        env.database.db
+          .selectFrom('sync_log')
+          .select('error')
+          .where('host_ref', '=', order.number)
+          .where('outcome', '=', 'failure')
+          .executeTakeFirst(),
+      );
       assert.match(JSON.stringify(logged.error), /does not use currency USD/);
 
       // Listed by Xero once enabled (Settings → Currencies).

@@ -214,8 +214,8 @@ describe('failures, retries and host webhooks', () => {
       assert.match(item.html, /Choose another revenue account in Setup/);
       assert.match(
         item.html,
-        /The account code &#39;200&#39; has been archived, or deleted\./,
-        "Xero's own words under Details",
+        /Setup&#39;s revenue account code &#39;200&#39; is archived in Xero/,
+        'what the check before writing found, under Details',
       );
     }
     assert.match(page, new RegExp(`href="${UI}/namespaces/default/workflows/${encodeURIComponent(first.workflowId)}"`));
@@ -288,6 +288,7 @@ describe('failures, retries and host webhooks', () => {
       10_000,
       'failure on the page',
     );
+    // The engine's copy of the tracking options was read before the archive: Xero's refusal says it.
     assert.match(item.html, /Tracking option &#39;North&#39; does not exist in category &#39;Region&#39;/);
     const viaApi = await api('GET', `/accounts/${HOST_ACCOUNT}/failures`);
     assert.equal(viaApi.body.failures[0].orderNumber, order.number);
@@ -319,7 +320,7 @@ describe('failures, retries and host webhooks', () => {
     assert.match(detail, /Revenue account 200 is archived in Xero/);
     assert.match(
       detail,
-      /<pre class="error-json" id="error-json">[\s\S]*&quot;messages&quot;[\s\S]*has been archived, or deleted/,
+      /<pre class="error-json" id="error-json">[\s\S]*&quot;lines&quot;[\s\S]*revenue account code &#39;200&#39; is archived in Xero/,
     );
 
     const log = await api('GET', `/accounts/${HOST_ACCOUNT}/sync-log?orderNumber=${encodeURIComponent(n)}`);

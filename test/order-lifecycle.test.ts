@@ -103,6 +103,8 @@ describe('order lifecycle', () => {
       invoiceNumber: order.number,
       status: 'AUTHORISED',
       total: 161,
+      // What the engine computed before writing, as Xero does (tax per line): the figures Xero shows.
+      totals: { subTotal: 140, totalTax: 21, total: 161 },
       jobStatus: 'Invoiced',
       // Xero's deep link: the organisation's ShortCode and the invoice (read once per organisation).
       xeroUrl: `https://go.xero.com/organisationlogin/default.aspx?shortcode=${encodeURIComponent(env.sim.sim.organisations().find((o) => o.tenantId === env.tenantId)!.shortCode)}&redirecturl=/AccountsReceivable/View.aspx?InvoiceID=${inv.InvoiceID}`,

@@ -22,6 +22,8 @@ import { PUSH_ITEMS_PATCH } from '../src/items/shared';
 import { itemActivities } from './item-push';
 
 const REFERENCE_KINDS = ['tax-rates', 'items', 'accounts', 'tracking-categories'] as const;
+/** Runs from before this patch refresh the four kinds above; newer ones the enabled currencies too. */
+const CURRENCIES_PATCH = 'reference-currencies';
 /** The pull re-reads this much before Xero's clock at its start: clocks and second-precision never lose a change (the mirror drops repeats). */
 const WATERMARK_MARGIN_MS = 60_000;
 
@@ -115,10 +117,11 @@ export async function contactSyncWorkflow(
 
     progress.phase = 'reference-data';
     // Reference data is a convenience for hosts: a failure here (a scope not granted, say) is noted, not fatal.
+    const kinds = [...REFERENCE_KINDS, ...(patched(CURRENCIES_PATCH) ? (['currencies'] as const) : [])];
     const refreshed = await Promise.allSettled(
-      REFERENCE_KINDS.map((kind) => acts.refreshReferenceData({ accountId: input.accountId, kind })),
+      kinds.map((kind) => acts.refreshReferenceData({ accountId: input.accountId, kind })),
     );
-    const refFailures = REFERENCE_KINDS.filter((_, i) => refreshed[i]!.status === 'rejected');
+    const refFailures = kinds.filter((_, i) => refreshed[i]!.status === 'rejected');
     const note = refFailures.length > 0 ? `reference data not refreshed: ${refFailures.join(', ')}` : undefined;
 
     progress.phase = 'done';

@@ -1,5 +1,12 @@
 import { CreditNote } from 'xero-node';
-import { creditNoteNumberFor, sideOf, xeroCreditNoteFor, xeroTypeOf } from '../../src/domain/document-mapping';
+import {
+  creditNoteNumberFor,
+  sideOf,
+  xeroCreditNoteFor,
+  xeroTypeOf,
+  type MappingContext,
+} from '../../src/domain/document-mapping';
+import type { Settings } from '../../src/domain/settings';
 import type { AppliesTo, HostDocument } from '../../src/domain/documents';
 import { unitDecimalsFor } from '../../src/domain/invoice-mapping';
 import type { Order } from '../../src/domain/order';
@@ -10,7 +17,8 @@ import { markOrderCancelled, requireInvoiceSetup, settingsOf } from './context';
 import { commitXeroResult } from './heartbeat';
 import { recordFact, tellHost } from './host-events';
 import { linkFoundWhileCancelling } from './adopt';
-import { checkLineAccounts } from './line-checks';
+import { checksBeforeWrite, totalsNote, type WrittenTotals } from './pre-write-checks';
+import { refreshAfterRefusal } from './reference-lists';
 import { inOpenPeriod, movedNote, type Redated } from './open-period';
 import { invoiceLinkDataOf, setLinkData, upsertLink } from './links';
 import { activityInfo, writeKey, type Base, type InvoiceSummary, type OrderModuleDeps } from './shared';
@@ -105,6 +113,35 @@ export function createCreditNoteActivities({ db, xero }: OrderModuleDeps) {
     return { status };
   }
 
+  /**
+   * What a create and a revision both do before writing: the setup the side needs, the checks
+   * before writing (currency, codes, totals), and the payload for any (re-dated) version.
+   */
+  async function payloadBuilder(
+    input: Base & { order: HostDocument; contactId: string },
+    settings: Settings,
+    forUpdate: boolean,
+  ): Promise<{ build: (doc: HostDocument) => CreditNote; totals?: WrittenTotals }> {
+    const side = sideOf('credit_note', input.order);
+    requireInvoiceSetup(settings, side, input.order.lines);
+    const checks = await checksBeforeWrite({ db, xero }, input.accountId, input.order, side, settings);
+    const mapping: MappingContext = {
+      settings,
+      contactId: input.contactId,
+      ...(forUpdate ? { forUpdate } : {}),
+      ...(checks.itemAccount ? { itemAccount: checks.itemAccount } : {}),
+    };
+    const { extraLines, totals } = await checks.verify(
+      () => xeroCreditNoteFor(input.order, mapping).lineItems ?? [],
+      settings.lineAmountTypes,
+      unitDecimalsFor(input.order as Order),
+    );
+    return {
+      build: (doc) => xeroCreditNoteFor(doc, { ...mapping, extraLines }),
+      ...(totals ? { totals } : {}),
+    };
+  }
+
   return {
     async createCreditNote(
       input: Base & { order: HostDocument; revision: number; contactId: string },
@@ -112,8 +149,7 @@ export function createCreditNoteActivities({ db, xero }: OrderModuleDeps) {
       const doc = input.order;
       const settings = await settingsOf(db, input.accountId);
       const side = sideOf('credit_note', doc);
-      requireInvoiceSetup(settings, side, input.order.lines);
-      const itemAccount = await checkLineAccounts(xero, input.accountId, doc, side);
+      const { build, totals } = await payloadBuilder(input, settings, false);
       const gw = xero.forAccount(input.accountId);
       const number = creditNoteNumberFor(doc, settings);
       let dated: Redated = { date: doc.date };
@@ -124,23 +160,23 @@ export function createCreditNoteActivities({ db, xero }: OrderModuleDeps) {
       if (!cn) {
         try {
           const r = await inOpenPeriod(settings, gw, doc, (d, redated) =>
-            gw.createCreditNote(
-              xeroCreditNoteFor(d, { settings, contactId: input.contactId, ...(itemAccount ? { itemAccount } : {}) }),
-              {
-                idempotencyKey: writeKey(
-                  input.workflowId,
-                  'credit_note',
-                  input.revision,
-                  ...(redated ? ['open-period'] : []),
-                ),
-                unitdp: unitDecimalsFor(doc as Order),
-              },
-            ),
+            gw.createCreditNote(build(d), {
+              idempotencyKey: writeKey(
+                input.workflowId,
+                'credit_note',
+                input.revision,
+                ...(redated ? ['open-period'] : []),
+              ),
+              unitdp: unitDecimalsFor(doc as Order),
+            }),
           );
           cn = r.result;
           dated = r.dated;
         } catch (err) {
-          if (side !== 'sales' || !isDuplicateNumberRefusal(err)) throw err;
+          if (side !== 'sales' || !isDuplicateNumberRefusal(err)) {
+            await refreshAfterRefusal({ db, xero }, input.accountId, err);
+            throw err;
+          }
           existing = await findOwn(input, input.contactId, number, doc.date);
           if (!existing)
             throw businessFailure(
@@ -169,7 +205,7 @@ export function createCreditNoteActivities({ db, xero }: OrderModuleDeps) {
           action: existing ? 'adopt' : 'create',
           outcome: 'success',
           xeroId: s.id,
-          message: `credit note ${s.number} ${existing ? 'found' : 'created'} (${s.status}, total ${s.total})${movedNote(dated)}`,
+          message: `credit note ${s.number} ${existing ? 'found' : 'created'} (${s.status}, total ${s.total})${movedNote(dated)}${existing ? '' : totalsNote(totals)}`,
           ...(xeroUrl ? { xeroUrl } : {}),
         });
         if (fresh)
@@ -183,6 +219,7 @@ export function createCreditNoteActivities({ db, xero }: OrderModuleDeps) {
               status: s.status,
               total: s.total,
               ...(xeroUrl ? { xeroUrl } : {}),
+              ...(totals && !existing ? { totals } : {}),
             },
             `${input.workflowId}|document.exported`,
           );
@@ -205,15 +242,7 @@ export function createCreditNoteActivities({ db, xero }: OrderModuleDeps) {
         });
         return { outcome: 'skipped' };
       }
-      const side = sideOf('credit_note', doc);
-      requireInvoiceSetup(settings, side, input.order.lines);
-      const itemAccount = await checkLineAccounts(xero, input.accountId, doc, side);
-      const payload = xeroCreditNoteFor(doc, {
-        settings,
-        contactId: input.contactId,
-        forUpdate: true,
-        ...(itemAccount ? { itemAccount } : {}),
-      });
+      const { build, totals } = await payloadBuilder(input, settings, true);
       const gw = xero.forAccount(input.accountId);
       // Xero refuses to edit an allocated credit note: the allocation comes off, and the workflow
       // allocates again after the revision (with the revised amount).
@@ -224,10 +253,15 @@ export function createCreditNoteActivities({ db, xero }: OrderModuleDeps) {
         const { allocation: _lifted, ...rest } = before;
         await commitXeroResult(db, (trx) => setLinkData(trx, input.accountId, 'credit_note', input.orderNumber, rest));
       }
-      const cn = await gw.updateCreditNote(input.creditNoteId, payload, {
-        idempotencyKey: writeKey(input.workflowId, 'revise', input.revision),
-        unitdp: unitDecimalsFor(doc as Order),
-      });
+      const cn = await gw
+        .updateCreditNote(input.creditNoteId, build(doc), {
+          idempotencyKey: writeKey(input.workflowId, 'revise', input.revision),
+          unitdp: unitDecimalsFor(doc as Order),
+        })
+        .catch(async (err: unknown) => {
+          await refreshAfterRefusal({ db, xero }, input.accountId, err);
+          throw err;
+        });
       const s = summary(cn);
       const data = await invoiceLinkDataOf(db, input.accountId, input.orderNumber, 'credit_note');
       await commitXeroResult(db, async (trx) => {
@@ -242,7 +276,13 @@ export function createCreditNoteActivities({ db, xero }: OrderModuleDeps) {
           input,
           {
             type: 'document.updated',
-            data: { creditNoteId: s.id, status: s.status, total: s.total, revision: input.revision },
+            data: {
+              creditNoteId: s.id,
+              status: s.status,
+              total: s.total,
+              revision: input.revision,
+              ...(totals ? { totals } : {}),
+            },
             factKey: `${input.workflowId}|document.updated|rev:${input.revision}`,
           },
           {
@@ -250,7 +290,7 @@ export function createCreditNoteActivities({ db, xero }: OrderModuleDeps) {
             action: 'update',
             outcome: 'success',
             xeroId: s.id,
-            message: `credit note ${s.number} updated to revision ${input.revision} (total ${s.total})`,
+            message: `credit note ${s.number} updated to revision ${input.revision} (total ${s.total})${totalsNote(totals)}`,
           },
         );
       });

@@ -1,5 +1,5 @@
 import { Invoice } from 'xero-node';
-import { sideOf, xeroInvoiceFor, xeroTypeOf } from '../../src/domain/document-mapping';
+import { sideOf, xeroInvoiceFor, xeroTypeOf, type MappingContext } from '../../src/domain/document-mapping';
 import type { HostDocument } from '../../src/domain/documents';
 import { invoiceNumberFor, unitDecimalsFor } from '../../src/domain/invoice-mapping';
 import type { Order } from '../../src/domain/order';
@@ -15,7 +15,8 @@ import { invoiceLinkDataOf, setLinkData, upsertLink } from './links';
 import { linkFoundWhileCancelling } from './adopt';
 import { liftAllocations, restoreAllocations } from './allocations';
 import { inOpenPeriod, movedNote, type Redated } from './open-period';
-import { checkLineAccounts } from './line-checks';
+import { checksBeforeWrite, totalsNote, type WrittenTotals } from './pre-write-checks';
+import { refreshAfterRefusal } from './reference-lists';
 import { activityInfo, writeKey, type Base, type InvoiceSummary, type OrderModuleDeps } from './shared';
 import { writeSyncLog } from './sync-log';
 import { xeroUrlFor } from './xero-links';
@@ -75,20 +76,28 @@ export function createInvoiceActivities({ db, xero, publicUrl }: OrderModuleDeps
     input: Base & { order: HostDocument; contactId: string },
     settings: Settings,
     forUpdate: boolean,
-  ): Promise<(doc: HostDocument) => Invoice> {
+  ): Promise<{ build: (doc: HostDocument) => Invoice; totals?: WrittenTotals }> {
     const kind = kindOfBase(input);
     const side = sideOf(kind, input.order);
     requireInvoiceSetup(settings, side, input.order.lines);
-    const itemAccount = await checkLineAccounts(xero, input.accountId, input.order, side);
+    const checks = await checksBeforeWrite({ db, xero }, input.accountId, input.order, side, settings);
     const url = urlFor(input, input.order);
-    return (doc) =>
-      xeroInvoiceFor(kind, doc, {
-        settings,
-        contactId: input.contactId,
-        ...(forUpdate ? { forUpdate } : {}),
-        ...(url ? { url } : {}),
-        ...(itemAccount ? { itemAccount } : {}),
-      });
+    const mapping: MappingContext = {
+      settings,
+      contactId: input.contactId,
+      ...(forUpdate ? { forUpdate } : {}),
+      ...(url ? { url } : {}),
+      ...(checks.itemAccount ? { itemAccount: checks.itemAccount } : {}),
+    };
+    const { extraLines, totals } = await checks.verify(
+      () => xeroInvoiceFor(kind, input.order, mapping).lineItems ?? [],
+      settings.lineAmountTypes,
+      unitDecimalsFor(input.order as Order),
+    );
+    return {
+      build: (doc) => xeroInvoiceFor(kind, doc, { ...mapping, extraLines }),
+      ...(totals ? { totals } : {}),
+    };
   }
 
   /** Bills and deal invoices: our own earlier write of this document (its Url carries our marker). */
@@ -167,7 +176,7 @@ export function createInvoiceActivities({ db, xero, publicUrl }: OrderModuleDeps
     ): Promise<InvoiceSummary & { syncedRevision: number | null }> {
       const kind = kindOfBase(input);
       const settings = await settingsOf(db, input.accountId);
-      const build = await payloadBuilder(input, settings, false);
+      const { build, totals } = await payloadBuilder(input, settings, false);
       const gw = xero.forAccount(input.accountId);
       const payload = build(input.order);
       let dated: Redated = { date: input.order.date };
@@ -200,7 +209,10 @@ export function createInvoiceActivities({ db, xero, publicUrl }: OrderModuleDeps
           invoice = r.result;
           dated = r.dated;
         } catch (err) {
-          if (kind !== 'order' || !isDuplicateNumberRefusal(err)) throw err;
+          if (kind !== 'order' || !isDuplicateNumberRefusal(err)) {
+            await refreshAfterRefusal({ db, xero }, input.accountId, err);
+            throw err;
+          }
           const numbered = await gw.invoicesNumbered(number);
           existing = numbered.find(ours);
           if (!existing) throw numberTaken(number, numbered);
@@ -227,7 +239,7 @@ export function createInvoiceActivities({ db, xero, publicUrl }: OrderModuleDeps
           action: existing ? 'adopt' : 'create',
           outcome: 'success',
           xeroId: s.id,
-          message: `${word} ${s.number || '(numbered by Xero)'} ${existing ? 'found' : 'created'} (${s.status}, total ${s.total})${movedNote(dated)}`,
+          message: `${word} ${s.number || '(numbered by Xero)'} ${existing ? 'found' : 'created'} (${s.status}, total ${s.total})${movedNote(dated)}${existing ? '' : totalsNote(totals)}`,
           ...(xeroUrl ? { xeroUrl } : {}),
         });
         if (fresh) {
@@ -242,6 +254,7 @@ export function createInvoiceActivities({ db, xero, publicUrl }: OrderModuleDeps
               total: s.total,
               ...(xeroUrl ? { xeroUrl } : {}),
               ...(dated.movedFrom ? { date: dated.date, dateMovedFrom: dated.movedFrom } : {}),
+              ...(totals && !existing ? { totals } : {}),
               ...(kind === 'order' && settings.exportedJobStatus ? { jobStatus: settings.exportedJobStatus } : {}),
             },
             facts.invoiceExported(input.workflowId),
@@ -280,7 +293,7 @@ export function createInvoiceActivities({ db, xero, publicUrl }: OrderModuleDeps
         return { outcome: 'skipped' };
       }
       if (input.syncedPayments > 0) return { outcome: 'payments_first' };
-      const build = await payloadBuilder(input, settings, true);
+      const { build, totals } = await payloadBuilder(input, settings, true);
       const gw = xero.forAccount(input.accountId);
       // Xero refuses to edit a document with a credit note allocated: ours come off first and go back after.
       const credits = await liftAllocations(db, gw, input.accountId, input.invoiceId);
@@ -289,7 +302,10 @@ export function createInvoiceActivities({ db, xero, publicUrl }: OrderModuleDeps
           idempotencyKey: writeKey(input.workflowId, 'revise', input.revision, ...(redated ? ['open-period'] : [])),
           unitdp: unitDecimalsFor(input.order as Order),
         }),
-      );
+      ).catch(async (err: unknown) => {
+        await refreshAfterRefusal({ db, xero }, input.accountId, err);
+        throw err;
+      });
       if (credits > 0)
         await restoreAllocations(db, gw, input.accountId, input.workflowId, input.invoiceId, labelOfBase(input));
       const s = summary(invoice);
@@ -314,6 +330,7 @@ export function createInvoiceActivities({ db, xero, publicUrl }: OrderModuleDeps
               status: s.status,
               total: s.total,
               revision: input.revision,
+              ...(totals ? { totals } : {}),
             },
             factKey: facts.invoiceRevised(input.workflowId, input.revision),
           },
@@ -322,7 +339,7 @@ export function createInvoiceActivities({ db, xero, publicUrl }: OrderModuleDeps
             action: 'update',
             outcome: 'success',
             xeroId: s.id,
-            message: `${xeroWord(input)} ${s.number} updated to revision ${input.revision} (total ${s.total})${movedNote(dated)}`,
+            message: `${xeroWord(input)} ${s.number} updated to revision ${input.revision} (total ${s.total})${movedNote(dated)}${totalsNote(totals)}`,
           },
         );
       });

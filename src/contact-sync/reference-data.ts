@@ -14,6 +14,7 @@ export const REFERENCE_DATA_KINDS: readonly ReferenceDataKind[] = [
   'items',
   'accounts',
   'tracking-categories',
+  'currencies',
 ];
 
 export async function refreshReferenceData(
@@ -48,4 +49,19 @@ export async function readReferenceData(db: Db, accountId: string, kind: Referen
     .where('kind', '=', kind)
     .executeTakeFirst();
   return { kind, refreshedAt: row?.refreshed_at.toISOString() ?? null, items: row?.items ?? [] };
+}
+
+/** The stored list, or undefined when the engine never read it. */
+export async function readStoredReferenceData(
+  db: Db,
+  accountId: string,
+  kind: ReferenceDataKind,
+): Promise<unknown[] | undefined> {
+  const row = await db
+    .selectFrom('xero_reference_data')
+    .select('items')
+    .where('account_id', '=', accountId)
+    .where('kind', '=', kind)
+    .executeTakeFirst();
+  return row?.items;
 }

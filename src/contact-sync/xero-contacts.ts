@@ -144,5 +144,7 @@ export async function getReferenceData(xero: XeroDeps, accountId: string, kind: 
         (await xero.call(accountId, (api, t) => api.getTrackingCategories(t, undefined, undefined, true)))
           .trackingCategories ?? []
       );
+    case 'currencies':
+      return (await xero.call(accountId, (api, t) => api.getCurrencies(t))).currencies ?? [];
   }
 }

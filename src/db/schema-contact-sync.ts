@@ -94,7 +94,7 @@ export interface ContactSyncRunsTable {
   error: string | null;
 }
 
-export type ReferenceDataKind = 'tax-rates' | 'items' | 'accounts' | 'tracking-categories';
+export type ReferenceDataKind = 'tax-rates' | 'items' | 'accounts' | 'tracking-categories' | 'currencies';
 
 export interface XeroReferenceDataTable {
   account_id: string;

@@ -59,9 +59,15 @@ export interface MappingContext {
   /** Items' account codes for the side (from the organisation), when lines name items. */
   itemAccount?: (itemCode: string) => string | undefined;
   forUpdate?: boolean;
+  /** Lines the engine adds after the host's (a rounding line: activities/orders/pre-write-checks.ts). */
+  extraLines?: LineItem[];
 }
 
 function linesFor(doc: HostDocument, side: Side, m: MappingContext): LineItem[] {
+  return [...hostLinesFor(doc, side, m), ...(m.extraLines ?? [])];
+}
+
+function hostLinesFor(doc: HostDocument, side: Side, m: MappingContext): LineItem[] {
   return doc.lines.map((line) => {
     const item: LineItem = {
       description: line.description,

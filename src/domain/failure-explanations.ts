@@ -70,6 +70,11 @@ const rules: Rule[] = [
     const option = /option '([^']+)'/i.exec(m)?.[1];
     const category = /category '([^']+)'/i.exec(m)?.[1];
     if (!option || !/tracking/i.test(m)) return undefined;
+    if (/option '[^']+'[^;]*is archived/i.test(m))
+      return {
+        problem: `Tracking option '${option}'${category ? ` of category '${category}'` : ''} is archived in Xero`,
+        action: 'Restore the option in Xero, or map the cost centre to an active option in Setup',
+      };
     return {
       problem: `Tracking option '${option}' does not exist${category ? ` in category '${category}'` : ''}`,
       action: 'Add the option in Xero, or map the cost centre to an existing option in Setup',
@@ -179,6 +184,20 @@ const byKind: Record<string, (f: FailureFacts) => Explanation> = {
     action:
       "Change the order number (or Setup's invoice prefix), or void or delete the other invoice in Xero, then retry",
   }),
+  total_mismatch: (f) => {
+    const m = f.messages[0] ?? "the host's total differs from the total Xero will compute";
+    const clause = m.split(/, so nothing|, more than|; a rounding/)[0]!;
+    return {
+      problem: `${clause.charAt(0).toUpperCase()}${clause.slice(1)}`,
+      action: /tax total/.test(m)
+        ? 'Correct the tax on the document in your app (Xero rounds tax on each line), then retry'
+        : /more than the/.test(m)
+          ? 'Correct the document in your app, or raise the rounding tolerance in Setup, then retry'
+          : /0% in Xero/.test(m)
+            ? 'Add or restore a tax rate of 0% in Xero for the rounding line, then retry'
+            : "Correct the document in your app, or choose 'Add a rounding line' in Setup, then retry",
+    };
+  },
   pdf_unavailable: (f) => ({
     problem: f.messages[0] ?? 'The order PDF could not be fetched',
     action: 'Serve the PDF from a public http(s) URL, or leave pdfUrl out to have one rendered, then retry',

@@ -91,6 +91,9 @@ export const orderLineSchema = z.object({
 
 export const DOCUMENT_STATUSES = ['DRAFT', 'SUBMITTED', 'AUTHORISED'] as const;
 
+/** A total the host computed, in the document's currency: compared with Xero's before writing. */
+const hostTotal = amount.refine((n) => decimals(n, 2), 'at most 2 decimals');
+
 /** Per-document choices every kind takes; each wins over Setup's default for this document only. */
 export const documentOptions = {
   /** The status the document is created with in Xero. */
@@ -100,6 +103,13 @@ export const documentOptions = {
   brandingThemeId: z.uuid('expected a branding theme id').optional(),
   /** Attach the document's PDF (default: orders yes — one is rendered when no pdfUrl is given; other kinds when they give a pdfUrl). */
   attachPdf: z.boolean().optional(),
+  /**
+   * The document's total as the host shows it (tax included). Checked against the total Xero will
+   * compute (tax is rounded per line there); a difference is held or balanced by a rounding line, as Setup says.
+   */
+  total: hostTotal.optional(),
+  /** The host's tax total, checked the same way; a tax difference is always held. */
+  taxTotal: hostTotal.optional(),
   /** Link back to the document in the host app: Xero shows it on the document. */
   url: z
     .url({ protocol: /^https?$/, error: 'expected an http(s) URL' })

@@ -14,7 +14,10 @@ export function checkSettingsAgainstXero(s: Settings, ref: ReferenceData): Field
   const errors: FieldErrors = {};
   const account = (code: string | undefined) => (code ? ref.accounts.find((a) => a.code === code) : undefined);
 
-  const lineAccount = (field: 'revenueAccountCode' | 'expenseAccountCode', code: string | undefined) => {
+  const lineAccount = (
+    field: 'revenueAccountCode' | 'expenseAccountCode' | 'roundingAccountCode',
+    code: string | undefined,
+  ) => {
     if (!code) return;
     const a = account(code);
     if (!a) errors[field] = `account ${code} does not exist in ${ref.organisation.name || 'this Xero organisation'}`;
@@ -24,6 +27,8 @@ export function checkSettingsAgainstXero(s: Settings, ref: ReferenceData): Field
   };
   lineAccount('revenueAccountCode', s.revenueAccountCode);
   lineAccount('expenseAccountCode', s.expenseAccountCode);
+  // A rounding line is one more line of the invoice or bill: the same accounts are refused.
+  lineAccount('roundingAccountCode', s.roundingAccountCode);
 
   if (s.bankAccountCode) {
     const a = account(s.bankAccountCode);

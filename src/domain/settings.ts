@@ -61,8 +61,30 @@ export const settingsSchema = z
      * on the first open day (the change is stated in the sync log and the host event).
      */
     lockedPeriod: z.enum(['hold', 'first_open_day']).default('hold'),
+    /**
+     * A document whose host total (or tax total) differs from what Xero will compute: held with a
+     * failure showing both (default), or — for a total within the tolerance — balanced by a rounding
+     * line on Setup's rounding account. A tax-total difference is always held: a line cannot fix it.
+     */
+    totalDifference: z.enum(['hold', 'rounding_line']).default('hold'),
+    /** The account a rounding line is booked to (Xero's own "Rounding" account, say). */
+    roundingAccountCode: code.optional(),
+    /** The largest difference a rounding line may balance, in the document's currency. */
+    roundingTolerance: z
+      .number()
+      .min(0.01, 'at least 0.01')
+      .max(10, 'at most 10')
+      .refine((n) => Math.abs(Math.round(n * 100) - n * 100) < 1e-6, 'at most 2 decimals')
+      .default(0.05),
   })
   .superRefine((s, ctx) => {
+    if (s.totalDifference === 'rounding_line' && !s.roundingAccountCode) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['roundingAccountCode'],
+        message: 'choose the account rounding lines are booked to',
+      });
+    }
     if (s.revenueAccountCode && s.expenseAccountCode && s.revenueAccountCode === s.expenseAccountCode) {
       ctx.addIssue({ code: 'custom', path: ['expenseAccountCode'], message: 'must differ from the revenue account' });
     }

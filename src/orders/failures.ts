@@ -22,6 +22,8 @@ export type SyncErrorKind =
   | 'pdf_unavailable'
   /** The order's invoice number is held by an invoice in Xero that is not this order's. */
   | 'number_taken'
+  /** The host's total (or tax total) is not the one Xero would compute, and Setup holds such documents. */
+  | 'total_mismatch'
   /** The database refused to store what the host sent (and would every time): a data or constraint error. */
   | 'invalid_data';
 

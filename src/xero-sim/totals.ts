@@ -6,10 +6,13 @@ import type { LineAmountType, LineRec, Totals } from './store';
  */
 
 export function round(value: number, dp: number): number {
-  const f = 10 ** dp;
-  const scaled = Math.abs(value) * f;
-  // The epsilon keeps 1.005 (stored as 1.00499999…) rounding up, as decimal arithmetic would.
-  const rounded = Math.round(scaled + 1e-9) / f;
+  // Xero works in decimals: the value is taken at 15 significant digits (what a double holds
+  // exactly), so 1.005 (stored as 1.00499999…) and 4368576.975 round up as decimal arithmetic
+  // would, and the decimal point is moved in the string, not by a multiplication that adds error.
+  const decimal = String(Number(Math.abs(value).toPrecision(15)));
+  const rounded = decimal.includes('e')
+    ? Math.round(Math.abs(value) * 10 ** dp + 1e-9) / 10 ** dp
+    : Number(`${Math.round(Number(`${decimal}e${dp}`))}e-${dp}`);
   return value < 0 ? -rounded : rounded;
 }
 

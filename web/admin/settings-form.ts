@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { settingsSchema, type Settings } from '../../src/domain/settings';
+import { DEFAULT_SETTINGS, settingsSchema, type Settings } from '../../src/domain/settings';
 import type { FieldErrors } from '../../src/domain/settings-checks';
 import { friendlyFieldErrors } from '../api/errors';
 
@@ -40,6 +40,10 @@ export interface SetupFormValues {
   contactSyncIntervalHours: string;
   defaultDueDays: string;
   lockedPeriod: string;
+  totalDifference: string;
+  roundingAccountCode: string;
+  /** An amount as typed, e.g. "0.05". */
+  roundingTolerance: string;
 }
 
 type Body = Record<string, unknown>;
@@ -49,6 +53,8 @@ const text = (v: unknown): string =>
 const list = (v: unknown): string[] =>
   Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : typeof v === 'string' ? [v] : [];
 const checked = (v: unknown) => v !== undefined && v !== '';
+/** An amount of money as the form shows it: always two decimals ("0.05", "1.00"). */
+const formatAmount = (n: number) => n.toFixed(2);
 
 export function valuesFromBody(body: Body): SetupFormValues {
   const names = list(body.cc_name);
@@ -83,6 +89,13 @@ export function valuesFromBody(body: Body): SetupFormValues {
     contactSyncIntervalHours: text(body.contactSyncIntervalHours).trim(),
     defaultDueDays: text(body.defaultDueDays).trim(),
     lockedPeriod: text(body.lockedPeriod),
+    totalDifference: text(body.totalDifference),
+    roundingAccountCode: text(body.roundingAccountCode),
+    // A browser always sends the field (empty when cleared); a form from before it existed holds the default.
+    roundingTolerance:
+      body.roundingTolerance === undefined
+        ? formatAmount(DEFAULT_SETTINGS.roundingTolerance)
+        : text(body.roundingTolerance).trim(),
   };
 }
 
@@ -115,6 +128,9 @@ export function valuesFromSettings(s: Settings, extraCostCentres: string[] = [])
     contactSyncIntervalHours: String(s.contactSyncIntervalHours),
     defaultDueDays: String(s.defaultDueDays),
     lockedPeriod: s.lockedPeriod,
+    totalDifference: s.totalDifference,
+    roundingAccountCode: s.roundingAccountCode ?? '',
+    roundingTolerance: formatAmount(s.roundingTolerance),
   };
 }
 
@@ -139,6 +155,13 @@ export function settingsFromValues(v: SetupFormValues): ParsedForm {
   const whole = (field: 'contactSyncIntervalHours' | 'defaultDueDays', raw: string): number | undefined => {
     if (/^\d{1,6}$/.test(raw)) return Number(raw);
     errors[field] = raw === '' ? 'required' : 'enter a whole number';
+    return undefined;
+  };
+  // Digits and a point only (no exponent, no thousands separator); range and decimals are the schema's.
+  const tolerance = (raw: string): number | undefined => {
+    if (/^-?(\d{1,6}(\.\d*)?|\.\d+)$/.test(raw)) return Number(raw);
+    errors.roundingTolerance =
+      raw === '' ? 'enter an amount, for example 0.05' : 'enter an amount in digits with a point, for example 0.05';
     return undefined;
   };
   const blank = (s: string) => (s.trim() === '' ? undefined : s);
@@ -169,6 +192,9 @@ export function settingsFromValues(v: SetupFormValues): ParsedForm {
     defaultDueDays: whole('defaultDueDays', v.defaultDueDays),
     // A form from before this choice existed holds the default.
     lockedPeriod: (v.lockedPeriod || 'hold') as Settings['lockedPeriod'],
+    totalDifference: (v.totalDifference || 'hold') as Settings['totalDifference'],
+    roundingAccountCode: blank(v.roundingAccountCode),
+    roundingTolerance: tolerance(v.roundingTolerance),
   };
   const parsed = settingsSchema.safeParse(input);
   if (!parsed.success) {
@@ -176,6 +202,8 @@ export function settingsFromValues(v: SetupFormValues): ParsedForm {
   }
   if (Object.keys(errors).length === 0 && parsed.success) return { ok: true, settings: parsed.data };
   const failing = new Set(Object.keys(errors).map((k) => k.split('.')[0]!));
+  // Without its account a rounding line cannot be checked: the rest holds differences instead.
+  if (failing.has('roundingAccountCode')) failing.add('totalDifference');
   const rest = settingsSchema.safeParse(
     Object.fromEntries(
       Object.entries(input).filter(

@@ -21,6 +21,9 @@ const FIELD_LABELS: Record<string, string> = {
   invoiceNumberPrefix: 'Invoice number prefix',
   billStatus: 'Status of new bills',
   lockedPeriod: 'Documents dated in a locked period',
+  totalDifference: "When Xero's total differs from your app's",
+  roundingAccountCode: 'Rounding account',
+  roundingTolerance: 'Largest difference to round',
   creditNoteStatus: 'Status of new credit notes',
   creditNoteNumberPrefix: 'Credit note number prefix',
   dealInvoiceStatus: 'Status of new deal invoices',
@@ -45,6 +48,9 @@ const accountOption = (a: ReferenceData['accounts'][number]): Option => ({
   value: a.code,
   label: `${a.code} — ${a.name}`,
 });
+
+/** Xero's chart of accounts has a "Rounding" account (860 in most charts): the usual choice. */
+const isRounding = (a: ReferenceData['accounts'][number]) => /^rounding$/i.test(a.name.trim());
 
 export function setupPageModel(account: Account, ref: ReferenceData, values: SetupFormValues, errors: FieldErrors) {
   const active = ref.accounts.filter((a) => a.active);
@@ -88,6 +94,14 @@ export function setupPageModel(account: Account, ref: ReferenceData, values: Set
         active.filter((a) => a.type === 'BANK' || a.enablePayments).map(accountOption),
         values.bankAccountCode,
       ),
+      // Any account a line may use (not a bank account); Xero's own "Rounding" account first.
+      roundingAccounts: withCurrent(
+        active
+          .filter((a) => a.type !== 'BANK')
+          .sort((a, b) => Number(isRounding(b)) - Number(isRounding(a)))
+          .map(accountOption),
+        values.roundingAccountCode,
+      ),
       taxRates: withCurrent(
         ref.taxRates
           .filter((t) => t.active)
@@ -125,6 +139,19 @@ export function setupPageModel(account: Account, ref: ReferenceData, values: Set
           value: 'first_open_day',
           label: 'Date it on the first open day',
           example: 'the day after the lock date; the sync log and your app are told of the change',
+        },
+      ],
+      totalDifferences: [
+        {
+          value: 'hold',
+          label: 'Hold it',
+          example: 'the document waits, listed under failures with both totals, until someone corrects it',
+        },
+        {
+          value: 'rounding_line',
+          label: 'Add a rounding line',
+          example:
+            'when the difference is no more than the amount below, a line on the rounding account makes up the difference; a larger one is held',
         },
       ],
       billStatuses: [

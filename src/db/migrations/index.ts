@@ -10,6 +10,7 @@ import * as m0008 from './0008_order_state';
 import * as m0009 from './0009_documents';
 import * as m0010 from './0010_host_items';
 import * as m0011 from './0011_sync_log_xero_url';
+import * as m0012 from './0012_reference_currencies';
 
 /**
  * Every migration, in order. Kept in code (not read from a folder) so bundles and
@@ -27,4 +28,5 @@ export const migrations: Record<string, Migration> = {
   '0009_documents': m0009,
   '0010_host_items': m0010,
   '0011_sync_log_xero_url': m0011,
+  '0012_reference_currencies': m0012,
 };
