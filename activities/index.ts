@@ -2,12 +2,15 @@ import { createDiagnosticsActivities, type DiagnosticsDeps } from './diagnostics
 import { createOrderActivities, type OrderActivityDeps } from './orders';
 import { createContactSyncActivities } from './contact-sync';
 import { createItemActivities } from './items';
+import { createExportActivities, type ExportActivityDeps } from './exports';
 
 /**
  * What the activities need. `xero` is optional so a worker without Xero access (the smoke test)
  * still registers everything; order activities then fail loudly instead of silently.
  */
-export type ActivityDeps = DiagnosticsDeps & Partial<Omit<OrderActivityDeps, 'db'>>;
+export type ActivityDeps = DiagnosticsDeps &
+  Partial<Omit<OrderActivityDeps, 'db'>> &
+  Pick<ExportActivityDeps, 'temporalClient'>;
 
 /** All activities the worker registers, built from their dependencies (as in Temporal's samples). */
 export function createActivities(deps: ActivityDeps) {
@@ -17,6 +20,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createOrderActivities({ ...deps, xero }),
     ...createContactSyncActivities({ db: deps.db, xero }),
     ...createItemActivities({ db: deps.db, xero }),
+    ...createExportActivities({ db: deps.db, ...(deps.temporalClient ? { temporalClient: deps.temporalClient } : {}) }),
   };
 }
 

@@ -1,4 +1,6 @@
 import { WithStartWorkflowOperation, type Client } from '@temporalio/client';
+import type { Priority } from '@temporalio/common';
+import { livePriority } from './temporal/priorities';
 import { identifier } from './domain/text';
 import {
   orderCancelledSchema,
@@ -76,6 +78,11 @@ export interface Accepted extends OrderEventAnswer {
 
 export interface EventOptions {
   /**
+   * Task-queue priority of a workflow this event starts (an export's documents go after live ones,
+   * fair per account: src/temporal/priorities.ts). Default: live.
+   */
+  priority?: Priority;
+  /**
    * The same id twice is one event for Temporal (within a run): pass something stable per host
    * request, e.g. derived from your own idempotency key.
    */
@@ -108,6 +115,7 @@ export function createOrderSyncClient(client: Client, opts: OrderSyncClientOptio
         taskQueue,
         args: [input],
         workflowIdConflictPolicy: 'USE_EXISTING',
+        priority: o.priority ?? livePriority(accountId),
         typedSearchAttributes: [
           { key: AccountIdKey, value: accountId },
           // The host's id (the order number for orders), as ops search for it.

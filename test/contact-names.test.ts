@@ -19,7 +19,7 @@ after(async () => {
 });
 
 describe('contact names', () => {
-  test('a customer named "BOOM FM" is linked to Xero\'s "Boom FM"; a name with quotes and emoji in another case too', async () => {
+  test('a customer named "BOOM FM" is linked to Xero\'s "Boom FM"; names with quotes, apostrophes, ampersands and emoji in another case too', async () => {
     const env = await orderTestEnv(temporal);
     try {
       const contacts = () => env.sim.sim.contacts(env.tenantId) as Rec[];
@@ -28,9 +28,13 @@ describe('contact names', () => {
       const quoted = await env.xero
         .forAccount(env.accountId)
         .createContact({ name: 'Tui "Builders" & Sons 🙂' }, { idempotencyKey: 'seed-quoted' });
+      const apostrophe = await env.xero
+        .forAccount(env.accountId)
+        .createContact({ name: "O'Brien's Plumbing & Gas" }, { idempotencyKey: 'seed-apostrophe' });
       const cases = [
         { name: 'BOOM FM', expected: boom.ContactID },
         { name: 'TUI "BUILDERS" & SONS 🙂', expected: quoted.contactID },
+        { name: "o'brien's plumbing & gas", expected: apostrophe.contactID },
       ];
       for (const c of cases) {
         const order = sampleOrder({

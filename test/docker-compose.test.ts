@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { configSchema } from '../src/config';
+import { DEV_SERVER_DYNAMIC_CONFIG } from '../src/temporal/dev-server';
 
 // Docker cannot run here, so the compose file is checked by reading it: services, ports, wiring.
 const root = path.join(__dirname, '..');
@@ -16,6 +17,7 @@ const compose = parse(readFileSync(path.join(root, 'docker-compose.yml'), 'utf8'
       command?: string[];
       environment?: Record<string, string>;
       ports?: string[];
+      volumes?: string[];
       depends_on?: Record<string, { condition: string }>;
     }
   >;
@@ -88,6 +90,26 @@ describe('docker-compose.yml', () => {
     const raw = readFileSync(path.join(root, 'docker-compose.yml'), 'utf8');
     for (const secret of ['XERO_CLIENT_SECRET', 'TOKEN_ENCRYPTION_KEY', 'SESSION_SECRET', 'POSTGRES_PASSWORD']) {
       assert.match(raw, new RegExp(`\\$\\{${secret}:\\?`), `${secret} must be required from the environment`);
+    }
+  });
+
+  test("temporal reads the repo's dynamic config, which turns on task-queue priority and fairness", () => {
+    const t = svc('temporal');
+    const file = t.environment?.DYNAMIC_CONFIG_FILE_PATH;
+    assert.ok(file, 'DYNAMIC_CONFIG_FILE_PATH is not set');
+    const mount = (t.volumes ?? []).map((v) => v.split(':')).find(([, target]) => target === file);
+    assert.ok(mount, `nothing is mounted at ${file}`);
+    assert.equal(mount[0], './deploy/temporal/dynamicconfig.yaml');
+    assert.ok(mount.slice(2).includes('ro'), 'mounted read-only');
+
+    const dynamic = parse(readFileSync(path.join(root, mount[0]), 'utf8')) as Record<
+      string,
+      Array<{ value: unknown; constraints?: Record<string, unknown> }>
+    >;
+    // The same keys, and values, as the dev server is started with; global (no constraints).
+    for (const key of ['matching.useNewMatcher', 'matching.enableFairness']) {
+      assert.equal(DEV_SERVER_DYNAMIC_CONFIG[key], true, `dev server: ${key}`);
+      assert.deepEqual(dynamic[key], [{ value: true, constraints: {} }], `docker compose: ${key}`);
     }
   });
 

@@ -15,6 +15,7 @@ import { adminRouters } from './routes/admin';
 import { apiAccountsRouter } from './routes/api-accounts';
 import { ordersRouter } from './routes/orders';
 import { documentsRouter } from './routes/documents';
+import { exportsRouter } from './routes/exports';
 import { documentLinksRouter } from './routes/document-links';
 import { contactsRouter } from './routes/contacts';
 import { itemsRouter } from './routes/items';
@@ -32,6 +33,8 @@ export interface WebDeps {
   access?: AdminAccess;
   /** The worker's task queue, for order events (TEMPORAL_TASK_QUEUE; default `xero-sync`). */
   taskQueue?: string;
+  /** Export workflow settings (tests: smaller waves, faster polling). */
+  exportWorkflowInput?: Partial<import('../src/exports/messages').ExportWorkflowInput>;
   /** The Temporal Web UI (TEMPORAL_UI_URL or the dev server's), for "Open in Temporal" links. */
   temporalUi?: TemporalUi;
   /** Accept host URLs (webhooks, order PDFs) on loopback and private addresses (OUTBOUND_ALLOW_PRIVATE_NETWORKS; npm start). */
@@ -94,6 +97,16 @@ export function createApp(deps: WebDeps): express.Express {
         loadAccount: loadHostAccount(deps.db),
         allowPrivateNetworks: deps.allowPrivateNetworks === true,
         xeroCall: deps.access.xeroCall,
+      }),
+    );
+    app.use(
+      '/api/v1',
+      exportsRouter({
+        db: deps.db,
+        temporal: deps.temporal,
+        taskQueue: deps.taskQueue ?? 'xero-sync',
+        loadAccount: loadHostAccount(deps.db),
+        ...(deps.exportWorkflowInput ? { workflowInput: deps.exportWorkflowInput } : {}),
       }),
     );
     app.use(

@@ -3,3 +3,4 @@ export { diagnosticsWorkflow } from './diagnostics';
 export { orderSyncWorkflow } from './order-sync';
 export { contactSyncWorkflow } from './contact-sync';
 export { itemPushWorkflow } from './item-push';
+export { exportWorkflow } from './export';

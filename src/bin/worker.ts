@@ -36,6 +36,7 @@ async function main() {
     deps: {
       db: database.db,
       databaseKind: database.kind,
+      temporalClient: temporal.client,
       ...orderWorkerDeps({ db: database.db, cfg, access, apiUrl: identity.apiUrl }),
     },
   });

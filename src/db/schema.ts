@@ -267,7 +267,31 @@ export interface XeroOrgShortCodesTable {
   read_at: Date;
 }
 
+export interface ExportsTable {
+  id: string;
+  account_id: string;
+  status: Generated<'running' | 'completed' | 'cancelled'>;
+  total: number;
+  notify: Generated<boolean>;
+  /** "117 of 120 invoices have been exported to Xero; …", once the export has finished. */
+  sentence: string | null;
+  created_at: CreatedAt;
+  completed_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+}
+
+export interface ExportItemsTable {
+  export_id: string;
+  seq: number;
+  kind: 'invoice' | 'bill' | 'credit_note';
+  host_id: string;
+  event: Json<unknown> | null;
+  state: 'queued' | 'handed_over' | 'refused' | 'cancelled';
+  reason: string | null;
+}
+
 export interface Database extends ContactSyncTables {
+  exports: ExportsTable;
+  export_items: ExportItemsTable;
   xero_org_short_codes: XeroOrgShortCodesTable;
   host_apps: HostAppsTable;
   api_keys: ApiKeysTable;

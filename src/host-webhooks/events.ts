@@ -16,6 +16,8 @@ export const HOST_EVENT_TYPES = [
   // A host item (src/items/) written to Xero, or refused by it (data.errors: Xero's messages).
   'item.synced',
   'item.failed',
+  // A bulk export finished (src/exports/): counts, each document's outcome, the sentence.
+  'export.completed',
 ] as const;
 
 export type HostEventType = (typeof HOST_EVENT_TYPES)[number];

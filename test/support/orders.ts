@@ -124,6 +124,7 @@ export async function orderTestEnv(
     xero,
     orders: { ...FAST_ORDER_CONFIG, ...opts.orders },
     ...(opts.fetchPdf ? { fetchPdf: opts.fetchPdf } : {}),
+    temporalClient: temporal.client,
   };
   let current = await temporal.startWorker(deps);
   const taskQueue = current.taskQueue;

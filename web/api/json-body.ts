@@ -35,6 +35,8 @@ export const BODY_LIMITS: readonly BodyLimit[] = [
   { pattern: /^\/accounts\/[^/]+\/contacts\/bulk\/?$/i, bytes: 2 * MB, label: '2 MB' },
   // Up to 500 items per request (PUT …/items, the bulk form).
   { pattern: /^\/accounts\/[^/]+\/items\/?$/i, bytes: 2 * MB, label: '2 MB' },
+  // Up to 5,000 documents in one export.
+  { pattern: /^\/accounts\/[^/]+\/exports\/?$/i, bytes: 25 * MB, label: '25 MB' },
   // A URL and a secret: no reason to read more.
   { pattern: /^\/webhook\/?$/i, bytes: 10 * KB, label: '10 kB' },
 ];

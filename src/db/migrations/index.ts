@@ -11,6 +11,7 @@ import * as m0009 from './0009_documents';
 import * as m0010 from './0010_host_items';
 import * as m0011 from './0011_sync_log_xero_url';
 import * as m0012 from './0012_reference_currencies';
+import * as m0013 from './0013_exports';
 
 /**
  * Every migration, in order. Kept in code (not read from a folder) so bundles and
@@ -29,4 +30,5 @@ export const migrations: Record<string, Migration> = {
   '0010_host_items': m0010,
   '0011_sync_log_xero_url': m0011,
   '0012_reference_currencies': m0012,
+  '0013_exports': m0013,
 };
