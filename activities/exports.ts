@@ -32,10 +32,10 @@ const REFUSING_REASONS: Record<string, string> = {
 };
 
 export function createExportActivities({ db, temporalClient }: ExportActivityDeps) {
-  function client() {
+  function requireClient(): Client {
     if (!temporalClient)
       throw new Error('this worker was started without a Temporal client (ActivityDeps.temporalClient)');
-    return createOrderSyncClient(temporalClient, { taskQueue: Context.current().info.taskQueue });
+    return temporalClient;
   }
 
   async function handOver(
@@ -44,19 +44,7 @@ export function createExportActivities({ db, temporalClient }: ExportActivityDep
     seq: number,
     item: ExportEvent & { id: string },
   ): Promise<Accepted> {
-    // A worker shutting down cancels this activity: the call waiting for the document's answer stops too.
-    return temporalClient!.withAbortSignal(Context.current().cancellationSignal, () =>
-      send(accountId, exportId, seq, item),
-    );
-  }
-
-  async function send(
-    accountId: string,
-    exportId: string,
-    seq: number,
-    item: ExportEvent & { id: string },
-  ): Promise<Accepted> {
-    const sync = client();
+    const sync = createOrderSyncClient(requireClient(), { taskQueue: Context.current().info.taskQueue });
     const opts = { eventId: `export-${exportId}-${seq}`, priority: exportPriority(accountId) };
     switch (item.kind) {
       case 'invoice':
@@ -77,25 +65,28 @@ export function createExportActivities({ db, temporalClient }: ExportActivityDep
     }): Promise<{ handedOver: number }> {
       const queued = await nextQueued(db, input.exportId, input.max);
       let done = 0;
-      for (let i = 0; i < queued.length; i += HANDOVER_CONCURRENCY) {
-        await Promise.all(
-          queued.slice(i, i + HANDOVER_CONCURRENCY).map(async (row) => {
-            const item = { kind: row.kind, id: row.host_id, event: row.event } as ExportEvent & { id: string };
-            const answer = await handOver(input.accountId, input.exportId, row.seq, item);
-            const refusal = !answer.applied && answer.reason ? REFUSING_REASONS[answer.reason] : undefined;
-            if (refusal)
-              await db
-                .updateTable('export_items')
-                .set({ state: 'refused', reason: refusal })
-                .where('export_id', '=', input.exportId)
-                .where('seq', '=', row.seq)
-                .execute();
-            else await markHandedOver(db, input.exportId, row.seq);
-            done++;
-            Context.current().heartbeat(done);
-          }),
-        );
-      }
+      // A worker shutting down cancels this activity: the calls waiting for the documents' answers stop too.
+      await requireClient().withAbortSignal(Context.current().cancellationSignal, async () => {
+        for (let i = 0; i < queued.length; i += HANDOVER_CONCURRENCY) {
+          await Promise.all(
+            queued.slice(i, i + HANDOVER_CONCURRENCY).map(async (row) => {
+              const item = { kind: row.kind, id: row.host_id, event: row.event } as ExportEvent & { id: string };
+              const answer = await handOver(input.accountId, input.exportId, row.seq, item);
+              const refusal = !answer.applied && answer.reason ? REFUSING_REASONS[answer.reason] : undefined;
+              if (refusal)
+                await db
+                  .updateTable('export_items')
+                  .set({ state: 'refused', reason: refusal })
+                  .where('export_id', '=', input.exportId)
+                  .where('seq', '=', row.seq)
+                  .execute();
+              else await markHandedOver(db, input.exportId, row.seq);
+              done++;
+              Context.current().heartbeat(done);
+            }),
+          );
+        }
+      });
       return { handedOver: done };
     },
 
