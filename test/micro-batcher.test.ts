@@ -46,3 +46,33 @@ test('a full batch goes at once; a failed request fails each of its callers', as
   assert.ok(failed.every((r) => r.status === 'rejected' && /503/.test((r.reason as Error).message)));
   assert.deepEqual(sizes, [3, 3]);
 });
+
+test('calls arriving while a batch is in flight (waiting for its permit) go together in the next one, when it is answered', async () => {
+  const batches: number[][] = [];
+  let release!: () => void;
+  const answered = new Promise<void>((r) => (release = r));
+  const b = createMicroBatcher<number, number>({
+    windowMs: 5,
+    maxSize: 50,
+    run: async (_key, items) => {
+      batches.push(items);
+      if (batches.length === 1) await answered; // the first request waits, as for a rate-limit permit
+      return items;
+    },
+  });
+  const started = Date.now();
+  const first = b.submit('t', 0);
+  await new Promise((r) => setTimeout(r, 20));
+  assert.deepEqual(batches, [[0]], 'a lone call went after the window alone');
+  assert.ok(Date.now() - started < 500);
+  // Twelve more arrive one by one, each well after the window, while the first is in flight.
+  const later: Array<Promise<number>> = [];
+  for (let i = 1; i <= 12; i++) {
+    later.push(b.submit('t', i));
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  assert.equal(batches.length, 1, 'nothing else sent while the first is in flight');
+  release();
+  assert.deepEqual(await Promise.all([first, ...later]), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
+  assert.deepEqual(batches, [[0], [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]]);
+});

@@ -1,3 +1,4 @@
+import { EXPORT_PRIORITY_KEY } from '../src/temporal/priorities';
 import {
   ActivityFailure,
   allHandlersFinished,
@@ -285,6 +286,8 @@ export async function orderSyncWorkflow(input: OrderWorkflowInput): Promise<Orde
           order: step.order,
           revision: step.revision,
           contactId: step.contactId,
+          // Started by an export (its lower priority): the create may wait longer to share a batch.
+          ...((workflowInfo().priority?.priorityKey ?? 0) >= EXPORT_PRIORITY_KEY ? { bulk: true } : {}),
         });
         return {
           type: 'invoice',

@@ -27,6 +27,9 @@ export interface XeroGatewayDeps {
   batchWindowMs?: number;
 }
 
+/** How long a bulk export's invoice creates wait for company in a batch. */
+export const BULK_BATCH_WINDOW_MS = 2_000;
+
 /** Xero's recommended maximum of elements per batch request. */
 const MAX_BATCH = 50;
 
@@ -189,14 +192,17 @@ export function createXeroGateway(deps: XeroGatewayDeps) {
             return numberLookups.submit(accountId, { accountId, invoiceNumber });
           return invoicesNumberedExactly(call, accountId, invoiceNumber);
         },
-        async createInvoice(invoice: Invoice, opts: WriteOptions & { unitdp?: number }): Promise<Invoice> {
+        async createInvoice(
+          invoice: Invoice,
+          opts: WriteOptions & { unitdp?: number; bulk?: boolean },
+        ): Promise<Invoice> {
           if (windowMs > 0)
-            return invoiceCreates.submit(`${accountId}|${opts.unitdp === 4 ? 4 : 2}`, {
-              accountId,
-              invoice,
-              idempotencyKey: opts.idempotencyKey,
-              unitdp: opts.unitdp,
-            });
+            return invoiceCreates.submit(
+              `${accountId}|${opts.unitdp === 4 ? 4 : 2}${opts.bulk ? '|bulk' : ''}`,
+              { accountId, invoice, idempotencyKey: opts.idempotencyKey, unitdp: opts.unitdp },
+              // A bulk export's documents are in no hurry: a longer window fills its batches.
+              opts.bulk ? Math.max(windowMs, BULK_BATCH_WINDOW_MS) : windowMs,
+            );
           const body = await c((api, t) =>
             api.createInvoices(
               t,

@@ -32,6 +32,7 @@ import { optionList } from '../../src/access/accounts';
 import { failuresSection, registerSyncPages, type AdminSyncDeps } from '../admin/sync-pages';
 import { contactsSection, registerContactPages, type AdminContactsDeps } from '../admin/contacts-pages';
 import { itemsSection } from '../admin/items-card';
+import { registerExportPages } from '../admin/exports-pages';
 
 /**
  * The admin's pages (/admin) and Xero's redirect back (/connect/callback). Only two routes answer
@@ -359,6 +360,16 @@ export function adminRouters(deps: AdminRouterDeps): { admin: Router; connect: R
     registerSyncPages(admin, {
       ...deps.sync,
       db,
+      log: deps.log,
+      protect: csrf.protect,
+      page,
+      accountId: (res) => (res.locals as PageLocals).account.id,
+    });
+  // Exports (list, progress, Retry failed, Cancel): on the same Temporal client as the failures' Retry.
+  if (deps.sync)
+    registerExportPages(admin, {
+      db,
+      temporal: deps.sync.temporal,
       log: deps.log,
       protect: csrf.protect,
       page,

@@ -1,18 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { Router, type RequestHandler, type Response } from 'express';
-import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import type { Db } from '../../src/db/database';
 import type { Account } from '../../src/db/schema';
-import {
-  cancelExportSignal,
-  EXPORT_WORKFLOW_TYPE,
-  exportWorkflowId,
-  type ExportWorkflowInput,
-} from '../../src/exports/messages';
+import { cancelExport } from '../../src/exports/cancel';
+import { EXPORT_WORKFLOW_TYPE, exportWorkflowId, type ExportWorkflowInput } from '../../src/exports/messages';
 import { exportRequestSchema, parseExportItems } from '../../src/exports/request';
-import { cancelQueued, createExport, DOCUMENT_KIND_OF, exportView, listExports } from '../../src/exports/store';
-import { documentWorkflowId } from '../../src/documents/kinds';
-import { retrySignal } from '../../src/orders/messages';
+import { retryFailedExportItems } from '../../src/exports/retry';
+import { createExport, exportView, listExports } from '../../src/exports/store';
 import { AccountIdKey } from '../../src/temporal/search-attributes';
 import { exportPriority } from '../../src/temporal/priorities';
 import { sendApiError } from '../api/errors';
@@ -114,17 +109,9 @@ export function exportsRouter(deps: ExportsRouterDeps): Router {
     try {
       const exportId = exportIdFrom(req.params.exportId, res);
       if (!exportId) return;
-      const acc = account(res);
-      const view = await exportView(db, acc.id, exportId);
-      if (!view) return sendApiError(res, 404, 'export_not_found', 'There is no such export for this account.');
-      // Stop at once in the database (a wave being handed over finishes), then tell the workflow.
-      const notSent = await cancelQueued(db, exportId);
-      try {
-        await deps.temporal.workflow.getHandle(exportWorkflowId(acc.id, exportId)).signal(cancelExportSignal);
-      } catch (err) {
-        if (!(err instanceof WorkflowNotFoundError)) throw err;
-      }
-      res.status(202).json({ exportId, cancelled: notSent });
+      const result = await cancelExport(db, deps.temporal, account(res).id, exportId);
+      if (!result) return sendApiError(res, 404, 'export_not_found', 'There is no such export for this account.');
+      res.status(202).json({ exportId, cancelled: result.cancelled });
     } catch (err) {
       next(err);
     }
@@ -134,21 +121,9 @@ export function exportsRouter(deps: ExportsRouterDeps): Router {
     try {
       const exportId = exportIdFrom(req.params.exportId, res);
       if (!exportId) return;
-      const acc = account(res);
-      const view = await exportView(db, acc.id, exportId);
-      if (!view) return sendApiError(res, 404, 'export_not_found', 'There is no such export for this account.');
-      const retried: string[] = [];
-      for (const item of view.items.filter((i) => i.outcome === 'failed')) {
-        try {
-          await deps.temporal.workflow
-            .getHandle(documentWorkflowId(DOCUMENT_KIND_OF[item.kind], acc.id, item.id))
-            .signal(retrySignal);
-          retried.push(item.id);
-        } catch (err) {
-          if (!(err instanceof WorkflowNotFoundError)) throw err;
-        }
-      }
-      res.status(202).json({ exportId, retried });
+      const result = await retryFailedExportItems(db, deps.temporal, account(res).id, exportId);
+      if (!result) return sendApiError(res, 404, 'export_not_found', 'There is no such export for this account.');
+      res.status(202).json({ exportId, retried: result.retried });
     } catch (err) {
       next(err);
     }
