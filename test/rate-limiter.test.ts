@@ -2,7 +2,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import type { DatabaseHandle } from '../src/db/database';
-import { createRateLimiter, RateLimitWaitError, type RateLimiterOptions } from '../src/xero/rate-limiter';
+import { createRateLimiter, liveReserve, RateLimitWaitError, type RateLimiterOptions } from '../src/xero/rate-limiter';
 import { createTestDatabase, databaseKinds } from './support/database';
 
 for (const kind of databaseKinds()) {
@@ -65,6 +65,36 @@ for (const kind of databaseKinds()) {
         l.acquire(tenant),
         (err: unknown) => err instanceof RateLimitWaitError && err.reason === 'day',
       );
+    });
+
+    test('bulk work leaves a reserve of the minute, the day and the concurrent calls to live work', async () => {
+      const tenant = randomUUID();
+      const l = limiter({ limits: { perMinute: 12, perDay: 1000, concurrent: 5 }, minuteMs: 60_000, maxWaitMs: 100 });
+      assert.deepEqual(liveReserve({ perMinute: 60, perDay: 5000, concurrent: 5 }), {
+        perMinute: 10,
+        perDay: 500,
+        concurrent: 1,
+      });
+      // Of 12 a minute, bulk work gets 10 …
+      for (let i = 0; i < 10; i++) await (await l.acquire(tenant, { bulk: true })).release();
+      await assert.rejects(
+        l.acquire(tenant, { bulk: true }),
+        (err: unknown) => err instanceof RateLimitWaitError && err.reason === 'minute',
+      );
+      // … and live work still gets the last two at once.
+      await (await l.acquire(tenant)).release();
+      await (await l.acquire(tenant)).release();
+      await assert.rejects(l.acquire(tenant), (err: unknown) => err instanceof RateLimitWaitError);
+
+      // In flight: bulk work takes 4 of 5 slots; the fifth is live work's.
+      const other = randomUUID();
+      const held = await Promise.all([1, 2, 3, 4].map(() => l.acquire(other, { bulk: true })));
+      await assert.rejects(
+        l.acquire(other, { bulk: true }),
+        (err: unknown) => err instanceof RateLimitWaitError && err.reason === 'concurrent',
+      );
+      const live = await l.acquire(other);
+      await Promise.all([...held, live].map((p) => p.release()));
     });
 
     test("Xero's Retry-After blocks every worker for that tenant", async () => {

@@ -82,6 +82,9 @@ export async function orderSyncWorkflow(input: OrderWorkflowInput): Promise<Orde
     workflowId,
     orderNumber: state.orderNumber,
     ...(kind !== 'order' ? { documentKind: kind } : {}),
+    // Started by an export (its lower priority): its Xero calls are bulk work, which leaves the
+    // limiter's reserve to live documents and waits longer to share a batch.
+    ...((workflowInfo().priority?.priorityKey ?? 0) >= EXPORT_PRIORITY_KEY ? { bulk: true } : {}),
   };
 
   // Until the stored links are loaded (a restarted order), events wait: a removal must find the
@@ -286,8 +289,6 @@ export async function orderSyncWorkflow(input: OrderWorkflowInput): Promise<Orde
           order: step.order,
           revision: step.revision,
           contactId: step.contactId,
-          // Started by an export (its lower priority): the create may wait longer to share a batch.
-          ...((workflowInfo().priority?.priorityKey ?? 0) >= EXPORT_PRIORITY_KEY ? { bulk: true } : {}),
         });
         return {
           type: 'invoice',

@@ -1,3 +1,4 @@
+import { runAsBulk } from '../../src/xero/work-class';
 import { fetchHostPdf } from '../../src/orders/host-pdf';
 import { withFailureMapping } from '../../src/orders/failures';
 import { createAttachmentActivities } from './attachment';
@@ -31,17 +32,28 @@ export function createOrderActivities(deps: OrderActivityDeps) {
   };
   const context = createContextActivities(modules);
   return withFailureMapping(
-    withHeartbeats({
-      ...context,
-      ...createOrderGateActivities({ db: deps.db, admitOrder: context.admitOrder }),
-      ...createContactActivities(modules),
-      ...createInvoiceActivities(modules),
-      ...createCreditNoteActivities(modules),
-      ...createAttachmentActivities(modules),
-      ...createPaymentActivities(modules),
-      ...createRecordActivities(modules),
-    }),
+    withWorkClass(
+      withHeartbeats({
+        ...context,
+        ...createOrderGateActivities({ db: deps.db, admitOrder: context.admitOrder }),
+        ...createContactActivities(modules),
+        ...createInvoiceActivities(modules),
+        ...createCreditNoteActivities(modules),
+        ...createAttachmentActivities(modules),
+        ...createPaymentActivities(modules),
+        ...createRecordActivities(modules),
+      }),
+    ),
   );
+}
+
+/** An export's document (its input says `bulk`): its Xero calls are bulk work (src/xero/work-class.ts). */
+function withWorkClass<T extends Record<string, (...args: never[]) => Promise<unknown>>>(activities: T): T {
+  const out: Record<string, unknown> = {};
+  for (const [name, fn] of Object.entries(activities))
+    out[name] = (...args: never[]) =>
+      (args[0] as { bulk?: unknown } | undefined)?.bulk === true ? runAsBulk(() => fn(...args)) : fn(...args);
+  return out as T;
 }
 
 export type OrderActivities = ReturnType<typeof createOrderActivities>;

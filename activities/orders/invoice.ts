@@ -172,7 +172,7 @@ export function createInvoiceActivities({ db, xero, publicUrl }: OrderModuleDeps
      * naming it.
      */
     async createInvoice(
-      input: Base & { order: HostDocument; revision: number; contactId: string; bulk?: boolean },
+      input: Base & { order: HostDocument; revision: number; contactId: string },
     ): Promise<InvoiceSummary & { syncedRevision: number | null }> {
       const kind = kindOfBase(input);
       const settings = await settingsOf(db, input.accountId);
@@ -204,8 +204,6 @@ export function createInvoiceActivities({ db, xero, publicUrl }: OrderModuleDeps
                 ...(redated ? ['open-period'] : []),
               ),
               unitdp: unitDecimalsFor(input.order as Order),
-              // An export's document waits longer to share a batch.
-              ...(input.bulk ? { bulk: true } : {}),
             }),
           );
           invoice = r.result;

@@ -58,6 +58,8 @@ export interface Base {
   orderNumber: string;
   /** Absent for orders (and every call recorded before kinds existed). */
   documentKind?: DocumentKind;
+  /** The document came with an export: its Xero calls are bulk work (src/xero/work-class.ts). */
+  bulk?: boolean;
 }
 
 export interface InvoiceSummary {

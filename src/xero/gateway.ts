@@ -5,6 +5,7 @@ import { callXero, XeroApiError } from './errors';
 import type { RateLimiter } from './rate-limiter';
 import { createHash } from 'node:crypto';
 import { createMicroBatcher } from './micro-batcher';
+import { isBulkWork } from './work-class';
 import { contactsNamedVia, fitsNumberList, invoicesInNumberList, invoicesNumberedExactly } from './lookups';
 
 /**
@@ -66,7 +67,7 @@ export function createXeroGateway(deps: XeroGatewayDeps) {
   ): Promise<T> {
     let access: XeroAccess = await deps.access.accessFor(accountId);
     for (let attempt = 0; ; attempt++) {
-      const permit = await deps.limiter.acquire(access.tenantId);
+      const permit = await deps.limiter.acquire(access.tenantId, { bulk: isBulkWork() });
       try {
         const result = await callXero(() => run(accountingApi(deps.apiUrl, access.accessToken), access.tenantId));
         await permit.release({
@@ -192,16 +193,14 @@ export function createXeroGateway(deps: XeroGatewayDeps) {
             return numberLookups.submit(accountId, { accountId, invoiceNumber });
           return invoicesNumberedExactly(call, accountId, invoiceNumber);
         },
-        async createInvoice(
-          invoice: Invoice,
-          opts: WriteOptions & { unitdp?: number; bulk?: boolean },
-        ): Promise<Invoice> {
+        async createInvoice(invoice: Invoice, opts: WriteOptions & { unitdp?: number }): Promise<Invoice> {
+          const bulk = isBulkWork();
           if (windowMs > 0)
             return invoiceCreates.submit(
-              `${accountId}|${opts.unitdp === 4 ? 4 : 2}${opts.bulk ? '|bulk' : ''}`,
+              `${accountId}|${opts.unitdp === 4 ? 4 : 2}${bulk ? '|bulk' : ''}`,
               { accountId, invoice, idempotencyKey: opts.idempotencyKey, unitdp: opts.unitdp },
               // A bulk export's documents are in no hurry: a longer window fills its batches.
-              opts.bulk ? Math.max(windowMs, BULK_BATCH_WINDOW_MS) : windowMs,
+              bulk ? Math.max(windowMs, BULK_BATCH_WINDOW_MS) : windowMs,
             );
           const body = await c((api, t) =>
             api.createInvoices(

@@ -60,8 +60,25 @@ export interface Permit {
   release(outcome?: CallOutcome): Promise<void>;
 }
 
+export interface AcquireOptions {
+  /**
+   * Bulk work (an export) stops short of the limits: a tenth of the minute and the day and one of
+   * the concurrent calls stay for live work, so a backlog cannot starve it.
+   */
+  bulk?: boolean;
+}
+
+/** What bulk work leaves for live work: of 60 a minute, 10; of 5,000 a day, 500; of 5 in flight, 1. */
+export function liveReserve(limits: RateLimits): RateLimits {
+  return {
+    perMinute: Math.max(1, Math.floor(limits.perMinute / 6)),
+    perDay: Math.max(1, Math.floor(limits.perDay / 10)),
+    concurrent: limits.concurrent > 1 ? 1 : 0,
+  };
+}
+
 export interface RateLimiter {
-  acquire(tenantId: string): Promise<Permit>;
+  acquire(tenantId: string, opts?: AcquireOptions): Promise<Permit>;
   readonly limits: RateLimits;
 }
 
@@ -91,7 +108,8 @@ export function createRateLimiter(opts: RateLimiterOptions): RateLimiter {
   let acquisitions = 0;
 
   /** One attempt: a permit id, or how long to wait. */
-  async function tryAcquire(tenantId: string): Promise<{ id: string } | Decision> {
+  async function tryAcquire(tenantId: string, bulk: boolean): Promise<{ id: string } | Decision> {
+    const reserve = bulk ? liveReserve(limits) : { perMinute: 0, perDay: 0, concurrent: 0 };
     return db.transaction().execute(async (trx) => {
       await sql`select pg_advisory_xact_lock(hashtextextended(${`xero-rate:${tenantId}`}, 0))`.execute(trx);
       const { rows } = await sql<{
@@ -130,9 +148,9 @@ export function createRateLimiter(opts: RateLimiterOptions): RateLimiter {
       const decisions: Decision[] = [];
       if (r.blocked_until && at(r.blocked_until) > now)
         decisions.push({ waitMs: at(r.blocked_until) - now, reason: 'blocked' });
-      if (Number(r.minute_count) >= limits.perMinute)
+      if (Number(r.minute_count) >= limits.perMinute - reserve.perMinute)
         decisions.push({ waitMs: at(r.minute_oldest) + minuteMs - now, reason: 'minute' });
-      if (Number(r.day_count) >= limits.perDay)
+      if (Number(r.day_count) >= limits.perDay - reserve.perDay)
         decisions.push({ waitMs: at(r.day_oldest) + dayMs - now, reason: 'day' });
       // Xero's own count wins when it is lower than ours (another app install, a restarted table).
       const observed = r.observed_at ? at(r.observed_at) : undefined;
@@ -146,7 +164,8 @@ export function createRateLimiter(opts: RateLimiterOptions): RateLimiter {
       if (observed !== undefined && r.day_remaining !== null && now - observed < dayMs && since >= r.day_remaining) {
         decisions.push({ waitMs: Math.max(minuteMs, at(r.day_oldest) + dayMs - now), reason: 'day' });
       }
-      if (Number(r.in_flight) >= limits.concurrent) decisions.push({ waitMs: pollMs, reason: 'concurrent' });
+      if (Number(r.in_flight) >= limits.concurrent - reserve.concurrent)
+        decisions.push({ waitMs: pollMs, reason: 'concurrent' });
       if (decisions.length > 0) return decisions.reduce((a, b) => (b.waitMs > a.waitMs ? b : a));
 
       const inserted = await sql<{ id: string }>`
@@ -194,10 +213,10 @@ export function createRateLimiter(opts: RateLimiterOptions): RateLimiter {
 
   return {
     limits,
-    async acquire(tenantId) {
+    async acquire(tenantId, acquireOpts = {}) {
       const deadline = Date.now() + maxWaitMs;
       for (;;) {
-        const result = await tryAcquire(tenantId);
+        const result = await tryAcquire(tenantId, acquireOpts.bulk === true);
         if ('id' in result) {
           let released = false;
           return {
