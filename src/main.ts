@@ -16,13 +16,17 @@ import { orderWorkerDeps } from './orders/worker-deps';
 import { startHostWebhookDelivery } from './host-webhooks/host-config';
 import { createApp } from '../web/app';
 import { listen } from '../web/server';
-import { configOrExit, exitOnStartupError, onShutdown } from './process/startup';
+import { configOrExit, exitOnSignalDuringStartup, exitOnStartupError, onShutdown } from './process/startup';
 import { embeddedXero } from './process/embedded-xero';
-import { prepareDemo } from './process/demo';
+import { DEMO_SIGN_IN_HINT, prepareDemo, startupBanner } from './process/demo';
+import { issueAdminLink } from './process/admin-link';
+import { startLocalControl } from './process/local-control';
 
 async function main() {
   const loaded = configOrExit();
   const { log } = loaded;
+  // Ctrl-C before the ordered shutdown below is in place still ends the dev server (process 'exit' hooks).
+  exitOnSignalDuringStartup(log);
   installTemporalRuntime(log);
 
   // Without real Xero credentials the simulator runs in-process and the engine is pointed at it.
@@ -81,6 +85,8 @@ async function main() {
     taskQueue: cfg.TEMPORAL_TASK_QUEUE,
     log,
   }).catch((err) => log.error({ err }, 'contact-sync schedules not reconciled'));
+  // The sign-in pages name the command that prints a fresh admin link (npm run admin-link).
+  access.signInHint = DEMO_SIGN_IN_HINT;
   const webhooks = startHostWebhookDelivery({ db: database.db, cipher: access.cipher, log, allowPrivateNetworks });
   const temporalUi = temporal.uiUrl ? { temporalUi: { url: temporal.uiUrl, namespace: temporal.namespace } } : {};
   const web = await listen(
@@ -97,7 +103,22 @@ async function main() {
     cfg.HOST,
   );
 
+  const url = publicUrl(cfg);
+  // `npm run admin-link` asks this process for links ($DATA_DIR/engine.json) instead of opening its database.
+  const localControl = await startLocalControl({
+    dataDir: cfg.DATA_DIR,
+    log,
+    issueAdminLink: (request) =>
+      issueAdminLink(database.db, {
+        secret: access.sessionSecret,
+        publicUrl: url,
+        accountRef: request.account,
+        hostApp: request.hostApp,
+      }),
+  });
+
   onShutdown(log, [
+    { name: 'local control', run: () => localControl.close() },
     { name: 'web', run: () => web.close() },
     {
       name: 'worker',
@@ -112,29 +133,26 @@ async function main() {
     { name: 'xero simulator', run: async () => simulator?.close() },
   ]);
 
-  const url = publicUrl(cfg);
   const demo = await prepareDemo(database.db, {
     sessionSecret: access.sessionSecret,
     publicUrl: url,
     dataDir: cfg.DATA_DIR,
   });
+  // The banner comes last, after the worker's own start-up lines, so the one-time key and the admin link stay in view.
+  for (let waited = 0; worker.getState() === 'INITIALIZED' && waited < 10_000; waited += 50)
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  await new Promise((resolve) => setImmediate(resolve));
   process.stdout.write(
-    [
-      '',
-      'xero-sync is running',
-      `  Admin URL:        ${demo.adminLink}`,
-      "                    (the demo account's admin link: single use, valid 15 minutes; connect Xero and save Setup there)",
-      `  Health:           ${url}/healthz`,
-      `  Temporal UI URL:  ${temporal.uiUrl ?? '(not known: set TEMPORAL_UI_URL)'}`,
-      `  Temporal gRPC:    ${temporal.address} (namespace ${temporal.namespace}, task queue ${cfg.TEMPORAL_TASK_QUEUE})`,
-      `  Database:         ${database.kind === 'pglite' ? `PGlite in ${cfg.DATA_DIR}/pglite` : 'PostgreSQL (DATABASE_URL)'}`,
-      `  Xero:             ${simulator ? `the Xero simulator at ${simulator.url} (no XERO_CLIENT_ID set)` : cfg.XERO_API_URL}`,
-      `  Demo API key:     ${demo.apiKey}  (host app "Demo host app", account "demo"; shown once)`,
-      '  Send a sample order once connected:',
-      `    ${demo.sampleOrderCurl}`,
-      'Press Ctrl-C to stop.',
-      '',
-    ].join('\n'),
+    startupBanner({
+      demo,
+      url,
+      temporalUiUrl: temporal.uiUrl,
+      temporalAddress: temporal.address,
+      namespace: temporal.namespace,
+      taskQueue: cfg.TEMPORAL_TASK_QUEUE,
+      database: database.kind === 'pglite' ? `PGlite in ${cfg.DATA_DIR}/pglite` : 'PostgreSQL (DATABASE_URL)',
+      xero: simulator ? `the Xero simulator at ${simulator.url} (no XERO_CLIENT_ID set)` : cfg.XERO_API_URL,
+    }),
   );
 }
 

@@ -67,6 +67,14 @@ describe('in a real browser', { skip }, () => {
     assert.match(await page.locator('#notice').innerText(), /Connected to Demo Company \(NZ\)/);
     await shot('3-setup');
 
+    // What every account needs comes first; everything else is folded under Advanced.
+    const headings = await page.locator('form h2').allInnerTexts();
+    assert.equal(headings[0], 'What every account needs');
+    assert.equal(await page.locator('details#advanced').getAttribute('open'), null, 'Advanced starts folded');
+    assert.ok(await page.getByLabel('Sales account').isVisible());
+    assert.ok(!(await page.getByLabel('Purchases account').isVisible()), 'advanced settings hidden until unfolded');
+    await page.locator('details#advanced > summary').click();
+
     await page.getByLabel('Sales account').selectOption('200');
     await page.getByLabel('Purchases account').selectOption('310');
     await page.getByLabel('Bank account for payments').selectOption('090');

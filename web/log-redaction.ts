@@ -1,6 +1,10 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { pinoHttp } from 'pino-http';
+import type { Logger } from '../src/log';
+
 /**
- * Request logging without secrets in URLs: admin links carry `token`, Xero's redirect carries `code`
- * and `state`. Their values are replaced before pino-http writes the line.
+ * Request logging: one short line per request, without secrets in URLs (admin links carry `token`,
+ * Xero's redirect carries `code` and `state`; their values are replaced before the line is written).
  */
 const SECRET_QUERY_PARAMS = ['token', 'code', 'state'];
 
@@ -18,19 +22,42 @@ export function redactUrl(url: string): string {
   return changed ? `${url.slice(0, q)}?${params.toString()}` : url;
 }
 
-/** A pino-http `req` serializer: the standard fields, URL redacted, parsed query dropped. */
-export function redactedRequest(req: { url?: string; query?: unknown }): object {
-  const { query: _query, ...rest } = req as Record<string, unknown>;
-  return Object.assign(Object.create(Object.getPrototypeOf(req) as object) as object, rest, {
-    url: typeof req.url === 'string' ? redactUrl(req.url) : req.url,
-  });
+/** The path and query of a request as the client sent it (not as a router sees it), secrets redacted. */
+function requestPath(req: IncomingMessage & { originalUrl?: string }): string {
+  return redactUrl(req.originalUrl ?? req.url ?? '');
 }
 
-/** A pino-http `res` serializer: a redirect's Location (e.g. to Xero, carrying `state`) redacted the same way. */
-export function redactedResponse(res: { headers?: Record<string, unknown> }): object {
-  const location = res.headers?.location;
-  if (typeof location !== 'string') return res;
-  return Object.assign(Object.create(Object.getPrototypeOf(res) as object) as object, res, {
-    headers: { ...res.headers, location: redactUrl(location) },
+/**
+ * One short line per request: `GET /admin/accounts/… 200 12ms` with `method`, `url`, `status` and
+ * `ms` as fields; no headers, no bodies. Failures (5xx) are errors, refusals (4xx) and writes are
+ * info, successful reads (pages, assets, the live pages' polling) are debug (LOG_LEVEL=debug shows them).
+ */
+export function requestLogger(logger: Logger, opts: { ignore?: (url: string) => boolean } = {}) {
+  const fields = (req: IncomingMessage, res: ServerResponse, ms: number) => ({
+    method: req.method,
+    url: requestPath(req),
+    status: res.statusCode,
+    ms,
+  });
+  const line = (req: IncomingMessage, res: ServerResponse, ms: number) =>
+    `${req.method} ${requestPath(req)} ${res.statusCode} ${ms}ms`;
+  return pinoHttp({
+    logger,
+    quietReqLogger: true,
+    quietResLogger: true,
+    autoLogging: { ignore: (req) => opts.ignore?.(req.url ?? '') ?? false },
+    customLogLevel: (req, res, err) => {
+      if (err || res.statusCode >= 500) return 'error';
+      if (res.statusCode >= 400) return 'info';
+      return req.method === 'GET' || req.method === 'HEAD' ? 'debug' : 'info';
+    },
+    customSuccessObject: (req, res, val: { responseTime: number }) => fields(req, res, val.responseTime),
+    customSuccessMessage: (req, res, ms) => line(req, res, ms),
+    customErrorObject: (req, res, err, val: { responseTime: number }) => ({
+      ...fields(req, res, val.responseTime),
+      err,
+    }),
+    // pino-http passes the response time after the error (its types leave it out).
+    customErrorMessage: (req, res, _err, ms?: number) => line(req, res, ms ?? 0),
   });
 }

@@ -19,6 +19,7 @@ import { recordFact, tellHost } from './host-events';
 import { linkFoundWhileCancelling } from './adopt';
 import { checksBeforeWrite, totalsNote, type WrittenTotals } from './pre-write-checks';
 import { refreshAfterRefusal } from './reference-lists';
+import { liveContactId, withContact, withLiveContact } from './live-contact';
 import { inOpenPeriod, movedNote, type Redated } from './open-period';
 import { invoiceLinkDataOf, setLinkData, upsertLink } from './links';
 import { activityInfo, writeKey, type Base, type InvoiceSummary, type OrderModuleDeps } from './shared';
@@ -154,22 +155,29 @@ export function createCreditNoteActivities({ db, xero }: OrderModuleDeps) {
       const number = creditNoteNumberFor(doc, settings);
       let dated: Redated = { date: doc.date };
       let existing: CreditNote | undefined;
+      // The customer's contact as it stands (a stale link replaced meanwhile), and as the write went through.
+      let contactId = await liveContactId(db, input);
       if (side === 'purchases' && (activityInfo()?.attempt ?? 1) > 1)
-        existing = await findOwn(input, input.contactId, number, doc.date);
+        existing = await findOwn(input, contactId, number, doc.date);
       let cn = existing;
       if (!cn) {
         try {
-          const r = await inOpenPeriod(settings, gw, doc, (d, redated) =>
-            gw.createCreditNote(build(d), {
-              idempotencyKey: writeKey(
-                input.workflowId,
-                'credit_note',
-                input.revision,
-                ...(redated ? ['open-period'] : []),
-              ),
-              unitdp: unitDecimalsFor(doc as Order),
-            }),
-          );
+          // A contact Xero no longer has is resolved again and the create sent once more (live-contact.ts).
+          const { result: r } = await withLiveContact({ db, xero }, { ...input, contactId }, (cid, relinked) => {
+            contactId = cid;
+            return inOpenPeriod(settings, gw, doc, (d, redated) =>
+              gw.createCreditNote(withContact(build(d), cid), {
+                idempotencyKey: writeKey(
+                  input.workflowId,
+                  'credit_note',
+                  input.revision,
+                  ...(relinked ? ['contact', cid] : []),
+                  ...(redated ? ['open-period'] : []),
+                ),
+                unitdp: unitDecimalsFor(doc as Order),
+              }),
+            );
+          });
           cn = r.result;
           dated = r.dated;
         } catch (err) {
@@ -177,7 +185,7 @@ export function createCreditNoteActivities({ db, xero }: OrderModuleDeps) {
             await refreshAfterRefusal({ db, xero }, input.accountId, err);
             throw err;
           }
-          existing = await findOwn(input, input.contactId, number, doc.date);
+          existing = await findOwn(input, contactId, number, doc.date);
           if (!existing)
             throw businessFailure(
               'number_taken',
@@ -196,8 +204,8 @@ export function createCreditNoteActivities({ db, xero }: OrderModuleDeps) {
           status: s.status,
           total: s.total,
           syncedRevision: syncedRevision ?? -1,
-          contactId: input.contactId,
-          customerId: doc.customer?.id ?? `xero:${input.contactId}`,
+          contactId,
+          customerId: doc.customer?.id ?? `xero:${contactId}`,
           ...(xeroUrl ? { xeroUrl } : {}),
         });
         await writeSyncLog(trx, input, {
@@ -253,15 +261,17 @@ export function createCreditNoteActivities({ db, xero }: OrderModuleDeps) {
         const { allocation: _lifted, ...rest } = before;
         await commitXeroResult(db, (trx) => setLinkData(trx, input.accountId, 'credit_note', input.orderNumber, rest));
       }
-      const cn = await gw
-        .updateCreditNote(input.creditNoteId, build(doc), {
-          idempotencyKey: writeKey(input.workflowId, 'revise', input.revision),
+      // As for a create: a contact Xero no longer has is resolved again (live-contact.ts).
+      const live = { ...input, contactId: await liveContactId(db, input) };
+      const { result: cn } = await withLiveContact({ db, xero }, live, (cid, relinked) =>
+        gw.updateCreditNote(input.creditNoteId, withContact(build(doc), cid), {
+          idempotencyKey: writeKey(input.workflowId, 'revise', input.revision, ...(relinked ? ['contact', cid] : [])),
           unitdp: unitDecimalsFor(doc as Order),
-        })
-        .catch(async (err: unknown) => {
-          await refreshAfterRefusal({ db, xero }, input.accountId, err);
-          throw err;
-        });
+        }),
+      ).catch(async (err: unknown) => {
+        await refreshAfterRefusal({ db, xero }, input.accountId, err);
+        throw err;
+      });
       const s = summary(cn);
       const data = await invoiceLinkDataOf(db, input.accountId, input.orderNumber, 'credit_note');
       await commitXeroResult(db, async (trx) => {

@@ -14,6 +14,7 @@ import { facts, recordFact, tellHost } from './host-events';
 import { invoiceLinkDataOf, setLinkData, upsertLink } from './links';
 import { linkFoundWhileCancelling } from './adopt';
 import { liftAllocations, restoreAllocations } from './allocations';
+import { liveContactId, withContact, withLiveContact } from './live-contact';
 import { inOpenPeriod, movedNote, type Redated } from './open-period';
 import { checksBeforeWrite, totalsNote, type WrittenTotals } from './pre-write-checks';
 import { refreshAfterRefusal } from './reference-lists';
@@ -181,31 +182,38 @@ export function createInvoiceActivities({ db, xero, publicUrl }: OrderModuleDeps
       const payload = build(input.order);
       let dated: Redated = { date: input.order.date };
       const number = kind === 'order' ? invoiceNumberFor(input.order.number, settings) : (payload.invoiceNumber ?? '');
-      const ours = (inv: Invoice) => isOurInvoice(inv, input.contactId);
+      // The customer's contact as it stands (a stale link replaced meanwhile), and as the write went through.
+      let contactId = await liveContactId(db, input);
+      const ours = (inv: Invoice) => isOurInvoice(inv, contactId);
       let existing: Invoice | undefined;
       let invoice: Invoice | undefined;
       let syncedRevision: number | null = input.revision;
       // Bills and deal invoices have no unique number to be refused on: a retried attempt (its first
       // answer lost, perhaps after Xero forgot the key) looks for its own write before writing again.
       if (kind !== 'order' && (activityInfo()?.attempt ?? 1) > 1) {
-        existing = await ownEarlierWrite(input, input.contactId);
+        existing = await ownEarlierWrite(input, contactId);
         invoice = existing;
       }
       if (!invoice) {
         // Create first: Xero refuses a second sales invoice with this number, and that refusal is the
         // signal to look (a create whose answer was lost, a reset, an earlier run) — one call when all is well.
         try {
-          const r = await inOpenPeriod(settings, gw, input.order, (doc, redated) =>
-            gw.createInvoice(build(doc), {
-              idempotencyKey: writeKey(
-                input.workflowId,
-                'invoice',
-                input.revision,
-                ...(redated ? ['open-period'] : []),
-              ),
-              unitdp: unitDecimalsFor(input.order as Order),
-            }),
-          );
+          // A contact Xero no longer has is resolved again and the create sent once more (live-contact.ts).
+          const { result: r } = await withLiveContact({ db, xero }, { ...input, contactId }, (cid, relinked) => {
+            contactId = cid;
+            return inOpenPeriod(settings, gw, input.order, (doc, redated) =>
+              gw.createInvoice(withContact(build(doc), cid), {
+                idempotencyKey: writeKey(
+                  input.workflowId,
+                  'invoice',
+                  input.revision,
+                  ...(relinked ? ['contact', cid] : []),
+                  ...(redated ? ['open-period'] : []),
+                ),
+                unitdp: unitDecimalsFor(input.order as Order),
+              }),
+            );
+          });
           invoice = r.result;
           dated = r.dated;
         } catch (err) {
@@ -230,8 +238,8 @@ export function createInvoiceActivities({ db, xero, publicUrl }: OrderModuleDeps
           status: s.status,
           total: s.total,
           syncedRevision: syncedRevision ?? -1,
-          contactId: input.contactId,
-          customerId: input.order.customer?.id ?? `xero:${input.contactId}`,
+          contactId,
+          customerId: input.order.customer?.id ?? `xero:${contactId}`,
           ...(xeroUrl ? { xeroUrl } : {}),
         });
         await writeSyncLog(trx, input, {
@@ -297,11 +305,24 @@ export function createInvoiceActivities({ db, xero, publicUrl }: OrderModuleDeps
       const gw = xero.forAccount(input.accountId);
       // Xero refuses to edit a document with a credit note allocated: ours come off first and go back after.
       const credits = await liftAllocations(db, gw, input.accountId, input.invoiceId);
-      const { result: invoice, dated } = await inOpenPeriod(settings, gw, input.order, (doc, redated) =>
-        gw.updateInvoice(input.invoiceId, build(doc), {
-          idempotencyKey: writeKey(input.workflowId, 'revise', input.revision, ...(redated ? ['open-period'] : [])),
-          unitdp: unitDecimalsFor(input.order as Order),
-        }),
+      // As for a create: a contact Xero no longer has is resolved again (live-contact.ts).
+      const live = { ...input, contactId: await liveContactId(db, input) };
+      const {
+        result: { result: invoice, dated },
+        contactId,
+      } = await withLiveContact({ db, xero }, live, (cid, relinked) =>
+        inOpenPeriod(settings, gw, input.order, (doc, redated) =>
+          gw.updateInvoice(input.invoiceId, withContact(build(doc), cid), {
+            idempotencyKey: writeKey(
+              input.workflowId,
+              'revise',
+              input.revision,
+              ...(relinked ? ['contact', cid] : []),
+              ...(redated ? ['open-period'] : []),
+            ),
+            unitdp: unitDecimalsFor(input.order as Order),
+          }),
+        ),
       ).catch(async (err: unknown) => {
         await refreshAfterRefusal({ db, xero }, input.accountId, err);
         throw err;
@@ -316,8 +337,8 @@ export function createInvoiceActivities({ db, xero, publicUrl }: OrderModuleDeps
           status: s.status,
           total: s.total,
           syncedRevision: input.revision,
-          contactId: input.contactId,
-          customerId: input.order.customer?.id ?? `xero:${input.contactId}`,
+          contactId,
+          customerId: input.order.customer?.id ?? `xero:${contactId}`,
         });
         await recordFact(
           trx,

@@ -33,6 +33,11 @@ export interface AdminAccess {
   onConnected?: (accountId: string) => Promise<void>;
   onSettingsSaved?: (accountId: string, settings: Settings) => Promise<void>;
   onDisconnected?: (accountId: string) => Promise<void>;
+  /**
+   * What the sign-in pages (invalid, expired or used link; session ended) tell the admin to do for a
+   * new link. Default: open the Xero settings again from the business app; `npm start` names its command.
+   */
+  signInHint?: string;
 }
 
 /** Runs one of the hooks above; a failing hook is logged, never thrown at the admin. */

@@ -12,6 +12,13 @@ export interface FailureFacts {
   errorKind?: string;
   /** For `invalid_data`: the database's SQLSTATE, which tells bad input from an engine fault. */
   sqlstate?: string;
+  /** The workflow step that failed: `invoice`, `revise`, `pay:…`, `attach`, `contact`, `cancel`, … */
+  step?: string;
+  /**
+   * The document's Xero side as the engine last knew it, so a "not found" answer can name it:
+   * `word` is "invoice", "bill" or "credit note".
+   */
+  document?: { word: string; number?: string; id?: string };
 }
 
 export interface Explanation {
@@ -21,7 +28,7 @@ export interface Explanation {
   action: string;
 }
 
-type Rule = (message: string, settings: Settings) => Explanation | undefined;
+type Rule = (message: string, settings: Settings, facts: FailureFacts) => Explanation | undefined;
 
 function accountRole(code: string, s: Settings): string {
   if (code === s.revenueAccountCode) return 'Revenue account';
@@ -30,7 +37,110 @@ function accountRole(code: string, s: Settings): string {
   return 'Account';
 }
 
+/** Whether Xero's reference (an id or a number) is this document's own. */
+function isOwnDocument(facts: FailureFacts, ref: string | undefined): boolean {
+  const doc = facts.document;
+  if (!doc) return false;
+  return !ref || ref.toLowerCase() === doc.id?.toLowerCase() || ref === doc.number;
+}
+
+/** "The invoice INV-1", "The bill 4f1c…": the document Xero no longer has, named as well as known. */
+function documentNamed(facts: FailureFacts, word: string, ref: string | undefined): string {
+  const doc = facts.document;
+  if (doc && isOwnDocument(facts, ref)) return `The ${doc.word} ${doc.number || doc.id || ''}`.trimEnd();
+  return `The ${word}${ref ? ` ${ref}` : ''}`;
+}
+
+const GONE_FROM_XERO = 'no longer exists in Xero (deleted there, or Xero was reset)';
+const DOCUMENT_GONE_ACTION =
+  'The sync does not re-create it by itself, since that could bill the customer twice: cancel the document in your app (nothing is left to void) and send it again under a new number; if it should still exist, check that this account is connected to the right Xero organisation';
+
+/** Xero's "not found" answers: a linked record (contact, document, account, item) that is no longer there. */
+const notFoundRules: Rule[] = [
+  (m) => {
+    const id = /contact with the ContactID (\S+?) could not be found/i.exec(m)?.[1];
+    return id
+      ? {
+          problem: `The Xero contact ${id} ${GONE_FROM_XERO}`,
+          action:
+            'Retry: the sync finds the customer again (by its number, then its name) or creates it. If your app chose this Xero contact for the document, choose another one and send the document again',
+        }
+      : undefined;
+  },
+  (m) => {
+    const id = /the Xero contact (\S+) does not exist or is archived/i.exec(m)?.[1];
+    return id
+      ? {
+          problem: `The Xero contact ${id} chosen for the document does not exist or is archived (deleted or merged in Xero?)`,
+          action:
+            'Choose another contact for the document in your app and send it again, or restore the contact in Xero, then retry',
+        }
+      : undefined;
+  },
+  (m) => {
+    const number = /contact with the ContactNumber (.+?) could not be found/i.exec(m)?.[1];
+    return number
+      ? {
+          problem: `No Xero contact has the contact number ${number}`,
+          action:
+            "Add the contact number to the contact in Xero, or send the customer's details with the document, then retry",
+        }
+      : undefined;
+  },
+  (m, _s, f) => {
+    const match = /^(invoice|credit note)(?: with ID)? (\S+?) could not be found/i.exec(m.trim());
+    if (!match) return undefined;
+    const word = match[1]!.toLowerCase();
+    return {
+      problem: `${documentNamed(f, word, match[2])} ${GONE_FROM_XERO}`,
+      action: isOwnDocument(f, match[2])
+        ? DOCUMENT_GONE_ACTION
+        : `Check the ${word} in Xero (deleted or voided?) and what the document refers to in your app, then retry`,
+    };
+  },
+  (m, s) => {
+    const code = /^Account (\S+) could not be found/i.exec(m.trim())?.[1];
+    if (!code) return undefined;
+    const role = accountRole(code, s);
+    return {
+      problem: `${role} ${code} does not exist in Xero`,
+      action:
+        role === 'Account' ? 'Check the account code in your app' : `Choose another ${role.toLowerCase()} in Setup`,
+    };
+  },
+  (m) => {
+    const id = /Item with ItemID '?([^' ]+)'? could not be found/i.exec(m)?.[1];
+    return id
+      ? {
+          problem: `The Xero item ${id} ${GONE_FROM_XERO}`,
+          action:
+            'Push the items again from your app (they are created anew), or fix the item code on the order line, then retry',
+        }
+      : undefined;
+  },
+  (m, _s, f) => {
+    // A 404: Xero answers a read or update of a record it does not have with this sentence alone.
+    if (!/resource you.re looking for cannot be found|^not found in xero$/i.test(m.trim())) return undefined;
+    const step = f.step ?? '';
+    if (step === 'contact')
+      return {
+        problem: `The Xero contact chosen for the document ${GONE_FROM_XERO}`,
+        action: 'Choose another contact for the document in your app and send it again',
+      };
+    if (/^(un)?pay/.test(step) && !f.document)
+      return {
+        problem: `The payment's invoice or the payment itself ${GONE_FROM_XERO}`,
+        action: DOCUMENT_GONE_ACTION,
+      };
+    return {
+      problem: `${documentNamed(f, 'document', undefined)} ${GONE_FROM_XERO}`,
+      action: DOCUMENT_GONE_ACTION,
+    };
+  },
+];
+
 const rules: Rule[] = [
+  ...notFoundRules,
   (m, s) => {
     const match = /account code '([^']+)'[^.]*(archived|deleted)/i.exec(m);
     if (!match) return undefined;
@@ -225,15 +335,42 @@ const byKind: Record<string, (f: FailureFacts) => Explanation> = {
   },
 };
 
-export function explainFailure(facts: FailureFacts, settings: Settings): Explanation {
+const GENERIC_ACTION = 'Correct the document or Setup, then retry';
+
+/**
+ * Every problem of a failure with its own explanation, in Xero's order, each problem once: a
+ * document refused for an archived account and a bad tax code gets two. Messages no rule knows are
+ * kept in Xero's words, together, last.
+ */
+export function explainFailures(facts: FailureFacts, settings: Settings): Explanation[] {
   const special = facts.errorKind ? byKind[facts.errorKind] : undefined;
-  if (special) return special(facts);
+  if (special) return [special(facts)];
+  const out: Explanation[] = [];
+  const seen = new Set<string>();
+  const unexplained: string[] = [];
   for (const message of facts.messages) {
+    let explanation: Explanation | undefined;
     for (const rule of rules) {
-      const explanation = rule(message, settings);
-      if (explanation) return explanation;
+      explanation = rule(message, settings, facts);
+      if (explanation) break;
     }
+    if (!explanation) {
+      if (!unexplained.includes(message)) unexplained.push(message);
+      continue;
+    }
+    const key = `${explanation.problem}\u0000${explanation.action}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push(explanation);
   }
-  const said = facts.messages.join('; ') || 'Xero refused the document without saying why';
-  return { problem: `Xero said: ${said}`, action: 'Correct the document or Setup, then retry' };
+  if (unexplained.length > 0 || out.length === 0) {
+    const said = unexplained.join('; ') || 'Xero refused the document without saying why';
+    out.push({ problem: `Xero said: ${said}`, action: GENERIC_ACTION });
+  }
+  return out;
+}
+
+/** The failure's first (main) problem: what the host's `sync.failed` event carries as `explanation`. */
+export function explainFailure(facts: FailureFacts, settings: Settings): Explanation {
+  return explainFailures(facts, settings)[0]!;
 }

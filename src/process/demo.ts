@@ -74,3 +74,43 @@ export async function prepareDemo(
   const sampleOrderCurl = `curl -s -X POST ${p.publicUrl}/api/v1/accounts/${DEMO_ACCOUNT}/orders -H "Authorization: Bearer ${key}" -H "Content-Type: application/json" --data @${sampleOrderFile}`;
   return { apiKey: key, adminLink: url, sampleOrderFile, sampleOrderCurl };
 }
+
+/** The sign-in pages' hint under `npm start`: the business app's way, and the demo's. */
+export const DEMO_SIGN_IN_HINT =
+  'Open the Xero settings again from your business app: it gives you a new sign-in link. ' +
+  'Running the demo (npm start)? Run npm run admin-link in another terminal for a new link.';
+
+/**
+ * What `npm start` prints once everything is up: the admin link last (after every other start-up
+ * line, so it does not scroll away), and the command that prints a new one while it runs.
+ */
+export function startupBanner(p: {
+  demo: Demo;
+  url: string;
+  temporalUiUrl: string | undefined;
+  temporalAddress: string;
+  namespace: string;
+  taskQueue: string;
+  database: string;
+  xero: string;
+}): string {
+  return [
+    '',
+    'xero-sync is running',
+    `  Health:           ${p.url}/healthz`,
+    `  Temporal UI URL:  ${p.temporalUiUrl ?? '(not known: set TEMPORAL_UI_URL)'}`,
+    `  Temporal gRPC:    ${p.temporalAddress} (namespace ${p.namespace}, task queue ${p.taskQueue})`,
+    `  Database:         ${p.database}`,
+    `  Xero:             ${p.xero}`,
+    `  Demo API key:     ${p.demo.apiKey}  (host app "${DEMO_HOST_APP}", account "${DEMO_ACCOUNT}"; shown once)`,
+    '  Send a sample order once connected:',
+    `    ${p.demo.sampleOrderCurl}`,
+    '',
+    `  Admin URL:        ${p.demo.adminLink}`,
+    "                    the demo account's admin page: single use, valid 15 minutes; connect Xero and save Setup there.",
+    '                    A new link while this runs: npm run admin-link (in another terminal)',
+    '',
+    'Press Ctrl-C to stop.',
+    '',
+  ].join('\n');
+}

@@ -36,24 +36,75 @@ export function runCommand(name: string, main: () => Promise<number>): void {
 type Step = { name: string; run: () => Promise<unknown> };
 
 /**
- * Runs shutdown steps in order on SIGINT/SIGTERM (a second signal forces exit), so in-flight work
- * finishes or is handed back and no child process (the Temporal dev server) outlives us.
+ * Signals this soon after the first are the same Ctrl-C delivered again (by a parent process that
+ * forwards it, or to each process of the terminal's group), not a second request: they are ignored.
  */
+export const DUPLICATE_SIGNAL_MS = 1_000;
+
+let startupHandler: ((signal: NodeJS.Signals) => void) | undefined;
+
+/**
+ * Until onShutdown is installed, Ctrl-C exits at once, through process.exit so the 'exit' hooks run
+ * (the Temporal dev server is killed, the embedded database's lock released): without a handler
+ * node would die of the signal and skip them.
+ */
+export function exitOnSignalDuringStartup(log: Logger): void {
+  startupHandler = (signal) => {
+    log.warn({ signal }, 'stopped during start-up');
+    process.exit(130);
+  };
+  process.on('SIGINT', startupHandler);
+  process.on('SIGTERM', startupHandler);
+}
+
+/**
+ * Runs shutdown steps in order on SIGINT/SIGTERM, so in-flight work finishes or is handed back and
+ * no child process (the Temporal dev server) outlives us. A second Ctrl-C (a second later or more)
+ * forces exit.
+ */
+/** How long one shutdown step may take before the next one goes on without it. */
+const SHUTDOWN_STEP_TIMEOUT_MS = 10_000;
+
 export function onShutdown(log: Logger, steps: Step[]): void {
-  let stopping = false;
+  if (startupHandler) {
+    process.removeListener('SIGINT', startupHandler);
+    process.removeListener('SIGTERM', startupHandler);
+    startupHandler = undefined;
+  }
+  let firstSignalAt: number | undefined;
   const handler = (signal: NodeJS.Signals) => {
-    if (stopping) {
+    if (firstSignalAt !== undefined) {
+      if (Date.now() - firstSignalAt < DUPLICATE_SIGNAL_MS) {
+        log.debug({ signal }, 'signal repeated while stopping: ignored');
+        return;
+      }
       log.warn({ signal }, 'second signal: exiting now');
       process.exit(130);
     }
-    stopping = true;
+    firstSignalAt = Date.now();
     log.info({ signal }, 'shutting down');
     void (async () => {
       for (const step of steps) {
+        const started = Date.now();
+        let timer: NodeJS.Timeout | undefined;
         try {
-          await step.run();
+          // A step that hangs must not keep the rest (and the dev server child) running for ever.
+          const outcome = await Promise.race([
+            step.run().then(() => 'done' as const),
+            new Promise<'timed out'>((resolve) => {
+              timer = setTimeout(() => resolve('timed out'), SHUTDOWN_STEP_TIMEOUT_MS);
+            }),
+          ]);
+          if (outcome === 'timed out')
+            log.warn(
+              { step: step.name, ms: SHUTDOWN_STEP_TIMEOUT_MS },
+              'shutdown step did not finish in time: going on',
+            );
+          else log.debug({ step: step.name, ms: Date.now() - started }, 'stopped');
         } catch (err) {
           log.error({ err, step: step.name }, 'shutdown step failed');
+        } finally {
+          clearTimeout(timer);
         }
       }
       log.info('stopped');

@@ -1,7 +1,7 @@
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { Db } from '../db/database';
 import type { SyncLogEntry } from '../db/schema';
-import { explainFailure, type FailureFacts } from '../domain/failure-explanations';
+import { explainFailures, type Explanation, type FailureFacts } from '../domain/failure-explanations';
 import type { Settings } from '../domain/settings';
 import { retrySignal } from '../orders/messages';
 import { displayRef } from '../documents/kinds';
@@ -21,7 +21,26 @@ export interface TemporalUi {
 }
 
 export function temporalWorkflowUrl(ui: TemporalUi, workflowId: string): string {
-  return `${ui.url.replace(/\/+$/, '')}/namespaces/${encodeURIComponent(ui.namespace)}/workflows/${encodeURIComponent(workflowId)}`;
+  return `${temporalWorkflowsUrl(ui)}/${encodeURIComponent(workflowId)}`;
+}
+
+/** The Temporal UI's workflow list of a namespace, optionally filtered by a visibility query. */
+export function temporalWorkflowsUrl(ui: TemporalUi, query?: string): string {
+  const list = `${ui.url.replace(/\/+$/, '')}/namespaces/${encodeURIComponent(ui.namespace)}/workflows`;
+  return query ? `${list}?query=${encodeURIComponent(query)}` : list;
+}
+
+/**
+ * The Temporal UI's list of an account's failed syncs: `SyncStatus="Failed" AND AccountId="…"`.
+ * A failed sync is a Running workflow waiting for its `retry` signal, so it is found by this search
+ * attribute, not under the UI's "Failed" status.
+ */
+export function temporalFailedSyncsUrl(ui: TemporalUi, accountId?: string): string {
+  const quote = (v: string) => `"${v.replace(/["\\]/g, '')}"`;
+  return temporalWorkflowsUrl(
+    ui,
+    `SyncStatus=${quote('Failed')}${accountId ? ` AND AccountId=${quote(accountId)}` : ''}`,
+  );
 }
 
 const SETUP_LABELS: Record<string, string> = {
@@ -43,9 +62,21 @@ export function failureFactsOf(entry: Pick<SyncLogEntry, 'message' | 'error'>): 
   // The not-connected failure says why: never connected, or Xero refused the refresh token.
   const errorKind = kind === 'not_connected' && error.reason === 'needs_reconnect' ? 'needs_reconnect' : kind;
   const messages = [...new Set(strings(error.messages))];
+  const doc = error.document as Record<string, unknown> | undefined;
+  const text = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);
+  const document =
+    doc && typeof doc === 'object' && text(doc.word)
+      ? {
+          word: text(doc.word)!,
+          ...(text(doc.number) ? { number: text(doc.number) } : {}),
+          ...(text(doc.id) ? { id: text(doc.id) } : {}),
+        }
+      : undefined;
   return {
     ...(errorKind ? { errorKind } : {}),
     ...(typeof error.sqlstate === 'string' ? { sqlstate: error.sqlstate } : {}),
+    ...(typeof error.step === 'string' ? { step: error.step } : {}),
+    ...(document ? { document } : {}),
     messages: messages.length > 0 ? messages : entry.message ? [entry.message] : [],
   };
 }
@@ -60,6 +91,8 @@ export interface OpenFailure {
   message: string;
   problem: string;
   todo: string;
+  /** Every problem of the failure with what to do about it (the first is `problem`/`todo`). */
+  explanations: Explanation[];
   at: Date;
   workflowId: string | null;
   /** Only document workflows (orders, bills, credit notes, deals) take the `retry` signal. */
@@ -67,16 +100,30 @@ export interface OpenFailure {
   temporalUrl?: string;
 }
 
-/** The explanation stored with the failure (as setup stood then), else one made now. */
-function explanationOf(entry: SyncLogEntry, settings: Settings): { problem: string; action: string } {
-  const stored = (entry.error as { explanation?: { problem?: unknown; action?: unknown } } | null)?.explanation;
-  if (stored && typeof stored.problem === 'string' && typeof stored.action === 'string')
-    return { problem: stored.problem, action: stored.action };
-  return explainFailure(failureFactsOf(entry), settings);
+const isExplanation = (v: unknown): v is Explanation =>
+  !!v &&
+  typeof v === 'object' &&
+  typeof (v as Explanation).problem === 'string' &&
+  typeof (v as Explanation).action === 'string';
+
+/**
+ * The explanations stored with the failure (as setup stood then), else made now. A failure stored
+ * before every problem was explained keeps its stored (first) explanation, followed by the others.
+ */
+export function explanationsOf(entry: Pick<SyncLogEntry, 'message' | 'error'>, settings: Settings): Explanation[] {
+  const error = entry.error as { explanation?: unknown; explanations?: unknown } | null;
+  const stored = Array.isArray(error?.explanations) ? error.explanations.filter(isExplanation) : [];
+  if (stored.length > 0) return stored.map(({ problem, action }) => ({ problem, action }));
+  const made = explainFailures(failureFactsOf(entry), settings);
+  const first = error?.explanation;
+  if (!isExplanation(first)) return made;
+  const rest = made.slice(1).filter((m) => m.problem !== first.problem);
+  return [{ problem: first.problem, action: first.action }, ...rest];
 }
 
 export function describeFailure(entry: SyncLogEntry, settings: Settings, ui?: TemporalUi): OpenFailure {
-  const { problem, action } = explanationOf(entry, settings);
+  const explanations = explanationsOf(entry, settings);
+  const { problem, action } = explanations[0]!;
   const retryable = /^(order|bill|credit_note|deal):/.test(entry.workflow_id ?? '');
   return {
     id: String(entry.id),
@@ -86,6 +133,7 @@ export function describeFailure(entry: SyncLogEntry, settings: Settings, ui?: Te
     message: entry.message ?? '',
     problem,
     todo: action,
+    explanations,
     at: entry.created_at,
     workflowId: entry.workflow_id,
     retryable,

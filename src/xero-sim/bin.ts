@@ -8,6 +8,8 @@ async function main() {
     port,
     host,
     logLevel: (process.env.LOG_LEVEL as 'info' | undefined) ?? 'warn',
+    // XERO_SIM_STATE=path/to/file.json keeps the state across restarts.
+    ...(process.env.XERO_SIM_STATE ? { persistPath: process.env.XERO_SIM_STATE } : {}),
   });
   const orgs = sim.sim.organisations();
   process.stdout.write(

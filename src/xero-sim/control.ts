@@ -161,6 +161,25 @@ export class SimulatorControl {
     return [...org.contacts.values()].map((c) => renderContact(c));
   }
 
+  /**
+   * Forgets a contact, as if it had never been (Xero itself only archives: this stands for a contact
+   * merged away, or an organisation that was reset). True when there was one.
+   */
+  deleteContact(tenantId: string, contactId: string): boolean {
+    const org = this.requireOrg(tenantId);
+    for (const [key, c] of org.contacts)
+      if (c.ContactID.toLowerCase() === contactId.toLowerCase()) return org.contacts.delete(key);
+    return false;
+  }
+
+  /** Forgets an invoice or bill (its payments stay), as after a reset of the organisation. True when there was one. */
+  deleteInvoice(tenantId: string, invoiceId: string): boolean {
+    const org = this.requireOrg(tenantId);
+    for (const [key, i] of org.invoices)
+      if (i.InvoiceID.toLowerCase() === invoiceId.toLowerCase()) return org.invoices.delete(key);
+    return false;
+  }
+
   /** Xero-shaped copies of a tenant's items (unit prices to four decimals). */
   items(tenantId: string): Array<Record<string, unknown>> {
     return this.requireOrg(tenantId).items.map((i) => renderItem(i, 4));

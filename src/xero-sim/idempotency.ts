@@ -23,6 +23,14 @@ interface Entry {
   resolve?: (a: StoredAnswer | undefined) => void;
 }
 
+/** A kept answer as persisted with the simulator's state (keys still being processed are not kept). */
+export interface PersistedIdempotencyEntry {
+  id: string;
+  fingerprint: string;
+  expiresAt: number;
+  answer: StoredAnswer;
+}
+
 export type IdempotencyLookup =
   | { kind: 'new'; complete: (answer: StoredAnswer | undefined) => void }
   | { kind: 'replay'; answer: StoredAnswer }
@@ -88,6 +96,23 @@ export class IdempotencyStore {
         }
       },
     };
+  }
+
+  /** The kept answers (for the persisted state). */
+  exportEntries(): PersistedIdempotencyEntry[] {
+    const out: PersistedIdempotencyEntry[] = [];
+    for (const [id, e] of this.entries)
+      if (e.answer) out.push({ id, fingerprint: e.fingerprint, expiresAt: e.expiresAt, answer: e.answer });
+    return out;
+  }
+
+  /** Replaces every entry with persisted ones. */
+  importEntries(entries: PersistedIdempotencyEntry[]): void {
+    this.entries.clear();
+    for (const e of entries) {
+      if (!e || typeof e.id !== 'string' || !e.answer || !Buffer.isBuffer(e.answer.body)) continue;
+      this.entries.set(e.id, { fingerprint: e.fingerprint, expiresAt: e.expiresAt, answer: e.answer });
+    }
   }
 
   /** Moves every key's expiry as if `ms` had passed (the control API's expiry trigger). */

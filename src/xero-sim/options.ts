@@ -96,6 +96,14 @@ export const simulatorOptionsSchema = z.object({
   requestLogLimit: z.number().int().positive().default(10_000),
   /** Seed of the generator behind rate-based faults, so a failing run can be replayed. */
   faultSeed: z.number().int().default(1),
+  /**
+   * Keep the state (organisations, documents, apps, tokens, connections, kept Idempotency-Key
+   * answers) in this JSON file: loaded at start when present, written atomically a moment after
+   * each change and on close. Absent (tests, benchmarks): memory only.
+   */
+  persistPath: z.string().min(1).optional(),
+  /** How soon after a change the state file is written. */
+  persistDebounceMs: z.number().int().nonnegative().max(1000).default(250),
   logLevel: z.enum(['silent', 'error', 'warn', 'info', 'debug']).default('silent'),
 });
 export type XeroSimulatorOptions = z.input<typeof simulatorOptionsSchema>;

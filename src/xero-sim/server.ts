@@ -16,6 +16,7 @@ import {
   type SimApp,
   type XeroSimulatorOptions,
 } from './options';
+import { SimulatorPersistence } from './persistence';
 import { RateLimiter } from './rate-limits';
 import { Store } from './store';
 import { WebhookSender } from './webhooks';
@@ -34,6 +35,10 @@ export interface RunningXeroSimulator {
   url: string;
   /** In-process controls: the same powers as the /__sim control API. */
   sim: SimulatorControl;
+  /** Where the state is kept (the `persistPath` option), if anywhere. */
+  persistPath?: string;
+  /** Writes the state file now if anything changed (close() does too). */
+  flushState(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -60,9 +65,34 @@ export async function startXeroSimulator(input?: XeroSimulatorOptions): Promise<
   );
   control.reset();
 
+  const persistence = options.persistPath
+    ? new SimulatorPersistence({
+        path: options.persistPath,
+        store,
+        idempotency,
+        initialApps: apps,
+        log,
+        debounceMs: options.persistDebounceMs,
+      })
+    : undefined;
+  if (persistence) {
+    persistence.prepare();
+    // A first start (or one after a bad file) writes the fresh state at once.
+    if (persistence.load() !== 'loaded') persistence.markDirty();
+  }
+  // Anything but a read may change the state (accounting writes, token exchanges and refreshes,
+  // consent, control calls): the state file follows shortly after.
+  const sim: SimulatorControl = persistence ? markingChanges(control, () => persistence.markDirty()) : control;
+
   const app = express();
   app.disable('x-powered-by');
   app.disable('etag');
+  if (persistence) {
+    app.use((req, res, next) => {
+      if (req.method !== 'GET' && req.method !== 'HEAD') res.once('close', () => persistence.markDirty());
+      next();
+    });
+  }
   const handleAccounting = accountingHandler({ store, limiter, idempotency, faults, webhooks, log });
   app.use(API_PREFIX, (req, res) => {
     // Mounted handlers see a shortened url; the pipeline wants the full path.
@@ -121,13 +151,33 @@ export async function startXeroSimulator(input?: XeroSimulatorOptions): Promise<
 
   return {
     url,
-    sim: control,
+    sim,
+    ...(options.persistPath ? { persistPath: options.persistPath } : {}),
+    flushState: async () => persistence?.flush(),
     async close() {
       await webhooks.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
       });
+      await persistence?.close();
     },
   };
+}
+
+/** The in-process controls, each call marking the state changed (reads included: cheap, and safe). */
+function markingChanges(control: SimulatorControl, changed: () => void): SimulatorControl {
+  return new Proxy(control, {
+    get(target, prop, receiver) {
+      const value = Reflect.get(target, prop, receiver) as unknown;
+      if (typeof value !== 'function') return value;
+      return (...args: unknown[]) => {
+        try {
+          return (value as (...a: unknown[]) => unknown).apply(target, args);
+        } finally {
+          changed();
+        }
+      };
+    },
+  });
 }

@@ -372,6 +372,15 @@ export class Store {
     this.offsetMs += ms;
   }
 
+  /** How far advanceTime() has moved the clock (kept with the persisted state: expiries depend on it). */
+  clockOffsetMs(): number {
+    return this.offsetMs;
+  }
+
+  setClockOffsetMs(ms: number): void {
+    this.offsetMs = ms;
+  }
+
   org(tenantId: string): OrgRec | undefined {
     return this.orgs.get(tenantId);
   }

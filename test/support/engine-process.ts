@@ -16,13 +16,20 @@ export interface EngineProcess {
   waitFor(re: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
   /** Processes whose command line mentions the DATA_DIR (the dev server's does). */
   leftovers(): string[];
-  /** Ctrl-C; resolves with the exit code. */
+  /** Ctrl-C (to the whole process group with `viaNpm`, as a terminal sends it); resolves with the exit code. */
   interrupt(): Promise<number | null>;
   /** Kills whatever is left and removes DATA_DIR. */
   cleanup(): void;
 }
 
-export async function startEngineProcess(extraEnv: NodeJS.ProcessEnv = {}): Promise<EngineProcess> {
+/**
+ * `viaNpm`: run `npm start` itself in a process group of its own (npm → sh → node), and Ctrl-C the
+ * group as a terminal does; `interrupt()` then resolves with npm's code (130 or null: npm ends by the signal).
+ */
+export async function startEngineProcess(
+  extraEnv: NodeJS.ProcessEnv = {},
+  opts: { viaNpm?: boolean } = {},
+): Promise<EngineProcess> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'xero-sync-start-'));
   const [port, temporalPort, uiPort, simPort] = [
     await freePort(),
@@ -42,10 +49,21 @@ export async function startEngineProcess(extraEnv: NodeJS.ProcessEnv = {}): Prom
   };
   delete env.TEMPORAL_ADDRESS;
   delete env.DATABASE_URL;
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, '..', '..', 'src', 'main.ts')], {
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = opts.viaNpm
+    ? spawn('npm', ['start', '--silent'], {
+        env,
+        cwd: path.join(__dirname, '..', '..'),
+        stdio: ['ignore', 'pipe', 'pipe'],
+        detached: true,
+      })
+    : spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, '..', '..', 'src', 'main.ts')], {
+        env,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+  const signal = (name: NodeJS.Signals) => {
+    if (opts.viaNpm) process.kill(-child.pid!, name);
+    else child.kill(name);
+  };
   let output = '';
   child.stdout!.on('data', (c: Buffer) => {
     output += c.toString();
@@ -81,11 +99,17 @@ export async function startEngineProcess(extraEnv: NodeJS.ProcessEnv = {}): Prom
     },
     leftovers,
     async interrupt() {
-      child.kill('SIGINT');
+      signal('SIGINT');
       return exited;
     },
     cleanup() {
-      if (child.exitCode === null) child.kill('SIGKILL');
+      if (child.exitCode === null && child.signalCode === null) {
+        try {
+          signal('SIGKILL');
+        } catch {
+          // already gone
+        }
+      }
       for (const pid of leftovers()) process.kill(Number(pid), 'SIGKILL');
       rmSync(dataDir, { recursive: true, force: true });
     },

@@ -99,7 +99,7 @@ export function registerContactPages(admin: Router, ctx: ContactsPagesContext): 
     res.redirect(303, `${base(accountId)}?notice=contact_sync_started#contacts`);
   });
 
-  /** Polled by /assets/import-progress.js while an import runs. */
+  /** N of M as JSON (the account home polls it with the rest of its live parts: /assets/live-account.js). */
   admin.get('/accounts/:accountId/contacts/import-progress', async (_req: Request, res: Response) => {
     const p = await importProgress(ctx.db, ctx.accountId(res));
     res.json({ status: p.status, done: p.done, total: p.total, label: importLabel(p) });

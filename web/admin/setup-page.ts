@@ -2,7 +2,8 @@ import type { Account } from '../../src/db/schema';
 import { optionList } from '../../src/access/accounts';
 import type { FieldErrors } from '../../src/domain/settings-checks';
 import type { ReferenceData } from '../../src/xero/reference-data';
-import { costCentreKey, type SetupFormValues } from './settings-form';
+import { missingForInvoices } from '../../src/domain/settings';
+import { costCentreKey, settingsFromValues, type SetupFormValues } from './settings-form';
 
 /** What the Setup template shows: choices from the live organisation, what was typed, errors by field. */
 
@@ -33,6 +34,15 @@ const FIELD_LABELS: Record<string, string> = {
   personNameFormat: 'Name of a person in Xero',
   contactSyncIntervalHours: 'Send contact changes every',
 };
+
+/** The settings in Setup's first part, "What every account needs"; the rest is under Advanced. */
+export const REQUIRED_PART = new Set([
+  'revenueAccountCode',
+  'defaultTaxType',
+  'syncPayments',
+  'bankAccountCode',
+  'invoiceStatus',
+]);
 
 /** Xero plans that cap approvals per month (xero-facts.md, Organisation). */
 const CAPPED_PLANS = new Set(['STARTER', 'IGNITE']);
@@ -68,8 +78,16 @@ export function setupPageModel(account: Account, ref: ReferenceData, values: Set
     }
     return { anchor: key, label: FIELD_LABELS[key] ?? key, message };
   });
+  // What invoices still need (src/domain/settings.ts): saved anyway, but the page says which.
+  const parsed = settingsFromValues(values);
+  const missingFields = parsed.ok
+    ? missingForInvoices(parsed.settings).map((key) => ({ anchor: key, label: FIELD_LABELS[key] ?? key }))
+    : [];
   return {
     organisation: ref.organisation.name,
+    missingFields,
+    // The Advanced part opens by itself when one of its settings needs attention.
+    advancedOpen: Object.keys(errors).some((key) => !REQUIRED_PART.has(key.split('.')[0]!)),
     // Xero's smallest plans cap approvals a month: drafts are the way to keep syncing past the cap.
     planWarning: CAPPED_PLANS.has(ref.organisation.plan.toUpperCase())
       ? `${ref.organisation.name} is on Xero's ${ref.organisation.plan.toLowerCase()} plan, which approves at most 20 invoices and 5 bills a month. Past that Xero refuses approved documents: choose Draft below to keep syncing and approve in Xero.`

@@ -15,6 +15,11 @@ import {
 import { getSyncLogEntry, listSyncLog, syncLogQuerySchema } from '../../src/sync-log/query';
 import { renderPage } from '../views/render';
 import { displayRef } from '../../src/documents/kinds';
+import { importProgress } from '../../src/contact-sync/runs';
+import { connectionState } from '../../src/xero/connections';
+import { importLabel } from './contacts-pages';
+import { accountDashboard, recentEntry, timeView, type TimeView } from './dashboard';
+import { renderFragment } from './fragments';
 
 /**
  * The admin's view of syncing: the failures section of the account's home page (with Retry and
@@ -54,10 +59,11 @@ export async function failuresSection(
   db: Db,
   accountId: string,
   ui?: TemporalUi,
-): Promise<Array<OpenFailure & { when: string; what: string }>> {
+): Promise<Array<OpenFailure & { when: string; time: TimeView; what: string }>> {
   return (await openFailures(db, accountId, ui)).map((f) => ({
     ...f,
     when: when(f.at),
+    time: timeView(f.at),
     what: `${WHAT[f.kind] ?? f.kind} ${f.action}`,
   }));
 }
@@ -84,6 +90,72 @@ export function registerSyncPages(admin: Router, ctx: SyncPagesContext): void {
       303,
       `${base(accountId)}?notice=${result.sent.length > 0 ? 'retry_all_sent' : 'retry_nothing'}#failures`,
     );
+  });
+
+  /**
+   * The account home's live parts, polled by /assets/live-account.js every few seconds: the health
+   * line, the failures section and the newest sync log entries (each rendered by the same partial
+   * as the page, with a key that changes when its content does), and the contacts import's N of M.
+   */
+  admin.get('/accounts/:accountId/live', async (req, res) => {
+    const accountId = ctx.accountId(res);
+    const connection = await connectionState(ctx.db, accountId);
+    const failures = await failuresSection(ctx.db, accountId, ctx.temporalUi);
+    const [dashboard, progress] = await Promise.all([
+      accountDashboard(ctx.db, accountId, connection, failures.length, ctx.temporalUi),
+      importProgress(ctx.db, accountId),
+    ]);
+    const model = { ...ctx.page(req, res), connection, failures, dashboard };
+    res.set('Cache-Control', 'no-store');
+    res.json({
+      failures: {
+        count: failures.length,
+        key: failures.map((f) => f.id).join(','),
+        html: renderFragment('_failures', model),
+      },
+      health: { state: dashboard.health.state, key: dashboard.healthKey, html: renderFragment('_health', model) },
+      recent: {
+        key: dashboard.recent.map((e) => `${e.id}:${e.xeroUrl}`).join(','),
+        html: renderFragment('_recent', model),
+      },
+      import: {
+        status: progress.status,
+        done: progress.done,
+        total: progress.total,
+        label: importLabel(progress),
+      },
+    });
+  });
+
+  /** The sync log's newest entries after `after` (an id), with the page's filters: polled by /assets/live-log.js. */
+  admin.get('/accounts/:accountId/sync-log/head', async (req, res) => {
+    const accountId = ctx.accountId(res);
+    const raw = Object.fromEntries(
+      Object.entries(req.query).filter(([k, v]) => k !== 'after' && typeof v === 'string' && v.trim() !== ''),
+    ) as Record<string, string>;
+    const parsed = syncLogQuerySchema.safeParse({ ...raw, limit: '50' });
+    const after = typeof req.query.after === 'string' && /^\d{1,18}$/.test(req.query.after) ? req.query.after : '0';
+    res.set('Cache-Control', 'no-store');
+    if (!parsed.success || parsed.data.before !== undefined) return res.status(400).json({ entries: [] });
+    const page = await listSyncLog(ctx.db, accountId, parsed.data);
+    const entries = page.entries
+      .filter((e) => BigInt(e.id) > BigInt(after))
+      .map((e) => {
+        const r = recentEntry(accountId, e);
+        return {
+          id: r.id,
+          iso: r.at.iso,
+          when: when(e.created_at),
+          what: r.what,
+          document: r.document,
+          outcome: r.outcome,
+          outcomeLabel: r.outcomeLabel,
+          message: r.message,
+          xeroUrl: r.xeroUrl,
+          url: r.url,
+        };
+      });
+    res.json({ entries });
   });
 
   admin.get('/accounts/:accountId/sync-log', async (req, res) => {
@@ -167,6 +239,7 @@ function entryRow(e: SyncLogEntry) {
   return {
     id: String(e.id),
     when: when(e.created_at),
+    iso: e.created_at.toISOString(),
     what: WHAT[e.kind] ?? e.kind,
     kind: e.kind,
     action: e.action,

@@ -33,6 +33,7 @@ import { failuresSection, registerSyncPages, type AdminSyncDeps } from '../admin
 import { contactsSection, registerContactPages, type AdminContactsDeps } from '../admin/contacts-pages';
 import { itemsSection } from '../admin/items-card';
 import { registerExportPages } from '../admin/exports-pages';
+import { accountDashboard } from '../admin/dashboard';
 
 /**
  * The admin's pages (/admin) and Xero's redirect back (/connect/callback). Only two routes answer
@@ -108,7 +109,8 @@ export function adminRouters(deps: AdminRouterDeps): { admin: Router; connect: R
       { title: m.title ?? m.heading, ...m, ...(req && res.locals.account ? page(req, res) : {}) },
       status,
     );
-  const signInAgain = 'Open the Xero settings again from your business app: it gives you a new sign-in link.';
+  const signInAgain =
+    access.signInHint ?? 'Open the Xero settings again from your business app: it gives you a new sign-in link.';
 
   const admin = Router();
   admin.use(common);
@@ -177,10 +179,21 @@ export function adminRouters(deps: AdminRouterDeps): { admin: Router; connect: R
         ? await contactsSection(db, deps.contacts.temporal, account.id)
         : undefined;
     const items = connection.status !== 'not_connected' ? await itemsSection(db, account.id) : undefined;
+    // The health line, latest syncs and plain-words scopes (web/admin/dashboard.ts).
+    const dashboard = await accountDashboard(db, account.id, connection, failures?.length ?? 0, deps.sync?.temporalUi);
     renderPage(
       res,
       'account',
-      page(req, res, { title: 'Xero connection', nav: 'overview', missing, connectedSince, failures, contacts, items }),
+      page(req, res, {
+        title: 'Xero connection',
+        nav: 'overview',
+        missing,
+        connectedSince,
+        failures,
+        contacts,
+        items,
+        dashboard,
+      }),
     );
   });
 

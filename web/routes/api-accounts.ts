@@ -30,6 +30,8 @@ export function apiAccountsRouter(deps: { db: Db; log: Logger; access: AdminAcce
     const connection = await connectionState(db, account.id);
     return {
       accountId: account.external_id,
+      // The engine's own id: the AccountId search attribute in Temporal, and in workflow ids.
+      engineId: account.id,
       name: account.name,
       options: account.options,
       connection:

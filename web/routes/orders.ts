@@ -11,7 +11,7 @@ import {
   paymentRemovedSchema,
   paymentSchema,
 } from '../../src/domain/order';
-import { orderWorkflowId } from '../../src/orders/messages';
+import { orderWorkflowId, type OrderSyncView } from '../../src/orders/messages';
 import type { Order } from '../../src/domain/order';
 import { paymentIdOf } from '../../src/orders/link-ids';
 import { documentLinks } from '../../src/documents/links-query';
@@ -34,6 +34,24 @@ import { acceptableHostUrl, hostEventOptions, parseBody } from '../api/host-even
  * changes nothing (stale, duplicate, …); 409 not connected, unknown or cancelled order; 422 the order
  * was converted before the connection, so it and its payments are never synced.
  */
+
+/**
+ * An order's status, one vocabulary everywhere (the API's `status` and `sync.status`, the Temporal
+ * search attribute SyncStatus capitalised):
+ *   pending  — on its way to Xero (admitted, a step still to run or running)
+ *   synced   — in Xero as the host last sent it
+ *   failed   — a step failed; waits for a fix and a retry (listed under failures)
+ *   closed   — nothing more to do: cancelled, or paid in full
+ *   skipped  — converted before the Xero connection: never synced
+ * The workflow's own view wins; without one (not yet started, or no worker answering) the stored
+ * admission says what it can.
+ */
+export type OrderStatus = OrderSyncView['status'];
+export function orderStatus(admission: 'syncing' | 'skipped' | 'cancelled', sync: OrderSyncView | null): OrderStatus {
+  if (admission === 'skipped') return 'skipped';
+  if (sync) return sync.status;
+  return admission === 'cancelled' ? 'closed' : 'pending';
+}
 
 export interface OrdersRouterDeps {
   db: Db;
@@ -181,9 +199,10 @@ export function ordersRouter(deps: OrdersRouterDeps): Router {
     if (!order) return sendApiError(res, 404, 'order_not_found', `order ${orderNumber} is not known`);
     const links = await documentLinks(db, accountId, orderNumber);
     const invoice = links.find((l) => l.kind === 'invoice');
+    const sync = (await client.orderSyncState(accountId, orderNumber)) ?? null;
     res.json({
       orderNumber,
-      status: order.status,
+      status: orderStatus(order.status, sync),
       ...(order.skip_reason ? { reason: order.skip_reason } : {}),
       workflowId: orderWorkflowId(accountId, orderNumber),
       invoice: invoice
@@ -199,7 +218,7 @@ export function ordersRouter(deps: OrdersRouterDeps): Router {
       payments: links
         .filter((l) => l.kind === 'payment')
         .map((l) => ({ paymentId: paymentIdOf(l.host_id), xeroPaymentId: l.xero_id })),
-      sync: (await client.orderSyncState(accountId, orderNumber)) ?? null,
+      sync,
     });
   });
 
