@@ -15,6 +15,13 @@ test(
       const output = engine.output();
       assert.match(output, new RegExp(`Admin URL:\\s+http://localhost:${engine.port}/admin/enter\\?token=`), output);
       assert.match(output, new RegExp(`Temporal UI URL:\\s+http://localhost:${engine.uiPort}`), output);
+      assert.match(
+        output,
+        new RegExp(
+          `Failed syncs:\\s+http://localhost:${engine.uiPort}/namespaces/default/workflows\\?query=SyncStatus%3D%22Failed%22`,
+        ),
+        output,
+      );
       assert.match(output, new RegExp(`Xero simulator at http://127\\.0\\.0\\.1:${engine.simPort}`), output);
 
       // The banner is the last thing printed at start-up, the admin link at its end with the command

@@ -1,3 +1,4 @@
+import { temporalFailedSyncsUrl } from '../sync-log/failures';
 import { writeFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { sql } from 'kysely';
@@ -99,6 +100,12 @@ export function startupBanner(p: {
     'xero-sync is running',
     `  Health:           ${p.url}/healthz`,
     `  Temporal UI URL:  ${p.temporalUiUrl ?? '(not known: set TEMPORAL_UI_URL)'}`,
+    ...(p.temporalUiUrl
+      ? [
+          // Failed syncs keep running (they wait for a retry): the list filtered by the engine's own status finds them.
+          `  Failed syncs:     ${temporalFailedSyncsUrl({ url: p.temporalUiUrl, namespace: p.namespace })}`,
+        ]
+      : []),
     `  Temporal gRPC:    ${p.temporalAddress} (namespace ${p.namespace}, task queue ${p.taskQueue})`,
     `  Database:         ${p.database}`,
     `  Xero:             ${p.xero}`,
