@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/database';
 import { documentRef, documentWorkflowId, type DocumentKind } from '../documents/kinds';
-import { XERO_LIMITS } from '../xero/rate-limiter';
+import { XERO_LIMITS, xeroCallsLastDay } from '../xero/rate-limiter';
 import { exportEta, exportSentence, type ExportCounts, type ItemOutcome } from './progress';
 import type { ExportKind, ParsedItem } from './request';
 
@@ -176,13 +176,7 @@ async function dayCallsRemaining(db: Db, accountId: string): Promise<number> {
     .where('account_id', '=', accountId)
     .executeTakeFirst();
   if (!row?.tenant_id) return XERO_LIMITS.perDay;
-  const used = await db
-    .selectFrom('xero_api_calls')
-    .select((eb) => eb.fn.countAll<string>().as('n'))
-    .where('tenant_id', '=', row.tenant_id)
-    .where('started_at', '>', new Date(Date.now() - 86_400_000))
-    .executeTakeFirst();
-  return XERO_LIMITS.perDay - Number(used?.n ?? 0);
+  return XERO_LIMITS.perDay - (await xeroCallsLastDay(db, row.tenant_id));
 }
 
 export async function listExports(db: Db, accountId: string, limit = 20) {

@@ -235,3 +235,14 @@ export function createRateLimiter(opts: RateLimiterOptions): RateLimiter {
     },
   };
 }
+
+/** Xero calls made for a tenant in the last 24 hours (the window Xero's daily limit counts), from the limiter's own table. */
+export async function xeroCallsLastDay(db: Db, tenantId: string): Promise<number> {
+  const row = await db
+    .selectFrom('xero_api_calls')
+    .select((eb) => eb.fn.countAll<string>().as('n'))
+    .where('tenant_id', '=', tenantId)
+    .where('started_at', '>', sql<Date>`now() - interval '1 day'`)
+    .executeTakeFirst();
+  return Number(row?.n ?? 0);
+}

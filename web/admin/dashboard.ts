@@ -1,4 +1,4 @@
-import { sql } from 'kysely';
+import { xeroCallsLastDay } from '../../src/xero/rate-limiter';
 import type { Db } from '../../src/db/database';
 import type { SyncLogEntry } from '../../src/db/schema';
 import { displayRef } from '../../src/documents/kinds';
@@ -119,17 +119,6 @@ export interface Dashboard {
   connectedSince: TimeView | null;
   /** The Temporal UI's list of this account's failed syncs. */
   temporalFailedUrl?: string;
-}
-
-/** Xero calls made for a tenant in the last 24 hours (the window Xero's daily limit counts). */
-export async function xeroCallsLastDay(db: Db, tenantId: string): Promise<number> {
-  const row = await db
-    .selectFrom('xero_api_calls')
-    .select((eb) => eb.fn.countAll<string>().as('n'))
-    .where('tenant_id', '=', tenantId)
-    .where('started_at', '>', sql<Date>`now() - interval '1 day'`)
-    .executeTakeFirst();
-  return Number(row?.n ?? 0);
 }
 
 export async function lastSuccessfulSync(db: Db, accountId: string): Promise<Date | null> {
