@@ -40,6 +40,7 @@ import {
   type HostDocument,
 } from './domain/documents';
 import { documentRef, documentWorkflowId, type DocumentKind } from './documents/kinds';
+import type { XeroChangedEvent, XeroResolveEvent } from './xero-changes/contract';
 
 /**
  * The TypeScript client for hosts that talk to Temporal directly: the same operations and the same
@@ -132,6 +133,16 @@ export function createOrderSyncClient(client: Client, opts: OrderSyncClientOptio
     });
     return { ...answer, workflowId, orderNumber: hostId, ...(kind !== 'order' ? { kind, documentId: hostId } : {}) };
   }
+  /** Xero's side of a document (src/xero-changes/): what changed there, or how a drift is resolved. */
+  function sendXeroEvent(
+    kind: DocumentKind,
+    accountId: string,
+    hostId: string,
+    event: XeroChangedEvent | XeroResolveEvent,
+    o: EventOptions = {},
+  ): Promise<Accepted> {
+    return sendTo(kind, accountId, hostId, event, o);
+  }
   const send = (accountId: string, orderNumber: string, event: OrderEvent, o: EventOptions = {}) =>
     sendTo('order', accountId, orderNumber, event, o);
 
@@ -169,6 +180,7 @@ export function createOrderSyncClient(client: Client, opts: OrderSyncClientOptio
   const hostIdOf = (id: string) => identifierSchema.parse(id);
 
   return {
+    sendXeroEvent,
     // ---- bills, credit notes, deal invoices ----
     /** Create or revise a bill (a supplier invoice). A purchase order is not a bill: see the REST API's refusal. */
     async putBill(accountId: string, billId: string, input: BillEventInput, o?: EventOptions): Promise<Accepted> {

@@ -63,6 +63,8 @@ export const configSchema = z.object({
   XERO_IDENTITY_URL: httpUrl.default('https://identity.xero.com'),
   XERO_API_URL: httpUrl.default('https://api.xero.com'),
   XERO_SIM_PORT: port.default(4010),
+  /** The webhook key Xero shows for the app's webhook subscription; unset: POST /webhooks/xero answers 401. */
+  XERO_WEBHOOK_KEY: optionalString,
 
   TOKEN_ENCRYPTION_KEY: z.preprocess(
     (v) => (v === '' ? undefined : v),

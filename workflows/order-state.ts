@@ -319,6 +319,10 @@ export function applyEvent(state: OrderState, event: OrderEvent): OrderEventOutc
       touched(state);
       return had ? applied() : notApplied('nothing_to_retry', `${labelOf(state)} has no failed step to retry`);
     }
+    case 'xero_changed':
+    case 'xero_resolve':
+      // Issue 13: handled by the document side (not yet wired).
+      return notApplied('invalid', `${event.type} is not handled yet`);
   }
 }
 

@@ -289,7 +289,38 @@ export interface ExportItemsTable {
   reason: string | null;
 }
 
+/** A change made in Xero to a document the engine wrote (src/xero-changes/contract.ts). */
+export interface XeroDriftTable {
+  id: Generated<string>;
+  account_id: string;
+  document_ref: string;
+  document_kind: string;
+  xero_id: string;
+  xero_number: string | null;
+  via: 'webhook' | 'reconciliation';
+  changes: Json<unknown>;
+  xero_copy: Json<unknown>;
+  status: Generated<'open' | 'resolved'>;
+  resolution: 'sent_ours' | 'accepted_xero' | 'ignored' | 'overwritten' | null;
+  detected_at: CreatedAt;
+  updated_at: UpdatedAt;
+  resolved_at: Date | null;
+}
+
+export interface XeroReconciliationRunsTable {
+  id: Generated<string>;
+  account_id: string;
+  trigger: 'schedule' | 'manual' | 'api';
+  status: Generated<'running' | 'completed' | 'failed'>;
+  since: Date | null;
+  started_at: CreatedAt;
+  finished_at: Date | null;
+  counts: Generated<Json<Record<string, unknown>>>;
+}
+
 export interface Database extends ContactSyncTables {
+  xero_drift: XeroDriftTable;
+  xero_reconciliation_runs: XeroReconciliationRunsTable;
   exports: ExportsTable;
   export_items: ExportItemsTable;
   xero_org_short_codes: XeroOrgShortCodesTable;

@@ -76,6 +76,19 @@ export const settingsSchema = z
       .max(10, 'at most 10')
       .refine((n) => Math.abs(Math.round(n * 100) - n * 100) < 1e-6, 'at most 2 decimals')
       .default(0.05),
+    /**
+     * The host revises a document an accountant changed in Xero since the engine last wrote it: hold
+     * it and report the difference (default; resolved on the Reconciliation page or by the API), or
+     * let the host's version win (Xero's copy is overwritten and the overwrite reported).
+     */
+    xeroChangeWins: z.enum(['hold', 'host']).default('hold'),
+    /**
+     * The host revises a document that was voided or deleted in Xero: fail saying so (default), or
+     * create it again in Xero as a new document.
+     */
+    voidedInXero: z.enum(['fail', 'recreate']).default('fail'),
+    /** How often the scheduled reconciliation reads what changed in Xero (webhooks can be missed). */
+    reconciliationIntervalHours: z.number().int().min(1).max(168).default(24),
   })
   .superRefine((s, ctx) => {
     if (s.totalDifference === 'rounding_line' && !s.roundingAccountCode) {

@@ -2,6 +2,7 @@ import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { HostDocument } from '../domain/documents';
 import type { Payment } from '../domain/order';
 import type { DocumentKind } from '../documents/kinds';
+import type { XeroChangedEvent, XeroResolveEvent } from '../xero-changes/contract';
 
 /**
  * The order workflow's messages, defined once and imported by the workflow, the TypeScript client
@@ -41,7 +42,11 @@ export type OrderEvent =
   | { type: 'payment_added'; payment: Payment }
   | { type: 'payment_removed'; paymentId: string }
   | { type: 'cancelled'; reason?: string }
-  | { type: 'retry' };
+  | { type: 'retry' }
+  /** What Xero has now, read by the webhook intake or the reconciliation (src/xero-changes/contract.ts). */
+  | XeroChangedEvent
+  /** An admin's (or the host's) answer to a change made in Xero. */
+  | XeroResolveEvent;
 
 export type OrderEventReason =
   | 'stale'

@@ -12,6 +12,7 @@ import * as m0010 from './0010_host_items';
 import * as m0011 from './0011_sync_log_xero_url';
 import * as m0012 from './0012_reference_currencies';
 import * as m0013 from './0013_exports';
+import * as m0014 from './0014_xero_drift';
 
 /**
  * Every migration, in order. Kept in code (not read from a folder) so bundles and
@@ -31,4 +32,5 @@ export const migrations: Record<string, Migration> = {
   '0011_sync_log_xero_url': m0011,
   '0012_reference_currencies': m0012,
   '0013_exports': m0013,
+  '0014_xero_drift': m0014,
 };
