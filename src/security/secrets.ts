@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import type { Config } from '../config';
@@ -12,7 +12,20 @@ export interface EngineSecrets {
   sessionSecret: string;
 }
 
-const devSecretsFile = z.object({ TOKEN_ENCRYPTION_KEY: z.string(), SESSION_SECRET: z.string().min(32) });
+const devSecretsFile = z.object({
+  TOKEN_ENCRYPTION_KEY: z.string().optional(),
+  SESSION_SECRET: z.string().min(32).optional(),
+  /** Signs the embedded Xero simulator's webhooks to the engine; absent from files of earlier runs. */
+  XERO_WEBHOOK_KEY: z.string().min(1).optional(),
+});
+type DevSecretsFile = z.infer<typeof devSecretsFile>;
+type DevSecretName = keyof DevSecretsFile;
+
+const GENERATE: Record<DevSecretName, () => string> = {
+  TOKEN_ENCRYPTION_KEY: () => randomBytes(32).toString('hex'),
+  SESSION_SECRET: () => randomBytes(48).toString('base64url'),
+  XERO_WEBHOOK_KEY: () => randomBytes(48).toString('base64'),
+};
 
 export const DEV_SECRETS_FILE = 'dev-secrets.json';
 
@@ -41,8 +54,25 @@ export function requireSecrets(cfg: Config): EngineSecrets {
  */
 export function devSecrets(cfg: Config, log: Logger): EngineSecrets {
   if (cfg.TOKEN_ENCRYPTION_KEY && cfg.SESSION_SECRET) return requireSecrets(cfg);
+  const stored = storedDevSecrets(cfg, log, ['TOKEN_ENCRYPTION_KEY', 'SESSION_SECRET']);
+  return {
+    tokenEncryptionKey: parseEncryptionKey(cfg.TOKEN_ENCRYPTION_KEY ?? stored.TOKEN_ENCRYPTION_KEY!),
+    sessionSecret: cfg.SESSION_SECRET ?? stored.SESSION_SECRET!,
+  };
+}
+
+/**
+ * The key that signs Xero's webhooks to `/webhooks/xero` for `npm start` with the embedded simulator:
+ * `XERO_WEBHOOK_KEY` when set, else one generated once and kept in `$DATA_DIR/dev-secrets.json`.
+ */
+export function devWebhookKey(cfg: Config, log: Logger): string {
+  return cfg.XERO_WEBHOOK_KEY ?? storedDevSecrets(cfg, log, ['XERO_WEBHOOK_KEY']).XERO_WEBHOOK_KEY!;
+}
+
+/** The file's secrets, with any of `wanted` it lacks generated and added to it. */
+function storedDevSecrets(cfg: Config, log: Logger, wanted: DevSecretName[]): DevSecretsFile {
   const file = path.join(cfg.DATA_DIR, DEV_SECRETS_FILE);
-  let stored: z.infer<typeof devSecretsFile>;
+  let stored: DevSecretsFile = {};
   try {
     stored = devSecretsFile.parse(JSON.parse(readFileSync(file, 'utf8')));
   } catch (err) {
@@ -50,19 +80,18 @@ export function devSecrets(cfg: Config, log: Logger): EngineSecrets {
       throw new Error(`${file}: unreadable development secrets (${(err as Error).message}); fix or delete it`, {
         cause: err,
       });
-    stored = {
-      TOKEN_ENCRYPTION_KEY: randomBytes(32).toString('hex'),
-      SESSION_SECRET: randomBytes(48).toString('base64url'),
-    };
-    mkdirSync(cfg.DATA_DIR, { recursive: true });
-    writeFileSync(file, `${JSON.stringify(stored, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
-    log.warn(
-      { file },
-      'generated development secrets (TOKEN_ENCRYPTION_KEY, SESSION_SECRET); set both in the environment for production',
-    );
   }
-  return {
-    tokenEncryptionKey: parseEncryptionKey(cfg.TOKEN_ENCRYPTION_KEY ?? stored.TOKEN_ENCRYPTION_KEY),
-    sessionSecret: cfg.SESSION_SECRET ?? stored.SESSION_SECRET,
-  };
+  const missing = wanted.filter((name) => !stored[name]);
+  if (missing.length === 0) return stored;
+  stored = { ...stored, ...Object.fromEntries(missing.map((name) => [name, GENERATE[name]()])) };
+  mkdirSync(cfg.DATA_DIR, { recursive: true });
+  // Written aside and renamed over: a crash mid-write must not lose the key that decrypts stored tokens.
+  const tmp = `${file}.tmp-${process.pid}`;
+  writeFileSync(tmp, `${JSON.stringify(stored, null, 2)}\n`, { mode: 0o600 });
+  renameSync(tmp, file);
+  log.warn(
+    { file, generated: missing },
+    `generated development secrets (${missing.join(', ')}); set them in the environment for production`,
+  );
+  return stored;
 }

@@ -59,6 +59,22 @@ function header(req: IncomingMessage, name: string): string | undefined {
   return Array.isArray(v) ? v[0] : v;
 }
 
+/** Raises Xero's webhook event for a change to one document of one organisation. */
+export function webhookEmitter(store: Store, webhooks: WebhookSender, tenantId: string): ApiContext['emit'] {
+  return (category: EventCategory, type, resourceId) => {
+    const resourcePath = category === 'INVOICE' ? 'Invoices' : category === 'CONTACT' ? 'Contacts' : 'CreditNotes';
+    webhooks.emit({
+      resourceUrl: `${store.baseUrl}${API_PREFIX}/${resourcePath}/${resourceId}`,
+      resourceId,
+      eventDateUtc: new Date(store.now()).toISOString().replace('Z', ''),
+      eventType: type,
+      eventCategory: category,
+      tenantId,
+      tenantType: 'ORGANISATION',
+    });
+  };
+}
+
 export function accountingHandler(deps: AccountingDeps) {
   const { store, limiter, idempotency, faults, webhooks, log } = deps;
 
@@ -261,19 +277,7 @@ export function accountingHandler(deps: AccountingDeps) {
         body,
         rawBody,
         now: store.now(),
-        emit: (category: EventCategory, type, resourceId) => {
-          const resourcePath =
-            category === 'INVOICE' ? 'Invoices' : category === 'CONTACT' ? 'Contacts' : 'CreditNotes';
-          webhooks.emit({
-            resourceUrl: `${store.baseUrl}${API_PREFIX}/${resourcePath}/${resourceId}`,
-            resourceId,
-            eventDateUtc: new Date(store.now()).toISOString().replace('Z', ''),
-            eventType: type,
-            eventCategory: category,
-            tenantId: org.OrganisationID,
-            tenantType: 'ORGANISATION',
-          });
-        },
+        emit: webhookEmitter(store, webhooks, org.OrganisationID),
       };
       let answer: SimResponse;
       try {

@@ -1,5 +1,6 @@
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import { z } from 'zod';
+import { NotInXero, XeroRefusal } from './accountant';
 import type { SimulatorControl } from './control';
 
 /**
@@ -32,6 +33,21 @@ const ENDPOINTS = {
   'GET /__sim/organisations/:tenantId/invoices|contacts|payments|credit-notes': 'every document, Xero-shaped',
   'GET /__sim/organisations/:tenantId/documents/:id/attachments': 'attachments of an invoice/credit note (metadata)',
   'GET /__sim/organisations/:tenantId/documents/:id/attachments/:fileName': 'the bytes of one attachment',
+  'POST /__sim/organisations/:tenantId/invoices/:invoiceId/void':
+    "accountant voids an invoice/bill (AUTHORISED, nothing allocated) → the invoice; 400 {error, messages} with Xero's words",
+  'POST /__sim/organisations/:tenantId/invoices/:invoiceId/delete': 'accountant deletes a DRAFT/SUBMITTED invoice/bill',
+  'PATCH /__sim/organisations/:tenantId/invoices/:invoiceId':
+    'accountant edits {lines?: [{lineItemId?, description?, quantity?, unitAmount?, accountCode?, taxType?, itemCode?, discountRate?, tracking?: [{name, option}]}], reference?, date?, dueDate?}; lines = the whole list (a line left out is deleted)',
+  'POST /__sim/organisations/:tenantId/invoices/:invoiceId/payments':
+    'accountant records a payment {amount? (default: amount due), date?, accountCode? (default: first bank account), reference?} → {payment, invoice}',
+  'DELETE /__sim/organisations/:tenantId/payments/:paymentId': 'accountant removes a payment → {payment, invoice}',
+  'POST /__sim/organisations/:tenantId/credit-notes/:creditNoteId/void':
+    'accountant voids a credit note (nothing allocated)',
+  'POST /__sim/organisations/:tenantId/credit-notes/:creditNoteId/delete':
+    'accountant deletes a DRAFT/SUBMITTED credit note',
+  'PATCH /__sim/organisations/:tenantId/credit-notes/:creditNoteId': 'accountant edits {lines?, reference?, date?}',
+  'PATCH /__sim/organisations/:tenantId/contacts/:contactId':
+    'accountant edits {name?, firstName?, lastName?, emailAddress?, accountNumber?, taxNumber?, phones?: [{phoneType, phoneNumber?, …}], addresses?: [{addressType, …}], contactStatus?}',
   'POST /__sim/apps': 'add an app {clientId, clientSecret?, name?, redirectUris?}',
   'POST /__sim/tokens': 'tokens without the consent page {clientId?, tenantIds?, scope?}',
   'POST /__sim/revoke': 'forced revocation {clientId?, tenantId?}',
@@ -145,6 +161,43 @@ export function controlRouter(control: SimulatorControl): Router {
       res.type(a.mimeType).send(a.bytes);
     }),
   );
+  const id = (req: Request, name: string) => String(req.params[name]);
+  router.post(
+    '/__sim/organisations/:tenantId/invoices/:invoiceId/void',
+    wrap((req) => control.voidInvoice(tenant(req), id(req, 'invoiceId'))),
+  );
+  router.post(
+    '/__sim/organisations/:tenantId/invoices/:invoiceId/delete',
+    wrap((req) => control.deleteDraftInvoice(tenant(req), id(req, 'invoiceId'))),
+  );
+  router.patch(
+    '/__sim/organisations/:tenantId/invoices/:invoiceId',
+    wrap((req) => control.editInvoice(tenant(req), id(req, 'invoiceId'), req.body ?? {})),
+  );
+  router.post(
+    '/__sim/organisations/:tenantId/invoices/:invoiceId/payments',
+    wrap((req) => control.recordPayment(tenant(req), id(req, 'invoiceId'), req.body ?? {})),
+  );
+  router.delete(
+    '/__sim/organisations/:tenantId/payments/:paymentId',
+    wrap((req) => control.removePayment(tenant(req), id(req, 'paymentId'))),
+  );
+  router.post(
+    '/__sim/organisations/:tenantId/credit-notes/:creditNoteId/void',
+    wrap((req) => control.voidCreditNote(tenant(req), id(req, 'creditNoteId'))),
+  );
+  router.post(
+    '/__sim/organisations/:tenantId/credit-notes/:creditNoteId/delete',
+    wrap((req) => control.deleteDraftCreditNote(tenant(req), id(req, 'creditNoteId'))),
+  );
+  router.patch(
+    '/__sim/organisations/:tenantId/credit-notes/:creditNoteId',
+    wrap((req) => control.editCreditNote(tenant(req), id(req, 'creditNoteId'), req.body ?? {})),
+  );
+  router.patch(
+    '/__sim/organisations/:tenantId/contacts/:contactId',
+    wrap((req) => control.editContact(tenant(req), id(req, 'contactId'), req.body ?? {})),
+  );
   router.post(
     '/__sim/apps',
     wrap((req) => control.addApp(req.body)),
@@ -239,6 +292,8 @@ export function controlRouter(control: SimulatorControl): Router {
 
   router.use('/__sim', (err: unknown, _req: Request, res: Response, _next: NextFunction) => {
     void _next;
+    if (err instanceof XeroRefusal) return res.status(400).json({ error: err.message, messages: err.messages });
+    if (err instanceof NotInXero) return res.status(404).json({ error: err.message });
     const message = err instanceof z.ZodError ? z.prettifyError(err) : err instanceof Error ? err.message : String(err);
     res.status(400).json({ error: message });
   });

@@ -1,3 +1,4 @@
+import { Accountant, type ContactEdit, type CreditNoteEdit, type InvoiceEdit, type PaymentEntry } from './accountant';
 import { attachmentsOf } from './attachments';
 import { renderContact } from './contacts';
 import { renderCreditNote } from './credit-notes';
@@ -50,6 +51,8 @@ export interface OrganisationSummary {
 }
 
 export class SimulatorControl {
+  private readonly accountant: Accountant;
+
   constructor(
     private readonly store: Store,
     private readonly limiter: RateLimiter,
@@ -58,7 +61,9 @@ export class SimulatorControl {
     private readonly webhookSender: WebhookSender,
     private readonly seeds: OrganisationSeed[],
     private readonly initialApps: SimApp[],
-  ) {}
+  ) {
+    this.accountant = new Accountant(store, webhookSender);
+  }
 
   /** Lays the seeded organisations and apps; everything else is cleared. */
   reset(): void {
@@ -178,6 +183,56 @@ export class SimulatorControl {
     for (const [key, i] of org.invoices)
       if (i.InvoiceID.toLowerCase() === invoiceId.toLowerCase()) return org.invoices.delete(key);
     return false;
+  }
+
+  // ---- an accountant at work in Xero's web app (Xero's rules and messages, and its webhook events) ----
+
+  /** Voids an approved invoice or bill; refused once a payment or credit note is allocated to it. */
+  voidInvoice(tenantId: string, invoiceId: string): Record<string, unknown> {
+    return this.accountant.voidInvoice(tenantId, invoiceId);
+  }
+
+  /** Deletes a draft or submitted invoice or bill (an approved one can only be voided). */
+  deleteDraftInvoice(tenantId: string, invoiceId: string): Record<string, unknown> {
+    return this.accountant.deleteInvoice(tenantId, invoiceId);
+  }
+
+  /** Edits lines, reference, date or due date; totals recomputed; refused once money is allocated. */
+  editInvoice(tenantId: string, invoiceId: string, edit: InvoiceEdit): Record<string, unknown> {
+    return this.accountant.editInvoice(tenantId, invoiceId, edit);
+  }
+
+  /** Records a payment on an approved invoice or bill (PAID when nothing is left to pay). */
+  recordPayment(
+    tenantId: string,
+    invoiceId: string,
+    entry: PaymentEntry = {},
+  ): { payment: Record<string, unknown>; invoice: Record<string, unknown> } {
+    return this.accountant.recordPayment(tenantId, invoiceId, entry);
+  }
+
+  /** Removes a payment, as the web app's "Remove and redo": the invoice owes the amount again. */
+  removePayment(
+    tenantId: string,
+    paymentId: string,
+  ): { payment: Record<string, unknown>; invoice?: Record<string, unknown> } {
+    return this.accountant.deletePayment(tenantId, paymentId);
+  }
+
+  voidCreditNote(tenantId: string, creditNoteId: string): Record<string, unknown> {
+    return this.accountant.voidCreditNote(tenantId, creditNoteId);
+  }
+
+  deleteDraftCreditNote(tenantId: string, creditNoteId: string): Record<string, unknown> {
+    return this.accountant.deleteCreditNote(tenantId, creditNoteId);
+  }
+
+  editCreditNote(tenantId: string, creditNoteId: string, edit: CreditNoteEdit): Record<string, unknown> {
+    return this.accountant.editCreditNote(tenantId, creditNoteId, edit);
+  }
+
+  editContact(tenantId: string, contactId: string, edit: ContactEdit): Record<string, unknown> {
+    return this.accountant.editContact(tenantId, contactId, edit);
   }
 
   /** Xero-shaped copies of a tenant's items (unit prices to four decimals). */

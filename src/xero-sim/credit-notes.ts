@@ -92,7 +92,13 @@ function renderAllocation(org: OrgRec, a: CreditAllocationRec): Record<string, u
   };
 }
 
-export function renderCreditNote(org: OrgRec, cn: CreditNoteRec, unitdp: 2 | 4): Record<string, unknown> {
+export function renderCreditNote(
+  org: OrgRec,
+  cn: CreditNoteRec,
+  unitdp: 2 | 4,
+  /** Lists give lines only when paged, as for invoices (the OpenAPI's `page`: "with line items shown"). */
+  lines = true,
+): Record<string, unknown> {
   return {
     Type: cn.Type,
     CreditNoteID: cn.CreditNoteID,
@@ -103,7 +109,7 @@ export function renderCreditNote(org: OrgRec, cn: CreditNoteRec, unitdp: 2 | 4):
     Date: msDate(cn.Date),
     Status: cn.Status,
     LineAmountTypes: cn.LineAmountTypes,
-    LineItems: cn.LineItems.map((l) => renderLine(l, unitdp)),
+    LineItems: lines ? cn.LineItems.map((l) => renderLine(l, unitdp)) : [],
     SubTotal: cn.totals.SubTotal,
     TotalTax: cn.totals.TotalTax,
     Total: cn.totals.Total,
@@ -345,8 +351,9 @@ export function deleteCreditNoteAllocation(ctx: ApiContext, key: string, allocat
 }
 
 export function getCreditNotes(ctx: ApiContext): SimResponse {
+  const paged = ctx.query.has('page');
   const rows = [...ctx.org.creditNotes.values()].map((cn) => ({
-    record: renderCreditNote(ctx.org, cn, unitDp(ctx)),
+    record: renderCreditNote(ctx.org, cn, unitDp(ctx), paged),
     updatedAt: cn.UpdatedDateUTC,
   }));
   const listed = listRecords(ctx, rows, { pageable: true, model: 'CreditNote' });

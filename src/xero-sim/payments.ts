@@ -95,7 +95,10 @@ function applyPayment(ctx: ApiContext, input: PaymentInput): { ok: PaymentRec } 
     Date: date,
     Amount: amount!,
     Reference: input.Reference,
-    CurrencyRate: input.CurrencyRate ?? 1,
+    // Without a rate Xero takes the day's rate of the invoice's currency, not 1 (base-currency invoices: 1).
+    CurrencyRate:
+      input.CurrencyRate ??
+      (inv.CurrencyCode === org.BaseCurrency ? 1 : (org.currencies.get(inv.CurrencyCode)?.rate ?? inv.CurrencyRate)),
     Status: 'AUTHORISED',
     IsReconciled: input.IsReconciled ?? false,
     UpdatedDateUTC: ctx.now,

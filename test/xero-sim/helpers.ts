@@ -1,4 +1,6 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { after } from 'node:test';
 import assert from 'node:assert/strict';
 import { AccountingApi } from 'xero-node';
@@ -198,3 +200,53 @@ export async function rawApi(
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** One webhook POST as a receiver saw it. */
+export interface ReceivedWebhook {
+  signatureOk: boolean;
+  body: {
+    events: Array<{
+      resourceUrl: string;
+      resourceId: string;
+      eventDateUtc: string;
+      eventType: string;
+      eventCategory: string;
+      tenantId: string;
+      tenantType: string;
+    }>;
+    firstEventSequence: number;
+    lastEventSequence: number;
+    entropy: string;
+  };
+}
+
+/**
+ * A webhook receiver as Xero requires one (200 when `x-xero-signature` is the base64 HMAC-SHA256 of
+ * the raw body with `key` — or with what `key()` gives when it is only known later — else 401), keeping
+ * what it received. Closed when the file ends.
+ */
+export async function webhookReceiver(key: string | (() => string)) {
+  const received: ReceivedWebhook[] = [];
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const raw = Buffer.concat(chunks);
+      const expected = createHmac('sha256', typeof key === 'string' ? key : key())
+        .update(raw)
+        .digest();
+      const given = Buffer.from(String(req.headers['x-xero-signature'] ?? ''), 'base64');
+      const signatureOk = given.length === expected.length && timingSafeEqual(given, expected);
+      received.push({ signatureOk, body: JSON.parse(raw.toString()) as ReceivedWebhook['body'] });
+      res.writeHead(signatureOk ? 200 : 401).end();
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  after(() => new Promise<void>((r) => server.close(() => r())));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/webhooks/xero`,
+    received,
+    /** Every event received so far, flattened. */
+    events: () => received.flatMap((r) => r.body.events),
+  };
+}

@@ -65,6 +65,8 @@ describe('webhooks', async () => {
     ).body.invoices![0]!;
     await api.updateInvoice(tenantId, inv.invoiceID!, { invoices: [{ reference: 'changed' }] });
     await sim.sim.flushWebhooks();
+    // Batches travel concurrently and may arrive out of order: receivers order them by sequence.
+    r.received.sort((a, b) => a.body.firstEventSequence - b.body.firstEventSequence);
     const events = r.received.flatMap((x) => x.body.events);
     assert.ok(r.received.every((x) => x.signatureOk));
     assert.deepEqual(
