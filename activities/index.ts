@@ -3,6 +3,7 @@ import { createOrderActivities, type OrderActivityDeps } from './orders';
 import { createContactSyncActivities } from './contact-sync';
 import { createItemActivities } from './items';
 import { createExportActivities, type ExportActivityDeps } from './exports';
+import { createXeroChangesActivities } from './xero-changes';
 
 /**
  * What the activities need. `xero` is optional so a worker without Xero access (the smoke test)
@@ -21,6 +22,11 @@ export function createActivities(deps: ActivityDeps) {
     ...createContactSyncActivities({ db: deps.db, xero }),
     ...createItemActivities({ db: deps.db, xero }),
     ...createExportActivities({ db: deps.db, ...(deps.temporalClient ? { temporalClient: deps.temporalClient } : {}) }),
+    ...createXeroChangesActivities({
+      db: deps.db,
+      xero,
+      ...(deps.temporalClient ? { temporalClient: deps.temporalClient } : {}),
+    }),
   };
 }
 

@@ -6,9 +6,11 @@ import {
   applyEvent,
   compareVersion,
   initialState,
+  paidTotal,
   persisted,
   restore,
   seenVersionOf,
+  view,
   type OrderState,
 } from '../workflows/order-state';
 
@@ -236,5 +238,134 @@ describe('what outlives a run', () => {
     assert.equal(short(applyEvent(next, converted(90))), 'stale');
     assert.equal(short(applyEvent(next, revised(90))), 'applied');
     assert.equal(next.revision, 4);
+  });
+});
+
+describe('changes made in Xero (issue 13)', () => {
+  const copy = (at: string) =>
+    ({
+      family: 'invoice',
+      xeroId: 'inv-1',
+      number: '1001',
+      type: 'ACCREC',
+      status: 'AUTHORISED',
+      contactId: 'c',
+      lines: [],
+      subTotal: 0,
+      totalTax: 0,
+      total: 0,
+      payments: [],
+      updatedDateUtc: at,
+    }) as import('../src/xero-changes/contract').XeroDocumentCopy;
+  const withInvoice = () => {
+    const s = initialState('acc', '1001');
+    s.admission = 'syncing';
+    s.order = { number: '1001' } as never;
+    s.invoice = { id: 'inv-1', number: '1001', status: 'AUTHORISED', total: 100, syncedRevision: 1 };
+    return s;
+  };
+  const table: Array<
+    [string, () => ReturnType<typeof withInvoice>, Parameters<typeof applyEvent>[1], boolean, string?]
+  > = [
+    [
+      'a copy before the document is known: unknown',
+      () => initialState('acc', '1001'),
+      { type: 'xero_changed', copy: copy('2026-03-02T00:00:00Z'), via: 'webhook' },
+      false,
+      'unknown_order',
+    ],
+    [
+      'a copy is taken',
+      withInvoice,
+      { type: 'xero_changed', copy: copy('2026-03-02T00:00:00Z'), via: 'webhook' },
+      true,
+    ],
+    [
+      'a copy no newer than the one waiting: duplicate',
+      () => {
+        const s = withInvoice();
+        s.xero = { payments: [], pending: { copy: copy('2026-03-02T00:00:00Z'), via: 'webhook' } };
+        return s;
+      },
+      { type: 'xero_changed', copy: copy('2026-03-02T00:00:00Z'), via: 'reconciliation' },
+      false,
+      'duplicate',
+    ],
+    [
+      'a copy already checked: duplicate',
+      () => {
+        const s = withInvoice();
+        s.xero = { payments: [], checked: { xeroId: 'inv-1', at: '2026-03-02T00:00:00Z' } };
+        return s;
+      },
+      { type: 'xero_changed', copy: copy('2026-03-02T00:00:00Z'), via: 'webhook' },
+      false,
+      'duplicate',
+    ],
+    [
+      'a resolve without an open drift: no_drift',
+      withInvoice,
+      { type: 'xero_resolve', action: 'ignore' },
+      false,
+      'no_drift',
+    ],
+    [
+      'a resolve with an open drift: applied',
+      () => {
+        const s = withInvoice();
+        s.xero = { payments: [], drift: { fields: [] } };
+        return s;
+      },
+      { type: 'xero_resolve', action: 'accept_xero' },
+      true,
+    ],
+  ];
+  for (const [name, make, event, ok, reason] of table) {
+    test(name, () => {
+      const out = applyEvent(make(), event);
+      assert.equal(out.applied, ok);
+      if (reason) assert.equal(out.reason, reason);
+    });
+  }
+
+  test('a copy does not clear a failure; a resolve does', () => {
+    const s = withInvoice();
+    s.failure = { step: 'revise', kind: 'changed_in_xero', message: 'held' };
+    s.xero = { payments: [], drift: { fields: [] } };
+    applyEvent(s, { type: 'xero_changed', copy: copy('2026-03-03T00:00:00Z'), via: 'webhook' });
+    assert.ok(s.failure);
+    applyEvent(s, { type: 'xero_resolve', action: 'send_ours' });
+    assert.equal(s.failure, undefined);
+    assert.equal(s.xero.overwrite, 'sent_ours');
+  });
+
+  test('Send ours on a voided document creates it again', () => {
+    const s = withInvoice();
+    s.xero = { payments: [], closed: { status: 'VOIDED', at: 't' }, drift: { fields: [] } };
+    assert.equal(applyEvent(s, { type: 'xero_resolve', action: 'send_ours' }).applied, true);
+    assert.equal(s.invoice, undefined);
+    assert.deepEqual(s.xero.recreate, { replaces: { id: 'inv-1', number: '1001' }, n: 1, resolution: 'sent_ours' });
+  });
+
+  test('payments made in Xero count toward paid and close the order; the view shows them', () => {
+    const s = withInvoice();
+    s.xero = { payments: [{ paymentId: 'xp', amount: 100, date: '2026-03-03' }] };
+    assert.equal(paidTotal(s), 100);
+    const v = view(s, false);
+    assert.equal(v.status, 'closed');
+    assert.equal(v.amountPaid, 100);
+    assert.equal(v.amountDue, 0);
+    assert.equal(v.xero?.payments[0]?.paymentId, 'xp');
+  });
+
+  test('restore: what the links and the open drift say of Xero', () => {
+    const s = initialState('acc', '1001');
+    restore(s, {
+      payments: [],
+      invoice: { id: 'inv-1', number: '1001', status: 'AUTHORISED', total: 100, syncedRevision: 1 },
+      xero: { closed: { status: 'VOIDED', at: 't' }, drift: { fields: [] } },
+    });
+    assert.deepEqual(s.xero, { payments: [], closed: { status: 'VOIDED', at: 't' }, drift: { fields: [] } });
+    assert.equal(s.cancelled, false, 'voided by someone else is not cancelled by the host');
   });
 });

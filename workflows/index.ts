@@ -4,3 +4,5 @@ export { orderSyncWorkflow } from './order-sync';
 export { contactSyncWorkflow } from './contact-sync';
 export { itemPushWorkflow } from './item-push';
 export { exportWorkflow } from './export';
+export { xeroChangesWorkflow } from './xero-changes';
+export { reconciliationWorkflow } from './reconciliation';

@@ -2,6 +2,8 @@ import type { OrderContext } from '../activities/orders';
 import type { HostDocument } from '../src/domain/documents';
 import type { Payment } from '../src/domain/order';
 import { attachesPdf, documentLabel, parseDocumentRef, type DocumentKind } from '../src/documents/kinds';
+import type { XeroCheckResult } from '../src/xero-changes/compare';
+import type { DriftField, DriftSource, XeroDocumentCopy, XeroPaymentCopy } from '../src/xero-changes/contract';
 import type {
   HostVersion,
   OrderEvent,
@@ -59,6 +61,32 @@ export interface AllocationState {
   waits: number;
 }
 
+/**
+ * What someone changed in Xero (issue 13), as the document's workflow keeps it. The copies the
+ * intake sends wait in `pending` for the `check_xero` step, which runs before any write of the
+ * engine's own (a copy older than that write is stale); its verdict is kept here and decides what
+ * the host's next change does (./order-plan.ts).
+ */
+export interface XeroSideState {
+  /** The newest copy read from Xero, not yet compared. */
+  pending?: { copy: XeroDocumentCopy; via: DriftSource };
+  /** The newest copy compared (a repeat of it changes nothing). */
+  checked?: { xeroId: string; at: string };
+  /** Voided or deleted in Xero by someone else: never edited or paid again. */
+  closed?: { status: 'VOIDED' | 'DELETED'; at: string };
+  /** An open drift (`xero_drift`) and its field changes (empty for a closure or payments only). */
+  drift?: { fields: DriftField[] };
+  /** Payments recorded in Xero that the engine did not write: they count toward the document being paid. */
+  payments: XeroPaymentCopy[];
+  /** An admin's Accept Xero's / Ignore, waiting for its step. */
+  resolve?: 'accept_xero' | 'ignore';
+  /** The host's version is written over the accountant's change: Setup says so, or an admin chose Send ours. */
+  overwrite?: 'overwritten' | 'sent_ours';
+  /** Voided/deleted in Xero and to be created again (Setup, or Send ours): the document it replaces. */
+  recreate?: { replaces: { id: string; number: string }; n: number; resolution: 'overwritten' | 'sent_ours' };
+  recreations?: number;
+}
+
 export interface OrderState {
   accountId: string;
   /** The document's stored key (the order number for orders; see src/documents/kinds.ts). */
@@ -89,6 +117,8 @@ export interface OrderState {
   eventSeq: number;
   /** Credit notes that apply to another document. */
   allocation?: AllocationState;
+  /** What was changed in Xero by someone else (issue 13). */
+  xero?: XeroSideState;
 }
 
 export const CLOSED_INVOICE = new Set(['VOIDED', 'DELETED']);
@@ -319,10 +349,87 @@ export function applyEvent(state: OrderState, event: OrderEvent): OrderEventOutc
       touched(state);
       return had ? applied() : notApplied('nothing_to_retry', `${labelOf(state)} has no failed step to retry`);
     }
-    case 'xero_changed':
-    case 'xero_resolve':
-      // Issue 13: handled by the document side (not yet wired).
-      return notApplied('invalid', `${event.type} is not handled yet`);
+    case 'xero_changed': {
+      if (!orderKnown(state) || !state.invoice)
+        return notApplied(
+          'unknown_order',
+          `${labelOf(state)} has no document in Xero that the sync wrote: nothing to compare`,
+        );
+      const { copy } = event;
+      const x = (state.xero ??= { payments: [] });
+      const newest = x.pending?.copy.xeroId === copy.xeroId ? x.pending.copy.updatedDateUtc : undefined;
+      const checked = x.checked?.xeroId === copy.xeroId ? x.checked.at : undefined;
+      if (
+        (newest !== undefined && copy.updatedDateUtc <= newest) ||
+        (checked !== undefined && copy.updatedDateUtc <= checked)
+      )
+        return notApplied('duplicate', `this copy of ${labelOf(state)} from Xero was already seen`);
+      x.pending = { copy, via: event.via };
+      // Wakes the loop without clearing a failure: the check runs, the failed step still waits.
+      state.eventSeq++;
+      return applied();
+    }
+    case 'xero_resolve': {
+      if (!orderKnown(state)) return notApplied('unknown_order', unknownOrderMessage(state, 'the resolution'));
+      const x = state.xero;
+      if (!x?.drift || x.recreate)
+        return notApplied('no_drift', `${labelOf(state)} has no open change from Xero to resolve`);
+      if (x.resolve === event.action || (event.action === 'send_ours' && x.overwrite === 'sent_ours'))
+        return notApplied('duplicate', `${labelOf(state)}: this answer is already being applied`);
+      if (event.action === 'send_ours') {
+        if (!state.order)
+          return notApplied(
+            'invalid',
+            `the host's version of ${labelOf(state)} is not known to the sync (it was found in Xero, not sent): send the document again instead`,
+          );
+        x.resolve = undefined;
+        if (x.closed) startRecreate(state, 'sent_ours');
+        else x.overwrite = 'sent_ours';
+      } else {
+        x.overwrite = undefined;
+        x.resolve = event.action;
+      }
+      touched(state);
+      return applied();
+    }
+  }
+}
+
+/**
+ * Voided or deleted in Xero, and to be created again (Setup's `voidedInXero: 'recreate'`, or an
+ * admin's Send our version again): the planner creates a new document, which replaces the link.
+ */
+export function startRecreate(state: OrderState, resolution: 'overwritten' | 'sent_ours'): void {
+  const inv = state.invoice;
+  const x = (state.xero ??= { payments: [] });
+  if (!inv) return;
+  const n = (x.recreations ?? 0) + 1;
+  x.recreations = n;
+  x.recreate = { replaces: { id: inv.id, number: inv.number }, n, resolution };
+  x.closed = undefined;
+  x.overwrite = undefined;
+  x.resolve = undefined;
+  x.payments = [];
+  state.invoice = undefined;
+  state.attachmentRevision = null;
+  state.allocation = undefined;
+}
+
+/** What `check_xero` found, kept: Xero's closure, its payments, the open drift. */
+export function applyXeroCheck(state: OrderState, copy: XeroDocumentCopy, result: XeroCheckResult): void {
+  const x = (state.xero ??= { payments: [] });
+  if (x.pending?.copy.xeroId === copy.xeroId && x.pending.copy.updatedDateUtc <= copy.updatedDateUtc)
+    x.pending = undefined;
+  if (result.outcome === 'unknown') return;
+  x.checked = { xeroId: copy.xeroId, at: copy.updatedDateUtc };
+  if (result.outcome === 'drift') {
+    x.closed = result.closed;
+    x.payments = result.payments ?? [];
+    x.drift = { fields: result.fields ?? [] };
+  } else if (result.outcome === 'same') {
+    x.closed = undefined;
+    x.payments = [];
+    x.drift = undefined;
   }
 }
 
@@ -353,7 +460,7 @@ export type RestoreContext = Pick<
   OrderContext,
   'admission' | 'contact' | 'invoice' | 'attachmentRevision' | 'payments' | 'stored'
 > &
-  Partial<Pick<OrderContext, 'allocation'>>;
+  Partial<Pick<OrderContext, 'allocation' | 'xero'>>;
 
 /** A new run after an earlier one completed: start from what the database says the host and Xero have. */
 export function restore(state: OrderState, ctx: RestoreContext): void {
@@ -391,6 +498,13 @@ export function restore(state: OrderState, ctx: RestoreContext): void {
   }
   state.attachmentRevision = ctx.attachmentRevision ?? null;
   if (ctx.allocation) state.allocation = { done: { ...ctx.allocation }, tries: 0, waits: 0 };
+  if (ctx.xero && state.invoice) {
+    state.xero = {
+      payments: [...(ctx.xero.payments ?? [])],
+      ...(ctx.xero.closed ? { closed: { ...ctx.xero.closed } } : {}),
+      ...(ctx.xero.drift ? { drift: { fields: [...ctx.xero.drift.fields] } } : {}),
+    };
+  }
   for (const p of ctx.payments) {
     state.payments.push({
       id: p.id,
@@ -408,7 +522,16 @@ export function restore(state: OrderState, ctx: RestoreContext): void {
 
 export function paidTotal(state: OrderState): number {
   // Payments setup chose not to sync still count as paid by the host: the order is closed all the same.
-  return state.payments.reduce((s, p) => s + (p.synced?.amount ?? (p.skipped && !p.removed ? p.payment.amount : 0)), 0);
+  const host = state.payments.reduce(
+    (s, p) => s + (p.synced?.amount ?? (p.skipped && !p.removed ? p.payment.amount : 0)),
+    0,
+  );
+  // Payments an accountant recorded in Xero pay the document just as well.
+  return host + xeroPaidTotal(state);
+}
+
+export function xeroPaidTotal(state: OrderState): number {
+  return (state.xero?.payments ?? []).reduce((s, p) => s + p.amount, 0);
 }
 
 export function isClosed(state: OrderState): boolean {
@@ -477,5 +600,24 @@ export function view(state: OrderState, hasNextStep: boolean): OrderSyncView {
         : {}),
     ...(state.failure ? { failure: { ...state.failure } } : {}),
     ...(state.skipReason ? { skippedReason: state.skipReason } : {}),
+    ...(xeroView(state) ?? {}),
+  };
+}
+
+function xeroView(state: OrderState): Pick<OrderSyncView, 'xero' | 'amountPaid' | 'amountDue'> | undefined {
+  const x = state.xero;
+  const seen = !!x && (!!x.closed || !!x.drift || x.payments.length > 0 || !!x.recreate);
+  if (!seen) return undefined;
+  const paid = Math.round(paidTotal(state) * 100) / 100;
+  return {
+    xero: {
+      ...(x.closed ? { closed: { ...x.closed } } : {}),
+      ...(x.drift && x.drift.fields.length > 0 ? { changes: x.drift.fields.map((f) => ({ ...f })) } : {}),
+      driftOpen: !!x.drift,
+      payments: x.payments.map((p) => ({ ...p })),
+    },
+    ...(state.invoice
+      ? { amountPaid: paid, amountDue: Math.max(0, Math.round((state.invoice.total - paid) * 100) / 100) }
+      : {}),
   };
 }

@@ -289,6 +289,7 @@ export async function orderSyncWorkflow(input: OrderWorkflowInput): Promise<Orde
           order: step.order,
           revision: step.revision,
           contactId: step.contactId,
+          ...(step.replaces ? { replaces: step.replaces } : {}),
         });
         return {
           type: 'invoice',
@@ -310,6 +311,7 @@ export async function orderSyncWorkflow(input: OrderWorkflowInput): Promise<Orde
             order: step.order,
             revision: step.revision,
             contactId: step.contactId,
+            ...(step.overwrites ? { overwrites: step.overwrites } : {}),
           });
           return r.outcome === 'updated'
             ? {
@@ -328,6 +330,7 @@ export async function orderSyncWorkflow(input: OrderWorkflowInput): Promise<Orde
           revision: step.revision,
           contactId: step.contactId,
           syncedPayments: step.syncedPayments,
+          ...(step.overwrites ? { overwrites: step.overwrites } : {}),
         });
         return r.outcome === 'updated'
           ? { type: 'revise', outcome: 'updated', status: r.invoice.status, total: r.invoice.total }
@@ -348,6 +351,16 @@ export async function orderSyncWorkflow(input: OrderWorkflowInput): Promise<Orde
           ? { type: 'pay', outcome: 'created', xeroPaymentId: r.xeroPaymentId }
           : { type: 'pay', outcome: 'skipped', reason: r.reason };
       }
+      // Issue 13: only events of this issue lead here, so histories recorded before it replay unchanged.
+      case 'check_xero':
+        return { type: 'check_xero', result: await acts.checkXeroCopy({ ...base, copy: step.copy, via: step.via }) };
+      case 'resolve_xero':
+        return { type: 'resolve_xero', ...(await acts.resolveXeroDrift({ ...base, action: step.resolution })) };
+      case 'xero_conflict':
+        return {
+          type: 'xero_conflict',
+          ...(await acts.decideXeroConflict({ ...base, conflict: step.conflict, what: step.what })),
+        };
     }
   }
 

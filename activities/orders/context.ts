@@ -8,6 +8,9 @@ import type { Base, InvoiceSummary, OrderModuleDeps, OrderSyncConfig, StoredPaym
 import { writeSyncLog } from './sync-log';
 import { storedOrderStateSchema } from '../order-gate';
 import type { StoredOrderState } from '../../src/orders/messages';
+import type { DriftField, XeroPaymentCopy } from '../../src/xero-changes/contract';
+import { openDriftOf } from '../../src/xero-changes/drift-store';
+import { xeroSideOf } from './xero-drift';
 
 /** Where an order stands before the workflow does anything: admission, stored links, the account's setup. */
 
@@ -23,6 +26,13 @@ export interface OrderContext {
   payments: StoredPayment[];
   /** What the last completed run left: the host's newest version and content, removed payments. */
   stored?: StoredOrderState;
+  /** What was changed in Xero by someone else (issue 13): absent when nothing was. */
+  xero?: {
+    closed?: { status: 'VOIDED' | 'DELETED'; at: string };
+    payments?: XeroPaymentCopy[];
+    /** The open drift's field changes (an empty list: open for a closure or payments only). */
+    drift?: { fields: DriftField[] };
+  };
 }
 
 export async function accountOf(accountId: string, executor: Transaction<Database> | Db) {
@@ -120,6 +130,13 @@ export function createContextActivities({ db, config }: OrderModuleDeps) {
           };
           if (d.customerId !== undefined && d.contactId !== undefined)
             ctx.contact = { customerId: d.customerId, contactId: d.contactId };
+          const side = xeroSideOf(d);
+          if (side.closed || side.payments?.length) {
+            ctx.xero = {
+              ...(side.closed ? { closed: side.closed } : {}),
+              ...(side.payments?.length ? { payments: side.payments } : {}),
+            };
+          }
         } else if (link.kind === 'attachment') {
           ctx.attachmentRevision = parseLinkData(attachmentLinkData, link).revision ?? 0;
         } else if (link.kind === 'payment') {
@@ -133,6 +150,13 @@ export function createContextActivities({ db, config }: OrderModuleDeps) {
             generation: d.generation ?? 0,
           });
         }
+      }
+      const drift = ctx.invoice ? await openDriftOf(db, accountId, orderNumber) : undefined;
+      if (drift && drift.xeroId.toLowerCase() === ctx.invoice?.id.toLowerCase()) {
+        const fields = drift.changes.closedInXero
+          ? drift.changes.fields.filter((f) => f.field !== 'status')
+          : drift.changes.fields;
+        ctx.xero = { ...ctx.xero, drift: { fields } };
       }
       return ctx;
     },

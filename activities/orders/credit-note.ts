@@ -15,13 +15,15 @@ import { businessFailure } from '../../src/orders/failures';
 import { isDuplicateNumberRefusal, XeroApiError } from '../../src/xero/errors';
 import { markOrderCancelled, requireInvoiceSetup, settingsOf } from './context';
 import { commitXeroResult } from './heartbeat';
-import { recordFact, tellHost } from './host-events';
+import { facts, recordFact, tellHost } from './host-events';
 import { linkFoundWhileCancelling } from './adopt';
 import { checksBeforeWrite, totalsNote, type WrittenTotals } from './pre-write-checks';
 import { refreshAfterRefusal } from './reference-lists';
 import { liveContactId, withContact, withLiveContact } from './live-contact';
 import { inOpenPeriod, movedNote, type Redated } from './open-period';
 import { invoiceLinkDataOf, setLinkData, upsertLink } from './links';
+import { copyOfCreditNote } from '../../src/xero-changes/written-copy';
+import { overwriteNote, resolveByOverwrite } from './xero-drift';
 import { activityInfo, writeKey, type Base, type InvoiceSummary, type OrderModuleDeps } from './shared';
 import { writeSyncLog } from './sync-log';
 import { xeroDate as xeroDateOf } from './payment';
@@ -83,16 +85,22 @@ export function createCreditNoteActivities({ db, xero }: OrderModuleDeps) {
     const gw = xero.forAccount(input.accountId);
     const cn = await gw.creditNote(creditNoteId);
     let status = String(cn?.status ?? 'DELETED');
+    let answer = cn;
     if (status === 'DRAFT' || status === 'SUBMITTED' || status === 'AUTHORISED') {
       const target = status === 'AUTHORISED' ? CreditNote.StatusEnum.VOIDED : CreditNote.StatusEnum.DELETED;
       const updated = await gw.updateCreditNote(creditNoteId, { status: target } as CreditNote, {
         idempotencyKey: writeKey(input.workflowId, 'cancel', creditNoteId),
       });
       status = String(updated.status ?? target);
+      answer = updated;
     }
     const data = await invoiceLinkDataOf(db, input.accountId, input.orderNumber, 'credit_note');
     await commitXeroResult(db, async (trx) => {
-      await setLinkData(trx, input.accountId, 'credit_note', input.orderNumber, { ...data, status });
+      await setLinkData(trx, input.accountId, 'credit_note', input.orderNumber, {
+        ...data,
+        status,
+        ...(answer ? { written: copyOfCreditNote(answer) } : {}),
+      });
       await markOrderCancelled(trx, input);
       await recordFact(
         trx,
@@ -145,18 +153,37 @@ export function createCreditNoteActivities({ db, xero }: OrderModuleDeps) {
 
   return {
     async createCreditNote(
-      input: Base & { order: HostDocument; revision: number; contactId: string },
+      input: Base & {
+        order: HostDocument;
+        revision: number;
+        contactId: string;
+        /** Created again after a void or delete in Xero (issue 13): the credit note it replaces. */
+        replaces?: { id: string; number: string; n: number; resolution: 'overwritten' | 'sent_ours' };
+      },
     ): Promise<InvoiceSummary & { syncedRevision: number | null }> {
       const doc = input.order;
       const settings = await settingsOf(db, input.accountId);
       const side = sideOf('credit_note', doc);
-      const { build, totals } = await payloadBuilder(input, settings, false);
+      const built = await payloadBuilder(input, settings, false);
+      const { totals } = built;
       const gw = xero.forAccount(input.accountId);
-      const number = creditNoteNumberFor(doc, settings);
+      let number = creditNoteNumberFor(doc, settings);
       let dated: Redated = { date: doc.date };
       let existing: CreditNote | undefined;
       // The customer's contact as it stands (a stale link replaced meanwhile), and as the write went through.
       let contactId = await liveContactId(db, input);
+      // As for sales invoices: a voided sales credit note keeps its number, the new one is "<number>-R<n>".
+      if (input.replaces && side === 'sales' && number) {
+        const holders = (await gw.creditNotesOfContact(contactId)).filter((c) => c.creditNoteNumber === number);
+        if (holders.length > 0 && holders.every((c) => String(c.status) === 'VOIDED'))
+          number = `${number}-R${input.replaces.n}`;
+      }
+      const renumbered = input.replaces && side === 'sales' ? number : undefined;
+      const build = (d: HostDocument) => {
+        const cn = built.build(d);
+        if (renumbered) cn.creditNoteNumber = renumbered;
+        return cn;
+      };
       if (side === 'purchases' && (activityInfo()?.attempt ?? 1) > 1)
         existing = await findOwn(input, contactId, number, doc.date);
       let cn = existing;
@@ -171,6 +198,7 @@ export function createCreditNoteActivities({ db, xero }: OrderModuleDeps) {
                   input.workflowId,
                   'credit_note',
                   input.revision,
+                  ...(input.replaces ? ['recreate', input.replaces.n] : []),
                   ...(relinked ? ['contact', cid] : []),
                   ...(redated ? ['open-period'] : []),
                 ),
@@ -207,6 +235,7 @@ export function createCreditNoteActivities({ db, xero }: OrderModuleDeps) {
           contactId,
           customerId: doc.customer?.id ?? `xero:${contactId}`,
           ...(xeroUrl ? { xeroUrl } : {}),
+          written: copyOfCreditNote(cn),
         });
         await writeSyncLog(trx, input, {
           kind: 'credit_note',
@@ -216,12 +245,24 @@ export function createCreditNoteActivities({ db, xero }: OrderModuleDeps) {
           message: `credit note ${s.number} ${existing ? 'found' : 'created'} (${s.status}, total ${s.total})${movedNote(dated)}${existing ? '' : totalsNote(totals)}`,
           ...(xeroUrl ? { xeroUrl } : {}),
         });
-        if (fresh)
+        const replaced = input.replaces ? await resolveByOverwrite(trx, input, input.replaces.resolution) : undefined;
+        if (input.replaces)
+          await writeSyncLog(trx, input, {
+            kind: 'credit_note',
+            action: 'recreate',
+            outcome: 'success',
+            xeroId: s.id,
+            message: `credit note ${s.number} created again in Xero in place of ${input.replaces.number || input.replaces.id}, which was voided or deleted there${overwriteNote(replaced)}`,
+          });
+        if (fresh || input.replaces)
           await tellHost(
             trx,
             input,
             'document.exported',
             {
+              ...(input.replaces
+                ? { replaces: { creditNoteId: input.replaces.id, creditNoteNumber: input.replaces.number } }
+                : {}),
               creditNoteId: s.id,
               creditNoteNumber: s.number,
               status: s.status,
@@ -229,14 +270,23 @@ export function createCreditNoteActivities({ db, xero }: OrderModuleDeps) {
               ...(xeroUrl ? { xeroUrl } : {}),
               ...(totals && !existing ? { totals } : {}),
             },
-            `${input.workflowId}|document.exported`,
+            input.replaces
+              ? `${input.workflowId}|document.exported|recreate:${input.replaces.n}`
+              : `${input.workflowId}|document.exported`,
           );
       });
       return { ...s, syncedRevision };
     },
 
     async reviseCreditNote(
-      input: Base & { creditNoteId: string; order: HostDocument; revision: number; contactId: string },
+      input: Base & {
+        creditNoteId: string;
+        order: HostDocument;
+        revision: number;
+        contactId: string;
+        /** Written over an accountant's change in Xero (issue 13): how its drift is resolved. */
+        overwrites?: 'overwritten' | 'sent_ours';
+      },
     ): Promise<{ outcome: 'updated'; invoice: InvoiceSummary; allocationLifted?: boolean } | { outcome: 'skipped' }> {
       const doc = input.order;
       const settings = await settingsOf(db, input.accountId);
@@ -280,7 +330,9 @@ export function createCreditNoteActivities({ db, xero }: OrderModuleDeps) {
           status: s.status,
           total: s.total,
           syncedRevision: input.revision,
+          written: copyOfCreditNote(cn),
         });
+        const overwrote = input.overwrites ? await resolveByOverwrite(trx, input, input.overwrites) : undefined;
         await recordFact(
           trx,
           input,
@@ -292,15 +344,19 @@ export function createCreditNoteActivities({ db, xero }: OrderModuleDeps) {
               total: s.total,
               revision: input.revision,
               ...(totals ? { totals } : {}),
+              ...(overwrote ? { overwroteXeroChange: overwrote } : {}),
             },
-            factKey: `${input.workflowId}|document.updated|rev:${input.revision}`,
+            // Send our version again may re-send a revision already told: this write is its own fact.
+            factKey:
+              (input.overwrites === 'sent_ours' ? facts.scheduled('document.updated') : undefined) ??
+              `${input.workflowId}|document.updated|rev:${input.revision}`,
           },
           {
             kind: 'credit_note',
             action: 'update',
             outcome: 'success',
             xeroId: s.id,
-            message: `credit note ${s.number} updated to revision ${input.revision} (total ${s.total})${totalsNote(totals)}`,
+            message: `credit note ${s.number} updated to revision ${input.revision} (total ${s.total})${totalsNote(totals)}${overwriteNote(overwrote)}`,
           },
         );
       });

@@ -10,6 +10,7 @@ import { withHeartbeats } from './heartbeat';
 import { createInvoiceActivities } from './invoice';
 import { createPaymentActivities } from './payment';
 import { createRecordActivities } from './record';
+import { createXeroDriftActivities } from './xero-drift';
 import { DEFAULT_ORDER_SYNC_CONFIG, type OrderActivityDeps, type OrderModuleDeps } from './shared';
 
 /**
@@ -42,6 +43,7 @@ export function createOrderActivities(deps: OrderActivityDeps) {
         ...createAttachmentActivities(modules),
         ...createPaymentActivities(modules),
         ...createRecordActivities(modules),
+        ...createXeroDriftActivities(modules),
       }),
     ),
   );

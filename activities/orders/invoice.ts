@@ -21,6 +21,9 @@ import { refreshAfterRefusal } from './reference-lists';
 import { activityInfo, writeKey, type Base, type InvoiceSummary, type OrderModuleDeps } from './shared';
 import { writeSyncLog } from './sync-log';
 import { xeroUrlFor } from './xero-links';
+import { copyOfInvoice } from '../../src/xero-changes/written-copy';
+import { overwriteNote, resolveByOverwrite } from './xero-drift';
+import { resolveOpenDrift } from '../../src/xero-changes/drift-store';
 
 const kindOfBase = (b: Base): DocumentKind => b.documentKind ?? 'order';
 const labelOfBase = (b: Base) => documentLabel(kindOfBase(b), parseDocumentRef(b.orderNumber).hostId);
@@ -50,6 +53,14 @@ function numberTaken(number: string, holders: Invoice[]) {
     `invoice number ${number} is already used in Xero by ${named || 'another invoice'}: it is not this order's, so nothing was created. Change the order number (or the invoice prefix in Setup), or remove the other invoice in Xero, then retry`,
     { invoiceNumber: number, conflicting: holders.map((i) => i.invoiceID) },
   );
+}
+
+/**
+ * The number of a sales invoice created again in place of a voided one, which keeps its number in
+ * Xero ("Invoice # must be unique."): the order number with "-R1", "-R2", … for each re-creation.
+ */
+export function recreatedNumber(number: string, n: number): string {
+  return `${number}-R${n}`;
 }
 
 function summary(inv: Invoice): InvoiceSummary {
@@ -113,6 +124,7 @@ export function createInvoiceActivities({ db, xero, publicUrl }: OrderModuleDeps
     const invoice = await gw.invoice(invoiceId);
     let status = String(invoice?.status ?? 'DELETED');
     let action = 'none';
+    let answer = invoice;
     if (status === 'DRAFT' || status === 'SUBMITTED' || status === 'AUTHORISED') {
       const target = status === 'AUTHORISED' ? Invoice.StatusEnum.VOIDED : Invoice.StatusEnum.DELETED;
       if (
@@ -131,6 +143,7 @@ export function createInvoiceActivities({ db, xero, publicUrl }: OrderModuleDeps
         { idempotencyKey: writeKey(input.workflowId, 'cancel', invoiceId) },
       );
       status = String(updated.status ?? target);
+      answer = updated;
       action = target === Invoice.StatusEnum.VOIDED ? 'void' : 'delete';
     } else if (status === 'PAID') {
       throw businessFailure(
@@ -140,8 +153,15 @@ export function createInvoiceActivities({ db, xero, publicUrl }: OrderModuleDeps
     }
     const data = await invoiceLinkDataOf(db, input.accountId, input.orderNumber);
     await commitXeroResult(db, async (trx) => {
-      await setLinkData(trx, input.accountId, 'invoice', input.orderNumber, { ...data, status });
+      await setLinkData(trx, input.accountId, 'invoice', input.orderNumber, {
+        ...data,
+        status,
+        ...(answer ? { written: copyOfInvoice(answer) } : {}),
+      });
       await markOrderCancelled(trx, input);
+      // Already closed in Xero by someone else: the host's cancel agrees with Xero, nothing is left to reconcile.
+      if (action === 'none' && CLOSED_STATUSES.has(status))
+        await resolveOpenDrift(trx, input.accountId, input.orderNumber, 'accepted_xero');
       await recordFact(
         trx,
         input,
@@ -173,15 +193,39 @@ export function createInvoiceActivities({ db, xero, publicUrl }: OrderModuleDeps
      * naming it.
      */
     async createInvoice(
-      input: Base & { order: HostDocument; revision: number; contactId: string },
+      input: Base & {
+        order: HostDocument;
+        revision: number;
+        contactId: string;
+        /** Created again after a void or delete in Xero (issue 13): the document it replaces. */
+        replaces?: { id: string; number: string; n: number; resolution: 'overwritten' | 'sent_ours' };
+      },
     ): Promise<InvoiceSummary & { syncedRevision: number | null }> {
       const kind = kindOfBase(input);
       const settings = await settingsOf(db, input.accountId);
-      const { build, totals } = await payloadBuilder(input, settings, false);
+      const built = await payloadBuilder(input, settings, false);
+      const { totals } = built;
       const gw = xero.forAccount(input.accountId);
-      const payload = build(input.order);
+      let number =
+        kind === 'order'
+          ? invoiceNumberFor(input.order.number, settings)
+          : (built.build(input.order).invoiceNumber ?? '');
+      // A voided sales invoice keeps its number in Xero (a deleted one frees it): the invoice made
+      // again in its place is numbered "<number>-R<n>" (the n-th re-creation); see recreatedNumber.
+      // Sales invoices only: a bill's number is the supplier's and need not be unique.
+      const uniqueNumber = number !== '' && String(xeroTypeOf(kind, input.order)) === 'ACCREC';
+      if (uniqueNumber && input.replaces) {
+        const holders = await gw.invoicesNumbered(number);
+        if (holders.length > 0 && holders.every((i) => String(i.status) === 'VOIDED'))
+          number = recreatedNumber(number, input.replaces.n);
+      }
+      const renumbered = uniqueNumber && input.replaces ? number : undefined;
+      const build = (doc: HostDocument) => {
+        const inv = built.build(doc);
+        if (renumbered) inv.invoiceNumber = renumbered;
+        return inv;
+      };
       let dated: Redated = { date: input.order.date };
-      const number = kind === 'order' ? invoiceNumberFor(input.order.number, settings) : (payload.invoiceNumber ?? '');
       // The customer's contact as it stands (a stale link replaced meanwhile), and as the write went through.
       let contactId = await liveContactId(db, input);
       const ours = (inv: Invoice) => isOurInvoice(inv, contactId);
@@ -207,6 +251,7 @@ export function createInvoiceActivities({ db, xero, publicUrl }: OrderModuleDeps
                   input.workflowId,
                   'invoice',
                   input.revision,
+                  ...(input.replaces ? ['recreate', input.replaces.n] : []),
                   ...(relinked ? ['contact', cid] : []),
                   ...(redated ? ['open-period'] : []),
                 ),
@@ -241,6 +286,7 @@ export function createInvoiceActivities({ db, xero, publicUrl }: OrderModuleDeps
           contactId,
           customerId: input.order.customer?.id ?? `xero:${contactId}`,
           ...(xeroUrl ? { xeroUrl } : {}),
+          written: copyOfInvoice(invoice),
         });
         await writeSyncLog(trx, input, {
           kind: kind === 'bill' ? 'bill' : 'invoice',
@@ -250,12 +296,24 @@ export function createInvoiceActivities({ db, xero, publicUrl }: OrderModuleDeps
           message: `${word} ${s.number || '(numbered by Xero)'} ${existing ? 'found' : 'created'} (${s.status}, total ${s.total})${movedNote(dated)}${existing ? '' : totalsNote(totals)}`,
           ...(xeroUrl ? { xeroUrl } : {}),
         });
-        if (fresh) {
+        const replaced = input.replaces ? await resolveByOverwrite(trx, input, input.replaces.resolution) : undefined;
+        if (input.replaces)
+          await writeSyncLog(trx, input, {
+            kind: kind === 'bill' ? 'bill' : 'invoice',
+            action: 'recreate',
+            outcome: 'success',
+            xeroId: s.id,
+            message: `${word} ${s.number} created again in Xero in place of ${input.replaces.number || input.replaces.id}, which was voided or deleted there${overwriteNote(replaced)}`,
+          });
+        if (fresh || input.replaces) {
           await tellHost(
             trx,
             input,
             kind === 'order' ? 'invoice.exported' : 'document.exported',
             {
+              ...(input.replaces
+                ? { replaces: { invoiceId: input.replaces.id, invoiceNumber: input.replaces.number } }
+                : {}),
               invoiceId: s.id,
               invoiceNumber: s.number,
               status: s.status,
@@ -265,7 +323,9 @@ export function createInvoiceActivities({ db, xero, publicUrl }: OrderModuleDeps
               ...(totals && !existing ? { totals } : {}),
               ...(kind === 'order' && settings.exportedJobStatus ? { jobStatus: settings.exportedJobStatus } : {}),
             },
-            facts.invoiceExported(input.workflowId),
+            input.replaces
+              ? `${facts.invoiceExported(input.workflowId)}|recreate:${input.replaces.n}`
+              : facts.invoiceExported(input.workflowId),
           );
         }
       });
@@ -285,6 +345,8 @@ export function createInvoiceActivities({ db, xero, publicUrl }: OrderModuleDeps
         revision: number;
         contactId: string;
         syncedPayments: number;
+        /** Written over an accountant's change in Xero (issue 13): how its drift is resolved. */
+        overwrites?: 'overwritten' | 'sent_ours';
       },
     ): Promise<
       { outcome: 'updated'; invoice: InvoiceSummary } | { outcome: 'skipped' } | { outcome: 'payments_first' }
@@ -339,12 +401,15 @@ export function createInvoiceActivities({ db, xero, publicUrl }: OrderModuleDeps
           syncedRevision: input.revision,
           contactId,
           customerId: input.order.customer?.id ?? `xero:${contactId}`,
+          written: copyOfInvoice(invoice),
         });
+        const overwrote = input.overwrites ? await resolveByOverwrite(trx, input, input.overwrites) : undefined;
+        const type = kindOfBase(input) === 'order' ? 'invoice.updated' : 'document.updated';
         await recordFact(
           trx,
           input,
           {
-            type: kindOfBase(input) === 'order' ? 'invoice.updated' : 'document.updated',
+            type,
             data: {
               invoiceId: s.id,
               invoiceNumber: s.number,
@@ -352,15 +417,19 @@ export function createInvoiceActivities({ db, xero, publicUrl }: OrderModuleDeps
               total: s.total,
               revision: input.revision,
               ...(totals ? { totals } : {}),
+              ...(overwrote ? { overwroteXeroChange: overwrote } : {}),
             },
-            factKey: facts.invoiceRevised(input.workflowId, input.revision),
+            // Send our version again may re-send a revision already told: this write is its own fact.
+            factKey:
+              (input.overwrites === 'sent_ours' ? facts.scheduled(type) : undefined) ??
+              facts.invoiceRevised(input.workflowId, input.revision),
           },
           {
             kind: kindOfBase(input) === 'bill' ? 'bill' : 'invoice',
             action: 'update',
             outcome: 'success',
             xeroId: s.id,
-            message: `${xeroWord(input)} ${s.number} updated to revision ${input.revision} (total ${s.total})${movedNote(dated)}${totalsNote(totals)}`,
+            message: `${xeroWord(input)} ${s.number} updated to revision ${input.revision} (total ${s.total})${movedNote(dated)}${totalsNote(totals)}${overwriteNote(overwrote)}`,
           },
         );
       });

@@ -20,6 +20,11 @@ export const invoiceLinkData = z.looseObject({
   orderJson: z.string().optional(),
   /** Xero's deep link to the document. */
   xeroUrl: z.string().optional(),
+  /**
+   * Xero's answer to the engine's last write (XeroDocumentCopy, src/xero-changes/written-copy.ts):
+   * what a copy read later is compared with. Parsed where read, so an unreadable copy is no failure.
+   */
+  written: z.unknown().optional(),
   /** A credit note's allocation (exactly once: a retry finds it here or on the credit note in Xero). */
   allocation: z
     .object({

@@ -279,7 +279,38 @@ const rules: Rule[] = [
   },
 ];
 
+/**
+ * The document side of issue 13 words its failures "<problem>. What to do: <action>"
+ * (activities/orders/xero-drift.ts): the two halves are the explanation.
+ */
+const WHAT_TO_DO = '. What to do: ';
+function splitWhatToDo(f: FailureFacts, problem: string, action: string): Explanation {
+  const m = f.messages[0];
+  const at = m?.indexOf(WHAT_TO_DO) ?? -1;
+  if (!m || at < 0) return { problem: m ?? problem, action };
+  const first = m.slice(0, at);
+  return { problem: `${first.charAt(0).toUpperCase()}${first.slice(1)}`, action: m.slice(at + WHAT_TO_DO.length) };
+}
+
 const byKind: Record<string, (f: FailureFacts) => Explanation> = {
+  changed_in_xero: (f) =>
+    splitWhatToDo(
+      f,
+      'The document was changed in Xero since the sync last wrote it',
+      "On the Reconciliation page choose Send our version again, Accept Xero's or Ignore, or let the host's version win in Setup",
+    ),
+  voided_in_xero: (f) =>
+    splitWhatToDo(
+      f,
+      'The document was voided or deleted in Xero',
+      "Cancel it in your app, or choose 'Create it again' in Setup (or Send our version again on the Reconciliation page), then retry",
+    ),
+  paid_in_xero: (f) =>
+    splitWhatToDo(
+      f,
+      'A payment recorded in Xero already pays this document',
+      'Remove the payment in your app (it is already in Xero), or delete the payment in Xero, then retry',
+    ),
   not_connected: () => ({ problem: 'This account is not connected to Xero', action: 'Connect to Xero, then retry' }),
   needs_reconnect: () => ({
     problem: 'The Xero connection has expired or was revoked',

@@ -18,6 +18,14 @@ export const HOST_EVENT_TYPES = [
   'item.failed',
   // A bulk export finished (src/exports/): counts, each document's outcome, the sentence.
   'export.completed',
+  // Changes an accountant made in Xero to a document the engine wrote (issue 13; activities/orders/xero-drift.ts):
+  // which fields (old → new), a void or delete the engine did not do, a payment the engine did not write.
+  'document.changed_in_xero',
+  'document.voided_in_xero',
+  'document.deleted_in_xero',
+  'payment.received_in_xero',
+  // A contact linked to a host contact, changed in Xero (data.changes: field, old, new; src/xero-changes/).
+  'contact.changed_in_xero',
 ] as const;
 
 export type HostEventType = (typeof HOST_EVENT_TYPES)[number];

@@ -25,7 +25,13 @@ export type SyncErrorKind =
   /** The host's total (or tax total) is not the one Xero would compute, and Setup holds such documents. */
   | 'total_mismatch'
   /** The database refused to store what the host sent (and would every time): a data or constraint error. */
-  | 'invalid_data';
+  | 'invalid_data'
+  /** An accountant changed the document in Xero and Setup holds the host's revision (xeroChangeWins 'hold'). */
+  | 'changed_in_xero'
+  /** The document was voided or deleted in Xero and Setup fails the host's next change (voidedInXero 'fail'). */
+  | 'voided_in_xero'
+  /** A host payment would overpay a document that payments recorded in Xero already (partly) paid. */
+  | 'paid_in_xero';
 
 export function businessFailure(
   kind: SyncErrorKind,

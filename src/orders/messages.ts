@@ -2,7 +2,7 @@ import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { HostDocument } from '../domain/documents';
 import type { Payment } from '../domain/order';
 import type { DocumentKind } from '../documents/kinds';
-import type { XeroChangedEvent, XeroResolveEvent } from '../xero-changes/contract';
+import type { DriftField, XeroChangedEvent, XeroPaymentCopy, XeroResolveEvent } from '../xero-changes/contract';
 
 /**
  * The order workflow's messages, defined once and imported by the workflow, the TypeScript client
@@ -58,6 +58,8 @@ export type OrderEventReason =
   | 'cancelled'
   | 'removed'
   | 'nothing_to_retry'
+  /** A `xero_resolve` for a document with no open change from Xero. */
+  | 'no_drift'
   | 'invalid';
 
 /** What the workflow did with an event. */
@@ -140,6 +142,22 @@ export interface OrderSyncView {
   payments: Array<{ id: string; amount: number; removed: boolean; xeroPaymentId?: string; skipped?: boolean }>;
   failure?: { step: string; kind: string; message: string };
   skippedReason?: string;
+  /** What someone changed in Xero (issue 13); absent when nothing was. */
+  xero?: XeroSideView;
+  /** Paid so far (host payments synced and payments recorded in Xero) and what is left, once in Xero. */
+  amountPaid?: number;
+  amountDue?: number;
+}
+
+export interface XeroSideView {
+  /** Voided or deleted in Xero without the engine (the document is not edited). */
+  closed?: { status: 'VOIDED' | 'DELETED'; at: string };
+  /** The open drift's field changes: what the engine wrote → what Xero has. */
+  changes?: DriftField[];
+  /** An open drift is waiting for an answer (Reconciliation page or API). */
+  driftOpen: boolean;
+  /** Payments recorded in Xero that the engine did not write (they count toward the document being paid). */
+  payments: XeroPaymentCopy[];
 }
 
 /**

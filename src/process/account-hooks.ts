@@ -1,7 +1,9 @@
 import { contactSyncHooks, type ContactSyncLifecycleDeps } from '../contact-sync/lifecycle';
 import { REFERENCE_DATA_KINDS, refreshReferenceData } from '../contact-sync/reference-data';
 import type { XeroGateway } from '../xero/gateway';
+import type { Settings } from '../domain/settings';
 import { retryFailuresCuredByReconnect } from '../sync-log/failures';
+import { reconciliationHooks } from '../xero-changes/lifecycle';
 
 /**
  * What the sync side does when an admin connects, saves setup or disconnects (AdminAccess's hooks):
@@ -11,12 +13,29 @@ import { retryFailuresCuredByReconnect } from '../sync-log/failures';
  */
 export function accountHooks(deps: ContactSyncLifecycleDeps & { xeroCall?: XeroGateway['call'] }) {
   const contacts = contactSyncHooks(deps);
+  // The reconciliation schedule (issue 13) follows the same events as contact sync's.
+  const reconciliation = reconciliationHooks(deps);
   const xeroCall = deps.xeroCall;
   return {
     ...contacts,
+    async onSettingsSaved(accountId: string, settings: Settings): Promise<void> {
+      const results = await Promise.allSettled([
+        contacts.onSettingsSaved(accountId, settings),
+        reconciliation.onSettingsSaved(accountId, settings),
+      ]);
+      for (const r of results) if (r.status === 'rejected') throw r.reason;
+    },
+    async onDisconnected(accountId: string): Promise<void> {
+      const results = await Promise.allSettled([
+        contacts.onDisconnected(accountId),
+        reconciliation.onDisconnected(accountId),
+      ]);
+      for (const r of results) if (r.status === 'rejected') throw r.reason;
+    },
     async onConnected(accountId: string): Promise<void> {
       const results = await Promise.allSettled([
         contacts.onConnected(accountId),
+        reconciliation.onConnected(accountId),
         retryFailuresCuredByReconnect(deps.db, deps.temporal, accountId),
         ...(xeroCall
           ? REFERENCE_DATA_KINDS.map((kind) => refreshReferenceData(deps.db, { call: xeroCall }, accountId, kind))

@@ -44,6 +44,9 @@ export interface SetupFormValues {
   roundingAccountCode: string;
   /** An amount as typed, e.g. "0.05". */
   roundingTolerance: string;
+  xeroChangeWins: string;
+  voidedInXero: string;
+  reconciliationIntervalHours: string;
 }
 
 type Body = Record<string, unknown>;
@@ -96,6 +99,13 @@ export function valuesFromBody(body: Body): SetupFormValues {
       body.roundingTolerance === undefined
         ? formatAmount(DEFAULT_SETTINGS.roundingTolerance)
         : text(body.roundingTolerance).trim(),
+    xeroChangeWins: text(body.xeroChangeWins),
+    voidedInXero: text(body.voidedInXero),
+    // As for the tolerance: a form from before the field existed holds the default.
+    reconciliationIntervalHours:
+      body.reconciliationIntervalHours === undefined
+        ? String(DEFAULT_SETTINGS.reconciliationIntervalHours)
+        : text(body.reconciliationIntervalHours).trim(),
   };
 }
 
@@ -131,6 +141,9 @@ export function valuesFromSettings(s: Settings, extraCostCentres: string[] = [])
     totalDifference: s.totalDifference,
     roundingAccountCode: s.roundingAccountCode ?? '',
     roundingTolerance: formatAmount(s.roundingTolerance),
+    xeroChangeWins: s.xeroChangeWins,
+    voidedInXero: s.voidedInXero,
+    reconciliationIntervalHours: String(s.reconciliationIntervalHours),
   };
 }
 
@@ -152,7 +165,10 @@ export function settingsFromValues(v: SetupFormValues): ParsedForm {
     else if (row.name in costCentreOptions) errors[costCentreKey(row.name)] = 'this cost centre is listed twice';
     else costCentreOptions[row.name] = row.option;
   });
-  const whole = (field: 'contactSyncIntervalHours' | 'defaultDueDays', raw: string): number | undefined => {
+  const whole = (
+    field: 'contactSyncIntervalHours' | 'defaultDueDays' | 'reconciliationIntervalHours',
+    raw: string,
+  ): number | undefined => {
     if (/^\d{1,6}$/.test(raw)) return Number(raw);
     errors[field] = raw === '' ? 'required' : 'enter a whole number';
     return undefined;
@@ -195,6 +211,9 @@ export function settingsFromValues(v: SetupFormValues): ParsedForm {
     totalDifference: (v.totalDifference || 'hold') as Settings['totalDifference'],
     roundingAccountCode: blank(v.roundingAccountCode),
     roundingTolerance: tolerance(v.roundingTolerance),
+    xeroChangeWins: (v.xeroChangeWins || 'hold') as Settings['xeroChangeWins'],
+    voidedInXero: (v.voidedInXero || 'fail') as Settings['voidedInXero'],
+    reconciliationIntervalHours: whole('reconciliationIntervalHours', v.reconciliationIntervalHours),
   };
   const parsed = settingsSchema.safeParse(input);
   if (!parsed.success) {

@@ -33,6 +33,9 @@ const FIELD_LABELS: Record<string, string> = {
   defaultDueDays: 'Payment due after',
   personNameFormat: 'Name of a person in Xero',
   contactSyncIntervalHours: 'Send contact changes every',
+  xeroChangeWins: 'When your app revises a document changed in Xero',
+  voidedInXero: 'When your app revises a document voided or deleted in Xero',
+  reconciliationIntervalHours: 'Reconcile with Xero every',
 };
 
 /** The settings in Setup's first part, "What every account needs"; the rest is under Advanced. */
@@ -201,6 +204,31 @@ export function setupPageModel(account: Account, ref: ReferenceData, values: Set
         { value: 'jobDescription', label: 'Job description' },
         { value: 'customerReference', label: 'Customer reference' },
         { value: 'jobLocation', label: 'Job location' },
+      ],
+      xeroChangeWins: [
+        {
+          value: 'hold',
+          label: 'Hold and report',
+          example:
+            'the revision waits and the difference is listed on the Reconciliation page, where someone chooses which version stays',
+        },
+        {
+          value: 'host',
+          label: "Your app's version wins",
+          example: "Xero's copy is overwritten with the revision, and the overwrite is reported",
+        },
+      ],
+      voidedInXero: [
+        {
+          value: 'fail',
+          label: 'Fail and explain',
+          example: 'the revision is listed under failures, saying when the document was voided or deleted in Xero',
+        },
+        {
+          value: 'recreate',
+          label: 'Create it again in Xero',
+          example: 'the revision becomes a new document in Xero; the voided one stays as it is',
+        },
       ],
       personNameFormats: [
         { value: 'first_last', label: 'First name, then last name', example: 'Jane Smith' },

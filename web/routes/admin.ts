@@ -1,5 +1,6 @@
 import express, { Router, type ErrorRequestHandler, type Request, type RequestHandler, type Response } from 'express';
 import cookieParser from 'cookie-parser';
+import type { Client } from '@temporalio/client';
 import helmet from 'helmet';
 import { getAccount } from '../../src/access/accounts';
 import { redeemAdminLink } from '../../src/access/admin-links';
@@ -34,6 +35,8 @@ import { contactsSection, registerContactPages, type AdminContactsDeps } from '.
 import { itemsSection } from '../admin/items-card';
 import { registerExportPages } from '../admin/exports-pages';
 import { accountDashboard } from '../admin/dashboard';
+import { registerReconciliationPages } from '../admin/reconciliation-pages';
+import { countOpenDrifts } from '../../src/xero-changes/drift-queries';
 
 /**
  * The admin's pages (/admin) and Xero's redirect back (/connect/callback). Only two routes answer
@@ -50,6 +53,8 @@ export interface AdminRouterDeps {
   sync?: AdminSyncDeps;
   /** The "Xero contacts" card (import, sync now, last run); absent in tests of the connect flow alone. */
   contacts?: AdminContactsDeps;
+  /** The Reconciliation page's actions and "Reconcile now"; absent in tests of the connect flow alone. */
+  reconciliation?: { temporal: Client; taskQueue: string };
 }
 
 export const CALLBACK_PATH = '/connect/callback';
@@ -89,6 +94,8 @@ export function adminRouters(deps: AdminRouterDeps): { admin: Router; connect: R
     return {
       account: { id: account.id, name: account.name },
       connection,
+      // The navigation's Reconciliation tab and its count of open drifts.
+      ...(typeof res.locals.openDrifts === 'number' ? { reconciliationOpen: res.locals.openDrifts } : {}),
       csrfToken: csrf.token(req, res),
       notice: noticeFor(
         req.query as Record<string, unknown>,
@@ -157,6 +164,7 @@ export function adminRouters(deps: AdminRouterDeps): { admin: Router; connect: R
     if (!account) return message(res, 404, { heading: 'Account not found', text: 'This account no longer exists.' });
     res.locals.account = account;
     res.locals.connection = await connectionState(db, account.id);
+    if (deps.reconciliation && req.method === 'GET') res.locals.openDrifts = await countOpenDrifts(db, account.id);
     next();
   };
   admin.use('/accounts/:accountId', requireAccountSession);
@@ -383,6 +391,16 @@ export function adminRouters(deps: AdminRouterDeps): { admin: Router; connect: R
     registerExportPages(admin, {
       db,
       temporal: deps.sync.temporal,
+      log: deps.log,
+      protect: csrf.protect,
+      page,
+      accountId: (res) => (res.locals as PageLocals).account.id,
+    });
+
+  if (deps.reconciliation)
+    registerReconciliationPages(admin, {
+      ...deps.reconciliation,
+      db,
       log: deps.log,
       protect: csrf.protect,
       page,
