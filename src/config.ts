@@ -1,4 +1,9 @@
 import { z } from 'zod';
+import {
+  resolveTemporalConnection,
+  TemporalConfigError,
+  temporalConnectionEnvShape,
+} from './temporal/connection-options';
 
 /**
  * Every setting the engine reads from its environment, parsed once at start-up.
@@ -55,6 +60,8 @@ export const configSchema = z.object({
   TEMPORAL_DEV_PORT: port.default(7233),
   TEMPORAL_UI_PORT: port.default(8233),
   TEMPORAL_UI_URL: z.preprocess((v) => (v === '' ? undefined : v), httpUrl.optional()),
+  /** TLS, mTLS, API key and env-config profile: Temporal's own names (src/temporal/connection-options.ts). */
+  ...temporalConnectionEnvShape,
 
   XERO_CLIENT_ID: optionalString,
   XERO_CLIENT_SECRET: optionalString,
@@ -96,6 +103,19 @@ export const configSchema = z.object({
     (v) => (typeof v === 'string' && v.trim() === '' ? undefined : v),
     z.stringbool({ error: 'expected true or false' }).default(false),
   ),
+
+  /** Bearer token for /metrics (web and worker). Unset: /metrics answers loopback clients only. */
+  METRICS_TOKEN: z.preprocess(
+    (v) => (v === '' ? undefined : v),
+    z.string().trim().min(16, 'expected at least 16 characters').optional(),
+  ),
+  /** The worker's ops server (/livez, /readyz, /metrics); 0 = a free port, logged at start. */
+  WORKER_OPS_HOST: z.string().trim().min(1).default('127.0.0.1'),
+  WORKER_OPS_PORT: port.default(9464),
+  /** Where the Temporal SDK runtime serves its own Prometheus metrics (host:port); unset: a private loopback port, merged into /metrics. */
+  TEMPORAL_METRICS_BIND_ADDRESS: z.preprocess((v) => (v === '' ? undefined : v), hostPort.optional()),
+  /** On SIGTERM, readiness answers 503 for this long before the web server stops taking connections (load balancers drain). */
+  SHUTDOWN_DRAIN_SECONDS: z.coerce.number().int().min(0).max(9).default(0),
 });
 
 export type Config = z.infer<typeof configSchema>;
@@ -117,13 +137,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         'XERO_CLIENT_ID and XERO_CLIENT_SECRET: set both (real Xero) or neither (the Xero simulator)',
       ]);
     }
+    // Certificates, keys and the profile file are read and checked now, not at the first connection.
+    try {
+      resolveTemporalConnection(env);
+    } catch (err) {
+      if (err instanceof TemporalConfigError) throw new ConfigError(err.issues);
+      throw err;
+    }
     return cfg;
   }
   const issues = result.error.issues.map((issue) => {
     const name = issue.path.join('.');
     const given = env[name];
     // Never echo the value of something that may be a secret.
-    const shown = given === undefined || /SECRET|KEY|PASSWORD|URL/.test(name) ? '' : ` (got "${given}")`;
+    const shown = given === undefined || /SECRET|KEY|PASSWORD|URL|TOKEN/.test(name) ? '' : ` (got "${given}")`;
     return `${name}: ${issue.message}${shown}`;
   });
   throw new ConfigError(issues);

@@ -5,6 +5,7 @@
 import { publicUrl } from './config';
 import { buildAdminAccess, rateLimitsFromConfig } from './access/wiring';
 import { reconcileContactSyncSchedules } from './contact-sync/lifecycle';
+import { reconcileReconciliationSchedules } from './xero-changes/lifecycle';
 import { accountHooks } from './process/account-hooks';
 import { devSecrets } from './security/secrets';
 import { identityOptionsFromConfig } from './xero/identity';
@@ -21,16 +22,25 @@ import { embeddedXero } from './process/embedded-xero';
 import { DEMO_SIGN_IN_HINT, prepareDemo, startupBanner } from './process/demo';
 import { issueAdminLink } from './process/admin-link';
 import { startLocalControl } from './process/local-control';
+import { enableProcessMetrics } from './metrics/registry';
+import { enableDatabaseGauges } from './metrics/database-gauges';
+import { runtimeMetricsTelemetry } from './metrics/exposition';
+import { shutdownState } from './metrics/probes';
 
 async function main() {
   const loaded = configOrExit();
   const { log } = loaded;
   // Ctrl-C before the ordered shutdown below is in place still ends the dev server (process 'exit' hooks).
   exitOnSignalDuringStartup(log);
-  installTemporalRuntime(log);
+  // One process, one scrape target: the web server's /metrics includes the SDK runtime's metrics.
+  installTemporalRuntime(log, {
+    telemetryOptions: await runtimeMetricsTelemetry(loaded.cfg.TEMPORAL_METRICS_BIND_ADDRESS),
+  });
+  enableProcessMetrics();
+  const shutdown = shutdownState();
 
   // Without real Xero credentials the simulator runs in-process and the engine is pointed at it.
-  const { cfg, simulator } = await embeddedXero(loaded.cfg, log);
+  const { cfg, simulator, webhookKey } = await embeddedXero(loaded.cfg, log);
   const database = await openConfiguredDatabase(cfg);
   let temporal;
   try {
@@ -85,9 +95,16 @@ async function main() {
     taskQueue: cfg.TEMPORAL_TASK_QUEUE,
     log,
   }).catch((err) => log.error({ err }, 'contact-sync schedules not reconciled'));
+  await reconcileReconciliationSchedules({
+    db: database.db,
+    temporal: temporal.client,
+    taskQueue: cfg.TEMPORAL_TASK_QUEUE,
+    log,
+  }).catch((err) => log.error({ err }, 'reconciliation schedules not reconciled'));
   // The sign-in pages name the command that prints a fresh admin link (npm run admin-link).
   access.signInHint = DEMO_SIGN_IN_HINT;
   const webhooks = startHostWebhookDelivery({ db: database.db, cipher: access.cipher, log, allowPrivateNetworks });
+  enableDatabaseGauges({ db: database.db, log });
   const temporalUi = temporal.uiUrl ? { temporalUi: { url: temporal.uiUrl, namespace: temporal.namespace } } : {};
   const web = await listen(
     createApp({
@@ -98,6 +115,11 @@ async function main() {
       taskQueue: cfg.TEMPORAL_TASK_QUEUE,
       ...temporalUi,
       allowPrivateNetworks,
+      ...(cfg.METRICS_TOKEN ? { metricsToken: cfg.METRICS_TOKEN } : {}),
+      shutdown,
+      workerState: () => worker.getState(),
+      // The simulator's key (its webhooks are signed with it), or XERO_WEBHOOK_KEY with real Xero.
+      ...(webhookKey ? { xeroWebhookKey: webhookKey } : {}),
     }),
     cfg.PORT,
     cfg.HOST,
@@ -118,6 +140,7 @@ async function main() {
   });
 
   onShutdown(log, [
+    { name: 'readiness', run: async () => shutdown.begin() },
     { name: 'local control', run: () => localControl.close() },
     { name: 'web', run: () => web.close() },
     {

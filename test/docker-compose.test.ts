@@ -18,6 +18,9 @@ const compose = parse(readFileSync(path.join(root, 'docker-compose.yml'), 'utf8'
       environment?: Record<string, string>;
       ports?: string[];
       volumes?: string[];
+      container_name?: string;
+      hostname?: string;
+      stop_grace_period?: string;
       depends_on?: Record<string, { condition: string }>;
     }
   >;
@@ -120,5 +123,29 @@ describe('docker-compose.yml', () => {
     for (const script of ['worker', 'web', 'migrate']) assert.ok(pkg.scripts[script], `npm script ${script} missing`);
     const dockerfile = readFileSync(path.join(root, 'Dockerfile'), 'utf8');
     for (const dir of ['src', 'workflows', 'activities', 'web']) assert.match(dockerfile, new RegExp(`COPY ${dir} `));
+  });
+
+  test('`--scale worker=3` works: the worker has no fixed name, host port or volume of its own', () => {
+    const w = svc('worker') as ReturnType<typeof svc> & Record<string, unknown>;
+    // Compose refuses to scale a service with a container_name, and a published host port would collide.
+    assert.equal(w.container_name, undefined, 'container_name');
+    assert.equal(w.hostname, undefined, 'hostname: every replica would claim the same one');
+    for (const p of w.ports ?? []) assert.doesNotMatch(String(p), /:/, `host port ${p} would collide between replicas`);
+    assert.deepEqual(w.volumes ?? [], [], 'state shared between workers lives in PostgreSQL, not a volume');
+    // Nothing depends on one particular worker container.
+    for (const [name, s] of Object.entries(compose.services))
+      assert.equal(s.depends_on?.worker, undefined, `${name} depends on the worker`);
+  });
+
+  test('the worker is given time for its ordered shutdown (every step of src/bin/worker.ts) before SIGKILL', () => {
+    const startup = readFileSync(path.join(root, 'src', 'process', 'startup.ts'), 'utf8');
+    const stepMs = Number(/SHUTDOWN_STEP_TIMEOUT_MS = ([\d_]+)/.exec(startup)?.[1]?.replace(/_/g, ''));
+    const steps =
+      readFileSync(path.join(root, 'src', 'bin', 'worker.ts'), 'utf8').match(/\{\s*name: '[^']+',\s*run:/g)?.length ??
+      0;
+    assert.ok(stepMs > 0 && steps >= 3, 'shutdown steps not found');
+    const grace = /^(\d+)s$/.exec(svc('worker').stop_grace_period ?? '');
+    assert.ok(grace, 'stop_grace_period in seconds');
+    assert.ok(Number(grace[1]) * 1000 >= steps * stepMs, `${grace[1]} s < ${steps} steps × ${stepMs / 1000} s`);
   });
 });

@@ -4,6 +4,8 @@ import type { Client } from '@temporalio/client';
 import type { Db } from '../src/db/database';
 import type { Logger } from '../src/log';
 import { healthRouter } from './routes/health';
+import { metricsRouter } from './routes/metrics';
+import type { ShutdownState } from '../src/metrics/probes';
 import type { AdminAccess } from '../src/access/wiring';
 import { requireApiKey } from './api/auth';
 import { idempotency } from './api/idempotency';
@@ -16,11 +18,13 @@ import { ordersRouter } from './routes/orders';
 import { documentsRouter } from './routes/documents';
 import { exportsRouter } from './routes/exports';
 import { documentLinksRouter } from './routes/document-links';
+import { xeroWebhooksRouter, type XeroWebhooksDeps } from './routes/xero-webhooks';
 import { contactsRouter } from './routes/contacts';
 import { itemsRouter } from './routes/items';
 import { xeroSearchRouter } from './routes/xero-search';
 import { loadHostAccount } from './api/auth';
 import { apiSyncRouter } from './routes/api-sync';
+import { reconciliationRouter } from './routes/reconciliation';
 import type { TemporalUi } from '../src/sync-log/failures';
 import path from 'node:path';
 
@@ -38,6 +42,16 @@ export interface WebDeps {
   temporalUi?: TemporalUi;
   /** Accept host URLs (webhooks, order PDFs) on loopback and private addresses (OUTBOUND_ALLOW_PRIVATE_NETWORKS; npm start). */
   allowPrivateNetworks?: boolean;
+  /** METRICS_TOKEN: /metrics needs it as a bearer token; unset, /metrics answers loopback clients only. */
+  metricsToken?: string;
+  /** Shutdown has begun: /readyz answers 503. */
+  shutdown?: ShutdownState;
+  /** A worker in this process (npm start): /readyz includes its state. */
+  workerState?: () => string;
+  /** XERO_WEBHOOK_KEY, or npm start's simulator key: POST /webhooks/xero refuses everything without one. */
+  xeroWebhookKey?: string;
+  /** The per-organisation Xero changes workflow's settings (tests: shorter debounce). */
+  xeroChangesInput?: XeroWebhooksDeps['workflowInput'];
 }
 
 export function createApp(deps: WebDeps): express.Express {
@@ -46,10 +60,26 @@ export function createApp(deps: WebDeps): express.Express {
   app.set('trust proxy', 'loopback');
   app.use(helmet());
   // One short line per request (method, path, status, ms); successful reads at debug level.
-  app.use(requestLogger(deps.log, { ignore: (url) => url === '/healthz' }));
+  app.use(
+    requestLogger(deps.log, {
+      ignore: (url) => url === '/healthz' || url === '/livez' || url === '/readyz' || url === '/metrics',
+    }),
+  );
 
   app.use(healthRouter(deps));
+  app.use(metricsRouter({ ...(deps.metricsToken ? { token: deps.metricsToken } : {}), log: deps.log }));
   app.use(documentLinksRouter());
+  // Xero's webhooks: signed over the raw bytes, so mounted before anything that parses JSON.
+  app.use(
+    xeroWebhooksRouter({
+      db: deps.db,
+      temporal: deps.temporal,
+      log: deps.log,
+      taskQueue: deps.taskQueue ?? 'xero-sync',
+      ...(deps.xeroWebhookKey ? { webhookKey: deps.xeroWebhookKey } : {}),
+      ...(deps.xeroChangesInput ? { workflowInput: deps.xeroChangesInput } : {}),
+    }),
+  );
   app.use('/assets', express.static(path.join(__dirname, 'public'), { maxAge: '1h', index: false }));
 
   if (deps.access) {
@@ -123,9 +153,25 @@ export function createApp(deps: WebDeps): express.Express {
         ...(deps.temporalUi ? { temporalUi: deps.temporalUi } : {}),
       }),
     );
+    app.use(
+      '/api/v1',
+      reconciliationRouter({
+        db: deps.db,
+        temporal: deps.temporal,
+        taskQueue: deps.taskQueue ?? 'xero-sync',
+        loadAccount: loadHostAccount(deps.db),
+      }),
+    );
     const sync = { temporal: deps.temporal, ...(deps.temporalUi ? { temporalUi: deps.temporalUi } : {}) };
     const contacts = { temporal: deps.temporal, taskQueue: deps.taskQueue ?? 'xero-sync' };
-    const { admin, connect } = adminRouters({ db: deps.db, log: deps.log, access: deps.access, sync, contacts });
+    const { admin, connect } = adminRouters({
+      db: deps.db,
+      log: deps.log,
+      access: deps.access,
+      sync,
+      contacts,
+      reconciliation: contacts,
+    });
     app.use('/admin', admin);
     app.use('/connect', connect);
   }

@@ -3,6 +3,7 @@ import type { Db } from '../../src/db/database';
 import type { Database } from '../../src/db/schema';
 import { parseDocumentRef } from '../../src/documents/kinds';
 import { activityInfo, type Base } from './shared';
+import { countDocumentSync } from '../../src/metrics/engine';
 
 /** The sync log: one entry per step and outcome, what the Failures and Sync log pages show. */
 
@@ -36,4 +37,7 @@ export async function writeSyncLog(trx: Transaction<Database> | Db, base: Base, 
       run_id: info?.workflowExecution?.runId ?? null,
     })
     .execute();
+  // Counted once written; an entry inside a transaction that later rolls back is counted too (its
+  // activity retries): the counter measures sync activity, the sync log stays the record.
+  countDocumentSync(parseDocumentRef(base.orderNumber).kind, entry.kind, entry.outcome);
 }

@@ -1,9 +1,10 @@
 /** `npm run worker`: the Temporal worker alone (production). Needs TEMPORAL_ADDRESS and DATABASE_URL. */
 import { openConfiguredDatabase } from '../db/from-config';
-import { openTemporal } from '../temporal/connection';
+import { openTemporal, temporalAddressConfigured } from '../temporal/connection';
 import { installTemporalRuntime } from '../temporal/runtime';
 import { createWorker } from '../worker';
 import { reconcileContactSyncSchedules } from '../contact-sync/lifecycle';
+import { reconcileReconciliationSchedules } from '../xero-changes/lifecycle';
 import { orderWorkerDeps } from '../orders/worker-deps';
 import { createTokenCipher } from '../security/token-cipher';
 import { createXeroIdentity, identityOptionsFromConfig } from '../xero/identity';
@@ -11,16 +12,42 @@ import { createXeroAccessProvider } from '../xero/token-provider';
 import { configOrExit, exitOnStartupError, onShutdown } from '../process/startup';
 import { requireSecrets } from '../security/secrets';
 import { startHostWebhookDelivery } from '../host-webhooks/host-config';
+import { pingDatabase } from '../db/database';
+import { enableProcessMetrics } from '../metrics/registry';
+import { enableDatabaseGauges } from '../metrics/database-gauges';
+import { runtimeMetricsTelemetry } from '../metrics/exposition';
+import { startOpsServer } from '../metrics/ops-server';
+import { shutdownState } from '../metrics/probes';
+import type { Worker } from '@temporalio/worker';
 
 async function main() {
   const { cfg, log } = configOrExit();
-  if (!cfg.TEMPORAL_ADDRESS)
-    throw new Error('TEMPORAL_ADDRESS: required for a standalone worker (npm start runs everything in one process)');
+  if (!temporalAddressConfigured())
+    throw new Error(
+      'TEMPORAL_ADDRESS (or an env-config profile with an address): required for a standalone worker (npm start runs everything in one process)',
+    );
   // The worker decrypts Xero tokens: it must share the web server's TOKEN_ENCRYPTION_KEY, never invent one.
   requireSecrets(cfg);
-  installTemporalRuntime(log);
+  // The SDK runtime's metrics are served on a loopback port of their own and merged into the ops server's /metrics.
+  installTemporalRuntime(log, { telemetryOptions: await runtimeMetricsTelemetry(cfg.TEMPORAL_METRICS_BIND_ADDRESS) });
+  enableProcessMetrics();
   const database = await openConfiguredDatabase(cfg);
   const temporal = await openTemporal(cfg, log, { devServerStore: 'memory' });
+  enableDatabaseGauges({ db: database.db, log });
+  // Up before the worker is built (bundling workflows takes a while): alive at once, ready once polling.
+  const current: { worker?: Worker } = {};
+  const shutdown = shutdownState();
+  const ops = await startOpsServer({
+    host: cfg.WORKER_OPS_HOST,
+    port: cfg.WORKER_OPS_PORT,
+    log,
+    ...(cfg.METRICS_TOKEN ? { metricsToken: cfg.METRICS_TOKEN } : {}),
+    worker: () => current.worker,
+    database: () => pingDatabase(database.db),
+    temporal: () => temporal.nativeConnection.workflowService.getSystemInfo({}),
+    shutdown,
+  });
+  log.info({ url: ops.url }, 'worker ops server listening (/livez, /readyz, /metrics)');
   // The worker refreshes tokens itself (serialized with the web process through the connection row lock).
   const identity = identityOptionsFromConfig(cfg);
   const access = createXeroAccessProvider({
@@ -40,6 +67,7 @@ async function main() {
       ...orderWorkerDeps({ db: database.db, cfg, access, apiUrl: identity.apiUrl }),
     },
   });
+  current.worker = worker;
   const run = worker.run();
   // One contact-sync schedule per connected account, none for the others (repairs a failed hook).
   await reconcileContactSyncSchedules({
@@ -48,6 +76,12 @@ async function main() {
     taskQueue: cfg.TEMPORAL_TASK_QUEUE,
     log,
   }).catch((err) => log.error({ err }, 'contact-sync schedules not reconciled'));
+  await reconcileReconciliationSchedules({
+    db: database.db,
+    temporal: temporal.client,
+    taskQueue: cfg.TEMPORAL_TASK_QUEUE,
+    log,
+  }).catch((err) => log.error({ err }, 'reconciliation schedules not reconciled'));
   // Host webhooks: the outbox written by the activities is delivered from the worker process.
   const webhooks = startHostWebhookDelivery({
     db: database.db,
@@ -59,11 +93,13 @@ async function main() {
     {
       name: 'worker',
       run: async () => {
+        shutdown.begin();
         worker.shutdown();
         await run;
       },
     },
     { name: 'host webhooks', run: () => webhooks.stop() },
+    { name: 'ops server', run: () => ops.close() },
     { name: 'temporal', run: () => temporal.close() },
     { name: 'database', run: () => database.close() },
   ]);

@@ -3,6 +3,7 @@ import type { Database } from '../db/schema';
 import type { Logger } from '../log';
 import { OutboundRefusedError, outboundHttp } from '../net/outbound-http';
 import { SIGNATURE_HEADER, signHostWebhook } from './signature';
+import { webhookDeliveries } from '../metrics/engine';
 
 export interface WebhookTarget {
   url: string;
@@ -135,6 +136,7 @@ export async function deliverPending(opts: DeliveryOptions): Promise<PassResult>
         .where('id', '=', row.id)
         .execute();
       result.delivered += 1;
+      webhookDeliveries.inc({ outcome: 'delivered' });
       log.info({ eventId: row.event_id, type: row.event_type, attempts }, 'host webhook delivered');
     } else {
       const delay = backoffMs(attempts, baseMs, maxMs);
@@ -150,6 +152,7 @@ export async function deliverPending(opts: DeliveryOptions): Promise<PassResult>
         .where('id', '=', row.id)
         .execute();
       result.failed += 1;
+      webhookDeliveries.inc({ outcome: 'failed' });
       log.warn(
         { eventId: row.event_id, type: row.event_type, attempts, status, error, retryInMs: delay },
         'host webhook delivery failed',

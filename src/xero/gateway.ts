@@ -6,6 +6,7 @@ import type { RateLimiter } from './rate-limiter';
 import { createHash } from 'node:crypto';
 import { createMicroBatcher } from './micro-batcher';
 import { isBulkWork } from './work-class';
+import { countXeroCall, recordingApi } from '../metrics/engine';
 import { contactsNamedVia, fitsNumberList, invoicesInNumberList, invoicesNumberedExactly } from './lookups';
 
 /**
@@ -68,14 +69,21 @@ export function createXeroGateway(deps: XeroGatewayDeps) {
     let access: XeroAccess = await deps.access.accessFor(accountId);
     for (let attempt = 0; ; attempt++) {
       const permit = await deps.limiter.acquire(access.tenantId, { bulk: isBulkWork() });
+      let method = 'unknown';
+      let counted = false;
+      const startedAt = performance.now();
       try {
-        const result = await callXero(() => run(accountingApi(deps.apiUrl, access.accessToken), access.tenantId));
+        const api = recordingApi(accountingApi(deps.apiUrl, access.accessToken), (name) => (method = name));
+        const result = await callXero(() => run(api, access.tenantId));
+        countXeroCall(method, (result.response as { status?: number } | undefined)?.status ?? 200, startedAt);
+        counted = true;
         await permit.release({
           headers: (result.response?.headers ?? undefined) as Record<string, unknown> | undefined,
         });
         return result.body;
       } catch (err) {
         const e = err instanceof XeroApiError ? err : new XeroApiError('network', 0, (err as Error).message);
+        if (!counted) countXeroCall(method, e.status, startedAt, e.rateLimitProblem);
         await permit.release(
           e.kind === 'rate_limited' ? { retryAfterSeconds: e.retryAfterSeconds ?? 1, problem: e.rateLimitProblem } : {},
         );

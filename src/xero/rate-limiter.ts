@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/database';
+import { limiterWaits, limiterWaitSeconds } from '../metrics/engine';
 
 /**
  * Xero's per-tenant limits (5 calls in flight, 60 per rolling minute, 5,000 per rolling day),
@@ -215,9 +216,11 @@ export function createRateLimiter(opts: RateLimiterOptions): RateLimiter {
     limits,
     async acquire(tenantId, acquireOpts = {}) {
       const deadline = Date.now() + maxWaitMs;
+      let firstWait: Decision['reason'] | undefined;
       for (;;) {
         const result = await tryAcquire(tenantId, acquireOpts.bulk === true);
         if ('id' in result) {
+          if (firstWait) limiterWaits.inc({ reason: firstWait, outcome: 'waited' });
           let released = false;
           return {
             release: async (outcome) => {
@@ -228,9 +231,15 @@ export function createRateLimiter(opts: RateLimiterOptions): RateLimiter {
           };
         }
         const waitMs = Math.max(1, Math.ceil(result.waitMs));
-        if (Date.now() + waitMs > deadline) throw new RateLimitWaitError(waitMs, result.reason);
+        if (Date.now() + waitMs > deadline) {
+          limiterWaits.inc({ reason: result.reason, outcome: 'deferred' });
+          throw new RateLimitWaitError(waitMs, result.reason);
+        }
+        firstWait ??= result.reason;
         // Concurrency frees up at any moment: poll. Window limits free up at a known time: sleep until then.
-        await sleep(result.reason === 'concurrent' ? pollMs : waitMs);
+        const sleptMs = result.reason === 'concurrent' ? pollMs : waitMs;
+        limiterWaitSeconds.inc({ reason: result.reason }, sleptMs / 1000);
+        await sleep(sleptMs);
       }
     },
   };

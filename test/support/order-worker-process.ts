@@ -10,6 +10,7 @@ import { createWorker } from '../../src/worker';
 import { createXeroGateway } from '../../src/xero/gateway';
 import { createRateLimiter } from '../../src/xero/rate-limiter';
 import { createXeroAccessProvider } from '../../src/xero/token-provider';
+import { startHostWebhookDelivery } from '../../src/host-webhooks/host-config';
 import { simulatorIdentity } from './xero-connect';
 
 interface ChildConfig {
@@ -22,6 +23,11 @@ interface ChildConfig {
   bundlePath?: string;
   orders: Record<string, number>;
   limits: Record<string, number>;
+  /** The limiter's window and permit lease, shrunk with the simulator's (test/many-workers.test.ts). */
+  limiterMinuteMs?: number;
+  limiterLeaseMs?: number;
+  /** Run the host-webhook delivery loop too, as `npm run worker` does (to loopback: private allowed). */
+  deliverWebhooks?: boolean;
 }
 
 async function main() {
@@ -36,7 +42,12 @@ async function main() {
   });
   const xero = createXeroGateway({
     access,
-    limiter: createRateLimiter({ db: database.db, limits: cfg.limits }),
+    limiter: createRateLimiter({
+      db: database.db,
+      limits: cfg.limits,
+      ...(cfg.limiterMinuteMs ? { minuteMs: cfg.limiterMinuteMs } : {}),
+      ...(cfg.limiterLeaseMs ? { leaseMs: cfg.limiterLeaseMs } : {}),
+    }),
     apiUrl: cfg.simUrl,
   });
   const connection = await NativeConnection.connect({ address: cfg.temporalAddress });
@@ -48,6 +59,14 @@ async function main() {
     ...(cfg.bundlePath ? { workflowBundlePath: cfg.bundlePath } : {}),
   });
   const run = worker.run();
+  if (cfg.deliverWebhooks)
+    startHostWebhookDelivery({
+      db: database.db,
+      cipher: createTokenCipher(Buffer.from(cfg.cipherKeyHex, 'hex')),
+      log: createLogger('silent'),
+      allowPrivateNetworks: true,
+      intervalMs: 200,
+    });
   process.stdout.write('ready\n');
   await run;
 }

@@ -1,42 +1,52 @@
 import { Router } from 'express';
 import type { Client } from '@temporalio/client';
 import { pingDatabase, type Db } from '../../src/db/database';
+import { readiness, timedCheck, type ShutdownState } from '../../src/metrics/probes';
 
 export interface HealthDeps {
   db: Db;
   temporal: Client;
+  /** Set when shutdown begins: /readyz answers 503 from then on so load balancers drain this instance. */
+  shutdown?: ShutdownState;
+  /** A worker in this same process (npm start): ready only while it runs. */
+  workerState?: () => string;
 }
 
-type Check = { ok: true; latencyMs: number } | { ok: false; error: string };
-
-async function timed(probe: () => Promise<unknown>, timeoutMs: number): Promise<Check> {
-  const start = performance.now();
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    await Promise.race([
-      probe(),
-      new Promise((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
-      }),
-    ]);
-    return { ok: true, latencyMs: Math.round(performance.now() - start) };
-  } catch (err) {
-    return { ok: false, error: (err as Error).message };
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-/** Unauthenticated on purpose (load balancers call it) and says nothing an outsider could use. */
+/** Unauthenticated on purpose (load balancers and kubelets call them) and says nothing an outsider could use. */
 export function healthRouter(deps: HealthDeps): Router {
   const router = Router();
+  const database = () => timedCheck(() => pingDatabase(deps.db), 2_000);
+  const temporal = () => timedCheck(() => deps.temporal.workflowService.getSystemInfo({}), 2_000);
   router.get('/healthz', async (_req, res) => {
-    const [database, temporal] = await Promise.all([
-      timed(() => pingDatabase(deps.db), 2_000),
-      timed(() => deps.temporal.workflowService.getSystemInfo({}), 2_000),
-    ]);
-    const ok = database.ok && temporal.ok;
-    res.status(ok ? 200 : 503).json({ status: ok ? 'ok' : 'unavailable', checks: { database, temporal } });
+    const [db, tmp] = await Promise.all([database(), temporal()]);
+    const ok = db.ok && tmp.ok;
+    res.status(ok ? 200 : 503).json({ status: ok ? 'ok' : 'unavailable', checks: { database: db, temporal: tmp } });
+  });
+  // Liveness depends on nothing: a database outage must not get every instance restarted.
+  router.get('/livez', (_req, res) => {
+    res.set('cache-control', 'no-store').json({ status: 'ok' });
+  });
+  router.get('/readyz', async (_req, res) => {
+    const workerState = deps.workerState;
+    const report = await readiness(
+      {
+        database,
+        temporal,
+        ...(workerState
+          ? {
+              worker: async () => {
+                const state = workerState();
+                return { ok: state === 'RUNNING', state };
+              },
+            }
+          : {}),
+      },
+      deps.shutdown,
+    );
+    res
+      .status(report.ready ? 200 : 503)
+      .set('cache-control', 'no-store')
+      .json(report.body);
   });
   return router;
 }

@@ -36,7 +36,11 @@ export async function up(db: Kysely<any>): Promise<void> {
   await sql`create unique index xero_drift_open_idx on xero_drift (account_id, document_ref) where status = 'open'`.execute(
     db,
   );
-  await db.schema.createIndex('xero_drift_account_idx').on('xero_drift').columns(['account_id', 'status', 'detected_at']).execute();
+  await db.schema
+    .createIndex('xero_drift_account_idx')
+    .on('xero_drift')
+    .columns(['account_id', 'status', 'detected_at'])
+    .execute();
 
   await db.schema
     .createTable('xero_reconciliation_runs')
