@@ -578,7 +578,15 @@ export function view(state: OrderState, hasNextStep: boolean): OrderSyncView {
     revision: state.revision,
     ...(state.version ? { version: { ...state.version } } : {}),
     cancelled: state.cancelled,
-    ...(state.invoice ? { invoice: { ...state.invoice } } : {}),
+    ...(state.invoice
+      ? {
+          invoice: {
+            ...state.invoice,
+            // Voided or deleted in Xero by someone else: the document shows Xero's status, not the engine's last write.
+            ...(state.xero?.closed ? { status: state.xero.closed.status } : {}),
+          },
+        }
+      : {}),
     attachmentRevision: state.attachmentRevision,
     payments: state.payments.map((p) => ({
       id: p.id,

@@ -31,7 +31,7 @@ export async function createTestDatabase(kind: TestDatabaseKind = preferredDatab
   await sql`create schema ${sql.id(schema)}`.execute(admin.db);
   await admin.close();
   const handle = openDatabase({ kind: 'postgres', url, poolSize: 5, searchPath: schema });
-  await migrateToLatest(handle.db, { schema });
+  await migrateRacingOtherFiles(handle, schema);
   return {
     ...handle,
     async close() {
@@ -39,4 +39,21 @@ export async function createTestDatabase(kind: TestDatabaseKind = preferredDatab
       await handle.close();
     },
   };
+}
+
+/**
+ * kysely's migrator looks for its tables with a catalogue query over every schema of the database,
+ * which PostgreSQL answers with 'schema "test_…" does not exist' when another test file drops its
+ * schema at that moment. Only that race is retried.
+ */
+async function migrateRacingOtherFiles(handle: DatabaseHandle, schema: string): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await migrateToLatest(handle.db, { schema });
+      return;
+    } catch (err) {
+      const other = /schema "(test_[0-9a-f]+)" does not exist/.exec((err as Error).message);
+      if (!other || other[1] === schema || attempt >= 5) throw err;
+    }
+  }
 }
