@@ -177,6 +177,25 @@ export function createOrderSyncClient(client: Client, opts: OrderSyncClientOptio
     }
   }
 
+  /**
+   * What a document's workflow knows, running or completed: a completed run's result is its final
+   * view (an order paid in full, say), kept as long as Temporal keeps closed runs.
+   */
+  async function documentView(kind: DocumentKind, accountId: string, hostId: string) {
+    const handle = client.workflow.getHandle<(i: OrderWorkflowInput) => Promise<OrderSyncView>>(
+      documentWorkflowId(kind, accountId, hostId),
+    );
+    try {
+      const description = await handle.describe();
+      if (description.status.name === 'RUNNING') return await handle.query(orderSyncStateQuery);
+      if (description.status.name === 'COMPLETED') return await handle.result();
+      return undefined;
+    } catch (err) {
+      if ((err as Error).name === 'WorkflowNotFoundError') return undefined;
+      throw err;
+    }
+  }
+
   const hostIdOf = (id: string) => identifierSchema.parse(id);
 
   return {
@@ -261,6 +280,10 @@ export function createOrderSyncClient(client: Client, opts: OrderSyncClientOptio
     /** What a document's workflow knows; undefined when it is not running. */
     documentSyncState(kind: DocumentKind, accountId: string, hostId: string): Promise<OrderSyncView | undefined> {
       return documentState(kind, accountId, hostId);
+    },
+    /** The document's sync as its workflow last showed it: running, or the final view of a completed run. */
+    documentSyncView(kind: DocumentKind, accountId: string, hostId: string): Promise<OrderSyncView | undefined> {
+      return documentView(kind, accountId, hostId);
     },
 
     // ---- orders ----

@@ -450,6 +450,12 @@ describe('changes an accountant makes in Xero, through the simulator’s webhook
     assert.equal(ended.status, 'closed');
     assert.equal(ended.amountPaid, invoice.Total);
     assert.equal(ended.amountDue, 0);
+    // The API answers from the completed run's final view, not "pending" with no sync.
+    const afterwards = await api('GET', `/orders/${order.number}`);
+    assert.equal(afterwards.status, 200);
+    const got = afterwards.body as { status: string; sync: OrderSyncView | null };
+    assert.equal(got.status, 'closed');
+    assert.equal(got.sync?.amountDue, 0);
 
     // The host records its own payment of the same money: it fails, naming the Xero payment.
     const writes = xeroWrites().length;

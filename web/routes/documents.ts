@@ -243,7 +243,7 @@ export function documentsRouter(deps: DocumentsRouterDeps): Router {
       const { id: accountId } = account(res);
       const stored = await storedDocument(kind, accountId, id);
       if (!stored) return sendApiError(res, 404, 'document_not_found', `${documentLabel(kind, id)} is not known`);
-      res.json({ ...stored, sync: (await client.documentSyncState(kind, accountId, id)) ?? null });
+      res.json({ ...stored, sync: (await client.documentSyncView(kind, accountId, id)) ?? null });
     });
   }
 

@@ -199,7 +199,7 @@ export function ordersRouter(deps: OrdersRouterDeps): Router {
     if (!order) return sendApiError(res, 404, 'order_not_found', `order ${orderNumber} is not known`);
     const links = await documentLinks(db, accountId, orderNumber);
     const invoice = links.find((l) => l.kind === 'invoice');
-    const sync = (await client.orderSyncState(accountId, orderNumber)) ?? null;
+    const sync = (await client.documentSyncView('order', accountId, orderNumber)) ?? null;
     res.json({
       orderNumber,
       status: orderStatus(order.status, sync),
