@@ -145,7 +145,7 @@ const simCreditNote = (id: string) =>
 const xeroWrites = () => env.sim.sim.requestLog({ tenantId: env.tenantId }).filter((e) => e.method !== 'GET');
 
 const changesStatus = () =>
-  temporal.client.workflow.getHandle(xeroChangesWorkflowId(env.tenantId)).query(xeroChangesStatusQuery);
+  temporal.client.workflow.getHandle(xeroChangesWorkflowId(env.taskQueue, env.tenantId)).query(xeroChangesStatusQuery);
 
 /** The simulator's webhooks sent and the organisation's workflow idle (the engine's own writes raise webhooks too). */
 async function settled(): Promise<XeroChangesStatus> {

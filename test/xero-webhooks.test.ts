@@ -91,7 +91,7 @@ async function workflowExists(id: string): Promise<boolean> {
   }
 }
 const changesStatus = () =>
-  temporal.client.workflow.getHandle(xeroChangesWorkflowId(env.tenantId)).query(xeroChangesStatusQuery);
+  temporal.client.workflow.getHandle(xeroChangesWorkflowId(env.taskQueue, env.tenantId)).query(xeroChangesStatusQuery);
 
 /** The `xero_changed` events a document's workflow accepted (its current run's history). */
 async function xeroChangedEvents(workflowId: string): Promise<XeroChangedEvent[]> {
@@ -164,7 +164,7 @@ describe('POST /webhooks/xero', () => {
     // Signed over other bytes (the same JSON re-serialised with a space): still forged.
     const reformatted = await post(hookUrl(web), raw.replace('"events":', '"events": '), signWebhook(raw, KEY));
     assert.equal(reformatted.status, 401);
-    assert.equal(await workflowExists(xeroChangesWorkflowId(env.tenantId)), false);
+    assert.equal(await workflowExists(xeroChangesWorkflowId(env.taskQueue, env.tenantId)), false);
   });
 
   test("the simulator's intent-to-receive check passes", async () => {
@@ -182,7 +182,7 @@ describe('POST /webhooks/xero', () => {
     assert.equal(check.incorrectlySigned.status, 401);
     assert.ok(check.correctlySigned.ms < 5000);
     // An empty batch starts nothing.
-    assert.equal(await workflowExists(xeroChangesWorkflowId(env.tenantId)), false);
+    assert.equal(await workflowExists(xeroChangesWorkflowId(env.taskQueue, env.tenantId)), false);
   });
 
   test('an organisation no account is connected to is ignored', async () => {
@@ -191,7 +191,7 @@ describe('POST /webhooks/xero', () => {
     const r = await post(hookUrl(web), raw, signWebhook(raw, KEY));
     assert.equal(r.status, 200);
     assert.equal(r.text, '');
-    assert.equal(await workflowExists(xeroChangesWorkflowId(stranger)), false);
+    assert.equal(await workflowExists(xeroChangesWorkflowId(env.taskQueue, stranger)), false);
   });
 
   test('Temporal unreachable: 503, so Xero retries', async () => {
@@ -310,7 +310,7 @@ describe('POST /webhooks/xero', () => {
 
   test('the organisation workflow continues as new with its queue and dedupe keys', async () => {
     const tenantId = `${env.tenantId}`;
-    const handle = temporal.client.workflow.getHandle(xeroChangesWorkflowId(tenantId));
+    const handle = temporal.client.workflow.getHandle(xeroChangesWorkflowId(env.taskQueue, tenantId));
     // Only this test's deliveries: the simulator's own webhooks would start the run with other settings.
     env.sim.sim.clearWebhook();
     const { invoice, workflowId } = await syncedOrder();

@@ -68,20 +68,6 @@ async function main() {
     },
   });
   current.worker = worker;
-  const run = worker.run();
-  // One contact-sync schedule per connected account, none for the others (repairs a failed hook).
-  await reconcileContactSyncSchedules({
-    db: database.db,
-    temporal: temporal.client,
-    taskQueue: cfg.TEMPORAL_TASK_QUEUE,
-    log,
-  }).catch((err) => log.error({ err }, 'contact-sync schedules not reconciled'));
-  await reconcileReconciliationSchedules({
-    db: database.db,
-    temporal: temporal.client,
-    taskQueue: cfg.TEMPORAL_TASK_QUEUE,
-    log,
-  }).catch((err) => log.error({ err }, 'reconciliation schedules not reconciled'));
   // Host webhooks: the outbox written by the activities is delivered from the worker process.
   const webhooks = startHostWebhookDelivery({
     db: database.db,
@@ -89,6 +75,9 @@ async function main() {
     log,
     allowPrivateNetworks: cfg.OUTBOUND_ALLOW_PRIVATE_NETWORKS,
   });
+  const run = worker.run();
+  // Installed as soon as the worker runs (it is ready from then on): a SIGTERM during the
+  // schedule repairs below must still stop it in order.
   onShutdown(log, [
     {
       name: 'worker',
@@ -103,6 +92,19 @@ async function main() {
     { name: 'temporal', run: () => temporal.close() },
     { name: 'database', run: () => database.close() },
   ]);
+  // One contact-sync schedule per connected account, none for the others (repairs a failed hook).
+  await reconcileContactSyncSchedules({
+    db: database.db,
+    temporal: temporal.client,
+    taskQueue: cfg.TEMPORAL_TASK_QUEUE,
+    log,
+  }).catch((err) => log.error({ err }, 'contact-sync schedules not reconciled'));
+  await reconcileReconciliationSchedules({
+    db: database.db,
+    temporal: temporal.client,
+    taskQueue: cfg.TEMPORAL_TASK_QUEUE,
+    log,
+  }).catch((err) => log.error({ err }, 'reconciliation schedules not reconciled'));
   log.info({ taskQueue: cfg.TEMPORAL_TASK_QUEUE, address: temporal.address }, 'worker polling');
   await run;
 }

@@ -101,9 +101,13 @@ export interface XeroResolveEvent {
   action: DriftAction;
 }
 
-/** Per-organisation workflow that takes Xero's webhook events: one per Xero tenant. */
-export function xeroChangesWorkflowId(tenantId: string): string {
-  return `xero-changes:${tenantId}`;
+/**
+ * Per-organisation workflow that takes Xero's webhook events: one per Xero tenant and engine. The
+ * task queue names the engine: deployments sharing a Temporal namespace have their own queues and
+ * databases, so one must never feed the other's workflow.
+ */
+export function xeroChangesWorkflowId(taskQueue: string, tenantId: string): string {
+  return `xero-changes:${taskQueue}:${tenantId}`;
 }
 
 /** Per-account reconciliation runs (scheduled daily by default, or "Reconcile now"). */

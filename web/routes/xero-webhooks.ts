@@ -85,7 +85,7 @@ export function xeroWebhooksRouter(deps: XeroWebhooksDeps): Router {
           deadline - Date.now(),
           deps.temporal.withDeadline(deadline, () =>
             deps.temporal.workflow.signalWithStart(XERO_CHANGES_WORKFLOW_TYPE, {
-              workflowId: xeroChangesWorkflowId(tenantId),
+              workflowId: xeroChangesWorkflowId(deps.taskQueue, tenantId),
               taskQueue: deps.taskQueue,
               args: [input],
               signal: xeroEventsSignal,
