@@ -62,19 +62,18 @@ function spawnWorker(config: Record<string, unknown>): { child: ChildProcess; re
 
 /** The most requests any rolling window of `windowMs` saw, and the most in flight at once. */
 function peaks(entries: Array<{ at: string; durationMs: number }>, windowMs: number) {
-  const starts = entries.map((e) => Date.parse(e.at)).sort((a, b) => a - b);
+  // The simulator logs a request when it answers (`at`) with how long it took: it arrived that much earlier.
+  const arrived = (e: { at: string; durationMs: number }) => Date.parse(e.at) - e.durationMs;
+  const starts = entries.map(arrived).sort((a, b) => a - b);
   let window = 0;
   for (let i = 0, j = 0; i < starts.length; i++) {
     while (starts[i]! - starts[j]! >= windowMs) j++;
     window = Math.max(window, i - j + 1);
   }
-  const edges = entries.flatMap((e) => {
-    const s = Date.parse(e.at);
-    return [
-      { t: s, d: 1 },
-      { t: s + e.durationMs, d: -1 },
-    ];
-  });
+  const edges = entries.flatMap((e) => [
+    { t: arrived(e), d: 1 },
+    { t: Date.parse(e.at), d: -1 },
+  ]);
   // An answer ending when another request starts frees its slot first.
   edges.sort((a, b) => a.t - b.t || a.d - b.d);
   let inFlight = 0;

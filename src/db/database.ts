@@ -59,6 +59,14 @@ export function openDatabase(target: DatabaseTarget, opts: { log?: Logger } = {}
   return { db, kind: target.kind, close: () => db.destroy() };
 }
 
+/** A catalogue query's error naming another schema (or one of its relations): dropped meanwhile. */
+function droppedMeanwhile(error: unknown, ours: string | undefined): boolean {
+  const message = (error as Error | undefined)?.message ?? '';
+  const named = /schema "([^"]+)" does not exist|relation "([^".]+)\.[^"]+" does not exist/.exec(message);
+  const schema = named?.[1] ?? named?.[2];
+  return !!schema && schema !== (ours ?? 'public');
+}
+
 /**
  * Brings the schema up to date; safe to run from several processes at once (advisory lock).
  * `schema` names where the migration bookkeeping lives when the connection's search_path is not
@@ -70,7 +78,13 @@ export async function migrateToLatest(db: Db, opts: { schema?: string } = {}): P
     provider: { getMigrations: async () => migrations },
     ...(opts.schema ? { migrationTableSchema: opts.schema } : {}),
   });
-  const { error, results } = await migrator.migrateToLatest();
+  let { error, results } = await migrator.migrateToLatest();
+  // kysely looks for its own tables with a catalogue query over every schema of the database, which
+  // PostgreSQL answers with 'schema "x" does not exist' (or a relation of x) when another schema is
+  // dropped at that moment (parallel test runs, tenants' schemas). Only that race is tried again.
+  for (let attempt = 1; attempt < 5 && error && droppedMeanwhile(error, opts.schema); attempt++) {
+    ({ error, results } = await migrator.migrateToLatest());
+  }
   const failed = results?.find((r) => r.status === 'Error');
   if (error || failed) {
     throw new Error(

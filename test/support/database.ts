@@ -31,7 +31,7 @@ export async function createTestDatabase(kind: TestDatabaseKind = preferredDatab
   await sql`create schema ${sql.id(schema)}`.execute(admin.db);
   await admin.close();
   const handle = openDatabase({ kind: 'postgres', url, poolSize: 5, searchPath: schema });
-  await migrateRacingOtherFiles(handle, schema);
+  await migrateToLatest(handle.db, { schema });
   return {
     ...handle,
     async close() {
@@ -39,21 +39,4 @@ export async function createTestDatabase(kind: TestDatabaseKind = preferredDatab
       await handle.close();
     },
   };
-}
-
-/**
- * kysely's migrator looks for its tables with a catalogue query over every schema of the database,
- * which PostgreSQL answers with 'schema "test_…" does not exist' (or a relation of it) when another
- * test file drops its schema at that moment. Only errors naming another test schema are retried.
- */
-async function migrateRacingOtherFiles(handle: DatabaseHandle, schema: string): Promise<void> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await migrateToLatest(handle.db, { schema });
-      return;
-    } catch (err) {
-      const other = /(test_[0-9a-f]{12})\b/.exec((err as Error).message);
-      if (!other || other[1] === schema || attempt >= 5) throw err;
-    }
-  }
 }
