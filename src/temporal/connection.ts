@@ -151,6 +151,12 @@ export function describeConnectFailure(address: string, settings: TemporalConnec
     hint = settings.tls.clientCert
       ? 'the server ended the TLS handshake: it does not accept the client certificate (TEMPORAL_TLS_CLIENT_CERT_PATH/_DATA): is it signed by a CA the server trusts, and not expired?'
       : 'the server ended the TLS handshake: it probably wants a client certificate (TEMPORAL_TLS_CLIENT_CERT_PATH and TEMPORAL_TLS_CLIENT_KEY_PATH)';
+  else if (settings.tls.enabled && /ConnectionReset|connection reset|broken pipe/i.test(raw))
+    // Under TLS 1.3 the client's handshake is done before the server checks its certificate, so a
+    // refusal can arrive as a reset instead of an alert (it did, in CI).
+    hint = settings.tls.clientCert
+      ? 'the server closed the connection after the TLS handshake: it probably does not accept the client certificate (TEMPORAL_TLS_CLIENT_CERT_PATH/_DATA): is it signed by a CA the server trusts, and not expired?'
+      : 'the server closed the connection after the TLS handshake: it probably asks for a client certificate (mTLS): set TEMPORAL_TLS_CLIENT_CERT_PATH and TEMPORAL_TLS_CLIENT_KEY_PATH';
   else if (settings.tls.enabled && /InvalidContentType|InvalidMessage|wrong version number/i.test(raw))
     hint = 'the server does not speak TLS at this address: set TEMPORAL_TLS=false, or use its TLS port';
   else if (/valid authentication credentials|unauthenticated|unauthori[sz]ed/i.test(raw))
