@@ -44,7 +44,7 @@ export async function startEngineProcess(
     TEMPORAL_DEV_PORT: String(temporalPort),
     TEMPORAL_UI_PORT: String(uiPort),
     XERO_SIM_PORT: String(simPort),
-    LOG_LEVEL: 'warn',
+    LOG_LEVEL: process.env.ENGINE_LOG_LEVEL ?? 'warn',
     ...extraEnv,
   };
   delete env.TEMPORAL_ADDRESS;
