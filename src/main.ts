@@ -4,9 +4,7 @@
  */
 import { publicUrl } from './config';
 import { buildAdminAccess, rateLimitsFromConfig } from './access/wiring';
-import { reconcileContactSyncSchedules } from './contact-sync/lifecycle';
-import { reconcileReconciliationSchedules } from './xero-changes/lifecycle';
-import { accountHooks } from './process/account-hooks';
+import { accountHooks, repairSchedules } from './process/account-hooks';
 import { devSecrets } from './security/secrets';
 import { identityOptionsFromConfig } from './xero/identity';
 import { openConfiguredDatabase } from './db/from-config';
@@ -89,18 +87,7 @@ async function main() {
       xeroCall: access.xeroCall,
     }),
   );
-  await reconcileContactSyncSchedules({
-    db: database.db,
-    temporal: temporal.client,
-    taskQueue: cfg.TEMPORAL_TASK_QUEUE,
-    log,
-  }).catch((err) => log.error({ err }, 'contact-sync schedules not reconciled'));
-  await reconcileReconciliationSchedules({
-    db: database.db,
-    temporal: temporal.client,
-    taskQueue: cfg.TEMPORAL_TASK_QUEUE,
-    log,
-  }).catch((err) => log.error({ err }, 'reconciliation schedules not reconciled'));
+  await repairSchedules({ db: database.db, temporal: temporal.client, taskQueue: cfg.TEMPORAL_TASK_QUEUE, log });
   // The sign-in pages name the command that prints a fresh admin link (npm run admin-link).
   access.signInHint = DEMO_SIGN_IN_HINT;
   const webhooks = startHostWebhookDelivery({ db: database.db, cipher: access.cipher, log, allowPrivateNetworks });

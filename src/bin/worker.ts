@@ -3,13 +3,12 @@ import { openConfiguredDatabase } from '../db/from-config';
 import { openTemporal, temporalAddressConfigured } from '../temporal/connection';
 import { installTemporalRuntime } from '../temporal/runtime';
 import { createWorker } from '../worker';
-import { reconcileContactSyncSchedules } from '../contact-sync/lifecycle';
-import { reconcileReconciliationSchedules } from '../xero-changes/lifecycle';
 import { orderWorkerDeps } from '../orders/worker-deps';
 import { createTokenCipher } from '../security/token-cipher';
 import { createXeroIdentity, identityOptionsFromConfig } from '../xero/identity';
 import { createXeroAccessProvider } from '../xero/token-provider';
 import { configOrExit, exitOnStartupError, onShutdown } from '../process/startup';
+import { repairSchedules } from '../process/account-hooks';
 import { requireSecrets } from '../security/secrets';
 import { startHostWebhookDelivery } from '../host-webhooks/host-config';
 import { pingDatabase } from '../db/database';
@@ -93,18 +92,7 @@ async function main() {
     { name: 'database', run: () => database.close() },
   ]);
   // One contact-sync schedule per connected account, none for the others (repairs a failed hook).
-  await reconcileContactSyncSchedules({
-    db: database.db,
-    temporal: temporal.client,
-    taskQueue: cfg.TEMPORAL_TASK_QUEUE,
-    log,
-  }).catch((err) => log.error({ err }, 'contact-sync schedules not reconciled'));
-  await reconcileReconciliationSchedules({
-    db: database.db,
-    temporal: temporal.client,
-    taskQueue: cfg.TEMPORAL_TASK_QUEUE,
-    log,
-  }).catch((err) => log.error({ err }, 'reconciliation schedules not reconciled'));
+  await repairSchedules({ db: database.db, temporal: temporal.client, taskQueue: cfg.TEMPORAL_TASK_QUEUE, log });
   log.info({ taskQueue: cfg.TEMPORAL_TASK_QUEUE, address: temporal.address }, 'worker polling');
   await run;
 }

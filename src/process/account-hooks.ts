@@ -1,9 +1,14 @@
-import { contactSyncHooks, type ContactSyncLifecycleDeps } from '../contact-sync/lifecycle';
+import {
+  contactSyncHooks,
+  reconcileContactSyncSchedules,
+  type ContactSyncLifecycleDeps,
+} from '../contact-sync/lifecycle';
 import { REFERENCE_DATA_KINDS, refreshReferenceData } from '../contact-sync/reference-data';
 import type { XeroGateway } from '../xero/gateway';
 import type { Settings } from '../domain/settings';
 import { retryFailuresCuredByReconnect } from '../sync-log/failures';
-import { reconciliationHooks } from '../xero-changes/lifecycle';
+import { reconcileReconciliationSchedules, reconciliationHooks } from '../xero-changes/lifecycle';
+import type { Logger } from '../log';
 
 /**
  * What the sync side does when an admin connects, saves setup or disconnects (AdminAccess's hooks):
@@ -44,4 +49,18 @@ export function accountHooks(deps: ContactSyncLifecycleDeps & { xeroCall?: XeroG
       for (const r of results) if (r.status === 'rejected') throw r.reason;
     },
   };
+}
+
+/**
+ * One contact-sync and one reconciliation schedule per connected account, none for the others: run
+ * at every start, it repairs what a failed hook left. A failure is logged, not fatal (the engine
+ * still syncs documents without them).
+ */
+export async function repairSchedules(deps: ContactSyncLifecycleDeps & { log: Logger }): Promise<void> {
+  await reconcileContactSyncSchedules(deps).catch((err) =>
+    deps.log.error({ err }, 'contact-sync schedules not reconciled'),
+  );
+  await reconcileReconciliationSchedules(deps).catch((err) =>
+    deps.log.error({ err }, 'reconciliation schedules not reconciled'),
+  );
 }
