@@ -32,7 +32,10 @@ function activities(heartbeatTimeout: Duration) {
     startToCloseTimeout: '10 minutes',
     // Activities beat before every Xero call: a killed worker's batch is retried on another within this.
     heartbeatTimeout,
-    retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '5 minutes', maximumAttempts: 20 },
+    // A time budget, not a count: rate-limit and outage waits are attempts too (a few seconds each, so a
+    // count runs out in a long outage); errors that will repeat are non-retryable failures already.
+    scheduleToCloseTimeout: '2 hours',
+    retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '5 minutes' },
   });
 }
 

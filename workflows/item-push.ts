@@ -8,7 +8,10 @@ export function itemActivities(heartbeatTimeout: Duration = '30 seconds') {
   return proxyActivities<ItemActivities>({
     startToCloseTimeout: '10 minutes',
     heartbeatTimeout,
-    retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '5 minutes', maximumAttempts: 20 },
+    // A time budget, not a count: rate-limit and outage waits are attempts too (a few seconds each, so a
+    // count runs out in a long outage); errors that will repeat are non-retryable failures already.
+    scheduleToCloseTimeout: '2 hours',
+    retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '5 minutes' },
   });
 }
 

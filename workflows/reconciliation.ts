@@ -23,7 +23,10 @@ const { beginReconciliation, finishReconciliation } = proxyActivities<Activities
 const { reconcilePage, reconcileInvoicesByIds } = proxyActivities<Activities>({
   startToCloseTimeout: '10 minutes',
   heartbeatTimeout: '30 seconds',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 8 },
+  // A time budget, not a count: rate-limit and outage waits are attempts too (a few seconds each, so a
+  // count runs out in a long outage); errors that will repeat are non-retryable failures already.
+  scheduleToCloseTimeout: '30 minutes',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
 });
 
 /** Xero allows up to 1000 per page; 100 keeps one page's deliveries within a heartbeat's reach. */

@@ -31,8 +31,10 @@ import {
 const { fetchXeroChanges } = proxyActivities<ReturnType<typeof createXeroChangesActivities>>({
   startToCloseTimeout: '5 minutes',
   heartbeatTimeout: '30 seconds',
-  // A batch that keeps failing is dropped after these attempts: the account's reconciliation finds its changes.
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 10 },
+  // A batch that keeps failing is dropped after this budget: the account's reconciliation finds its changes.
+  // A time budget, not a count: rate-limit and outage waits are attempts too (a few seconds each).
+  scheduleToCloseTimeout: '30 minutes',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
 });
 
 const DEFAULT_DEBOUNCE_MS = 2_000;
