@@ -109,7 +109,10 @@ async function limiterFigures(url: string) {
       from generate_series(0, ${params.tenants - 1}) t, generate_series(1, ${params.rowsPerTenant}) n`.execute(db);
     await sql`analyze xero_api_calls`.execute(db);
     // The permit's cost, not Xero's limits: the limits are lifted so no call waits.
-    const limiter = createRateLimiter({ db, limits: { perMinute: 1e9, perDay: 1e9, concurrent: 1e9 } });
+    const limiter = createRateLimiter({
+      db,
+      limits: { perMinute: 1e9, perDay: 1e9, concurrent: 1e9, appPerMinute: 1e9 },
+    });
     const headers = { 'X-MinLimit-Remaining': '59', 'X-DayLimit-Remaining': '4000' };
     const rows: Array<Record<string, unknown>> = [];
     // What the same database does with the simplest write transaction, at the same moment: on a
@@ -287,7 +290,10 @@ async function workerChild() {
   });
   const xero = createXeroGateway({
     access,
-    limiter: createRateLimiter({ db: database.db, limits: { perMinute: 1e6, perDay: 1e7, concurrent: 20 } }),
+    limiter: createRateLimiter({
+      db: database.db,
+      limits: { perMinute: 1e6, perDay: 1e7, concurrent: 20, appPerMinute: 1e9 },
+    }),
     apiUrl: cfg.simUrl,
   });
   const connection = await NativeConnection.connect({ address: cfg.temporalAddress });

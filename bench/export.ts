@@ -1,5 +1,5 @@
 /**
- * `npm run bench` (after the order bench) or `npm run bench:export`: a backlog exported through the
+ * `npm run bench:export`: a backlog exported through the
  * real engine (Temporal dev server, worker, database, the rate-limited Xero simulator) while live
  * orders keep arriving for the same organisation. Figures: Xero calls per exported document, the
  * export's time against the least Xero's 60 calls a minute allow for those calls, and the live

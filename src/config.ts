@@ -96,6 +96,10 @@ export const configSchema = z.object({
   XERO_RATE_PER_MINUTE: z.coerce.number().int().min(1).max(60).default(60),
   XERO_RATE_PER_DAY: z.coerce.number().int().min(1).max(5_000).default(5_000),
   XERO_RATE_CONCURRENT: z.coerce.number().int().min(1).max(5).default(5),
+  /** Xero's limit for the whole app, every organisation together; lower it to leave room for another install of the same app. */
+  XERO_APP_RATE_PER_MINUTE: z.coerce.number().int().min(1).max(10_000).default(10_000),
+  /** While Xero answers an organisation only with 5xx or not at all, one call probes it at a time, spaced 1 s, 2 s, 4 s… up to this. */
+  XERO_OUTAGE_PROBE_MAX_MS: z.coerce.number().int().min(100).max(300_000).default(5_000),
   /** Invoice creations/look-ups for one organisation within this many ms share one Xero request; 0 = off. */
   XERO_BATCH_WINDOW_MS: z.coerce.number().int().min(0).max(2_000).default(20),
   /** Let the worker fetch host PDFs from, and send webhooks to, loopback and private addresses (off: SSRF). */

@@ -108,10 +108,19 @@ describe('/metrics', () => {
   });
 
   test('a 429 from Xero is counted by its reason', async () => {
-    // One call a minute for the whole app, a limit the engine's limiter does not track: the
-    // simulator's second call answers 429 with X-Rate-Limit-Problem: appminute.
+    // One call a minute for the whole app, spent by another install of the same Xero app that the
+    // engine's limiter cannot see: the engine's next call answers 429 with X-Rate-Limit-Problem: appminute.
     const limited = await orderTestEnv(temporal, { sim: { limits: { appPerMinute: 1 } } });
     try {
+      const other = limited.sim.sim.issueTokens({ tenantIds: [limited.tenantId] });
+      const spent = await fetch(`${limited.sim.url}/api.xro/2.0/Organisation`, {
+        headers: {
+          authorization: `Bearer ${other.access_token}`,
+          'xero-tenant-id': limited.tenantId,
+          accept: 'application/json',
+        },
+      });
+      assert.equal(spent.status, 200);
       const was = metricSum(await scrape(), 'xero_sync_xero_rate_limited_total', { reason: 'appminute' });
       const order = sampleOrder();
       await limited.client.startOrderSync(limited.accountId, { order, convertedAt: new Date().toISOString() });

@@ -8,7 +8,9 @@ import type { DatabaseHandle } from '../src/db/database';
 import { createLogger } from '../src/log';
 import { startXeroSimulator, type RunningXeroSimulator } from '../src/xero-sim/server';
 import { XeroApiError } from '../src/xero/errors';
+import { createXeroGateway } from '../src/xero/gateway';
 import { SIMULATOR_CLIENT } from '../src/xero/identity';
+import { XERO_LIMITS } from '../src/xero/rate-limiter';
 import { createTestDatabase, databaseKinds } from './support/database';
 import { connectAccountForTest } from './support/xero-connect';
 
@@ -26,6 +28,7 @@ for (const kind of databaseKinds()) {
     let database: DatabaseHandle;
     let sim: RunningXeroSimulator;
     let access: AdminAccess;
+    let onSimMinute: AdminAccess;
     let accountId: string;
     let tenantId: string;
 
@@ -34,7 +37,7 @@ for (const kind of databaseKinds()) {
       const { db } = database;
       // A short simulated minute, so a 429's Retry-After is a second or two.
       sim = await startXeroSimulator({ minuteMs: SIM_MINUTE_MS });
-      access = buildAdminAccess({
+      const wiring = {
         db,
         log: createLogger('silent'),
         secrets: { tokenEncryptionKey: randomBytes(32), sessionSecret: randomBytes(32).toString('base64url') },
@@ -46,7 +49,11 @@ for (const kind of databaseKinds()) {
           ...SIMULATOR_CLIENT,
           scopes: DEFAULT_XERO_SCOPES,
         },
-      });
+      };
+      access = buildAdminAccess(wiring);
+      // The same, with the limiter's minute the simulator's: Xero's remaining counts (X-AppMinLimit-
+      // Remaining) recover on the clock the limiter expects, as they do with Xero's real minute.
+      onSimMinute = buildAdminAccess({ ...wiring, limiter: { minuteMs: SIM_MINUTE_MS } });
       const hostApp = await db
         .insertInto('host_apps')
         .values({ name: 'Quotes Co' })
@@ -76,9 +83,12 @@ for (const kind of databaseKinds()) {
     const accountingCalls = () => sim.sim.requestLog({ tenantId });
     const reset = async () => {
       access.referenceData.invalidate(accountId);
+      onSimMinute.referenceData.invalidate(accountId);
       sim.sim.clearRequestLog();
       await sql`delete from xero_api_calls`.execute(database.db);
       await sql`delete from xero_rate_limits`.execute(database.db);
+      await sql`delete from xero_app_calls`.execute(database.db);
+      await sql`delete from xero_app_rate_limits`.execute(database.db);
     };
 
     test('every Xero call of a read takes a permit, released when Xero answered; a cached read takes none', async () => {
@@ -118,12 +128,20 @@ for (const kind of databaseKinds()) {
 
     test("a 429 from Xero is honoured: every worker's limiter is told, and the call is made again after Retry-After", async () => {
       await reset();
-      // Xero's app-wide minute (every organisation the app is connected to) allows 3 calls: a limit
-      // the per-tenant limiter cannot see coming, so the fourth call is refused with a 429.
+      // Xero's app-wide minute allows 3 calls, and another install of the same Xero app (whose
+      // limiter this engine cannot see) has just spent them: the engine's first call is refused.
       const limits = sim.sim.limits();
       sim.sim.setLimits({ appPerMinute: 3 });
+      const other = createXeroGateway({
+        access: access.xeroAccess,
+        limiter: { limits: XERO_LIMITS, acquire: async () => ({ release: async () => undefined }) },
+        apiUrl: sim.url,
+        batchWindowMs: 0,
+      });
+      for (let i = 0; i < 3; i++) await other.call(accountId, (api, t) => api.getOrganisations(t));
+      sim.sim.clearRequestLog();
       try {
-        const ref = await access.referenceData.read(accountId);
+        const ref = await onSimMinute.referenceData.read(accountId);
         assert.ok(ref.accounts.length > 0 && ref.brandingThemes.length > 0, 'the read completed');
       } finally {
         sim.sim.setLimits(limits);

@@ -31,8 +31,10 @@ function once(accountId: string, customerId: string, run: () => Promise<string |
 }
 
 /**
- * The customer's contact in Xero: by ContactNumber (the host id), else an active contact of the same
- * name, else a new one (unless `mayCreate` is false). `skip` is a contact not to use (a stale link's).
+ * The customer's contact in Xero. A first resolution creates it and adopts on conflict (by
+ * ContactNumber, the host id, else the active contact of the same name). Replacing a stale link
+ * (`skip`: a contact not to use) looks first: by ContactNumber, else an active contact of the same
+ * name, else a new one (unless `mayCreate` is false).
  */
 async function findOrCreate(
   { db, xero }: Deps,
@@ -47,15 +49,31 @@ async function findOrCreate(
     c && c.contactID !== opts.skip && (opts.skip === undefined || isActive(c)) ? c : undefined;
   const activeNamed = async () =>
     (await gw.contactsNamed(wanted.name ?? '')).find((c) => isActive(c) && c.contactID !== opts.skip);
+  const key = writeKey(input.workflowId, 'contact', customer.id, ...opts.keyQualifiers);
+  if (opts.skip === undefined && opts.mayCreate) {
+    // Create first, adopt on conflict: no look-up before a create. Xero refuses a second active
+    // contact of the same name (ignoring case) and our ContactNumber twice, so a customer Xero
+    // already has — our own earlier write, another order's racing create, or an existing contact of
+    // that name — is refused, and the refusal is the signal to find and adopt it. New customers'
+    // creates arriving together share one request (the gateway batches them).
+    try {
+      return { contact: await gw.createContact(wanted, { idempotencyKey: key }), action: 'create' };
+    } catch (err) {
+      if (!(err instanceof XeroApiError) || err.kind !== 'validation') throw err;
+      const byNumber = usable(await gw.contactByNumber(customer.id));
+      if (byNumber) return { contact: byNumber, action: 'match_number' };
+      const byName = await activeNamed();
+      if (byName) return { contact: byName, action: 'match_name' };
+      throw err;
+    }
+  }
   let contact = usable(await gw.contactByNumber(customer.id));
   if (contact) return { contact, action: 'match_number' };
   contact = await activeNamed();
   if (contact) return { contact, action: 'match_name' };
   if (!opts.mayCreate) return undefined;
   try {
-    contact = await gw.createContact(wanted, {
-      idempotencyKey: writeKey(input.workflowId, 'contact', customer.id, ...opts.keyQualifiers),
-    });
+    contact = await gw.createContact(wanted, { idempotencyKey: key });
     return { contact, action: 'create' };
   } catch (err) {
     // Two orders of one new customer race: both searched, found nothing and created; Xero

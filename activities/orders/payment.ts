@@ -7,6 +7,7 @@ import { commitXeroResult } from './heartbeat';
 import { facts, recordFact } from './host-events';
 import { deleteLink, linkedXeroId, paymentHostId, paymentsLinkedElsewhere, upsertLink } from './links';
 import { activityInfo, writeKey, type Base, type OrderModuleDeps } from './shared';
+import { paymentBatchJournal } from './payment-batches';
 import { writeSyncLog } from './sync-log';
 
 /** Host payments as Xero payments on the order's invoice. */
@@ -20,12 +21,17 @@ export function xeroDate(value: unknown): string | undefined {
   return /^\d{4}-\d{2}-\d{2}/.test(value) ? value.slice(0, 10) : undefined;
 }
 
-export function createPaymentActivities({ db, xero }: OrderModuleDeps) {
+export function createPaymentActivities({ db, xero, config }: OrderModuleDeps) {
+  const journal = paymentBatchJournal(db, config.paymentKeyTrustMs);
   return {
     /**
-     * Applies a host payment to the invoice, into the configured bank account. When an earlier
-     * attempt may have written it (lookFirst), the invoice's payments are checked first: one with
-     * the same amount, date and reference that no other host payment is linked to is this one.
+     * Applies a host payment to the invoice, into the configured bank account; payments of one
+     * organisation arriving together share one Xero request (the gateway batches them). Exactly once:
+     * a retry resends the stored batch the payment went in, under its key (./payment-batches.ts);
+     * when no batch of this scheduling can be trusted to be answered from Xero's record (lookFirst:
+     * an earlier scheduling may have written it; or the key is too old), the invoice's payments are
+     * checked first: one with the same amount, date and reference that no other host payment is
+     * linked to is this one.
      */
     async createPayment(
       input: Base & { invoiceId: string; payment: Payment; generation: number; lookFirst: boolean },
@@ -50,20 +56,44 @@ export function createPaymentActivities({ db, xero }: OrderModuleDeps) {
         );
       const gw = xero.forAccount(input.accountId);
       const p = input.payment;
+      const idempotencyKey = writeKey(input.workflowId, 'payment', p.id, input.generation);
       let xeroPayment: XeroPayment | undefined;
       if (input.lookFirst || (activityInfo()?.attempt ?? 1) > 1) {
-        const invoice = await gw.invoice(input.invoiceId);
-        const linked = await paymentsLinkedElsewhere(db, input.accountId, hostId);
-        xeroPayment = (invoice?.payments ?? []).find(
-          (x) =>
-            x.paymentID &&
-            !linked.has(x.paymentID) &&
-            String(x.status ?? 'AUTHORISED') !== 'DELETED' &&
-            Math.abs(Number(x.amount) - p.amount) < 0.005 &&
-            xeroDate(x.date) === p.date &&
-            (x.reference ?? '') === (p.reference ?? ''),
-        );
+        // An earlier attempt (on any worker) stored the batch it sent this payment in: resending that
+        // batch under its key is answered from Xero's record, even while the first is still there.
+        const claimed = await journal.batchOf(input.accountId, idempotencyKey);
+        const onInvoice = async () => {
+          const invoice = await gw.invoice(input.invoiceId);
+          const linked = await paymentsLinkedElsewhere(db, input.accountId, hostId);
+          return (invoice?.payments ?? []).find(
+            (x) =>
+              x.paymentID &&
+              !linked.has(x.paymentID) &&
+              String(x.status ?? 'AUTHORISED') !== 'DELETED' &&
+              Math.abs(Number(x.amount) - p.amount) < 0.005 &&
+              xeroDate(x.date) === p.date &&
+              (x.reference ?? '') === (p.reference ?? ''),
+          );
+        };
+        if (claimed?.fresh) {
+          try {
+            xeroPayment = await gw.resendPaymentBatch(claimed, idempotencyKey, journal);
+          } catch (err) {
+            // Xero forgot the key sooner than we trust it to keep it, wrote the resend anew and refused
+            // it (the first write already paid the invoice): that first write is on the invoice.
+            if (!(err instanceof XeroApiError && (err.kind === 'validation' || err.kind === 'bad_request'))) throw err;
+            xeroPayment = await onInvoice();
+            if (!xeroPayment) throw err;
+          }
+        } else {
+          // Never sent by this scheduling, or so long ago that Xero may have forgotten the key (and
+          // that request is long answered): the payment is looked for on its invoice.
+          xeroPayment = await onInvoice();
+          if (!xeroPayment && claimed) await journal.release(input.accountId, idempotencyKey, claimed.id);
+        }
       }
+      // Payments of one organisation arriving together share one request (the gateway batches them,
+      // storing each batch here before it is sent).
       xeroPayment ??= await gw.createPayment(
         {
           invoice: { invoiceID: input.invoiceId },
@@ -72,7 +102,7 @@ export function createPaymentActivities({ db, xero }: OrderModuleDeps) {
           amount: p.amount,
           ...(p.reference ? { reference: p.reference } : {}),
         },
-        { idempotencyKey: writeKey(input.workflowId, 'payment', p.id, input.generation) },
+        { idempotencyKey, journal },
       );
       const xeroPaymentId = xeroPayment.paymentID!;
       await commitXeroResult(db, async (trx) => {

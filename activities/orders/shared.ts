@@ -22,6 +22,11 @@ export interface OrderSyncConfig {
   retryMaxMs: number;
   /** Continue as new past this many history events (Temporal also suggests it). */
   continueAsNewAfterEvents?: number;
+  /**
+   * How long after a payment batch first left for Xero a retry may resend it under its
+   * Idempotency-Key (Xero keeps keys about 6 minutes); later, the payment is looked for first.
+   */
+  paymentKeyTrustMs?: number;
 }
 
 export const DEFAULT_ORDER_SYNC_CONFIG: OrderSyncConfig = {

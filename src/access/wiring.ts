@@ -7,7 +7,7 @@ import { createTokenCipher, type TokenCipher } from '../security/token-cipher';
 import type { XeroAccessProvider } from '../xero/access';
 import { createXeroIdentity, type XeroIdentity, type XeroIdentityOptions } from '../xero/identity';
 import { createXeroGateway, type XeroGateway } from '../xero/gateway';
-import { createRateLimiter, type RateLimits } from '../xero/rate-limiter';
+import { createRateLimiter, XERO_LIMITS, type RateLimiterOptions, type RateLimits } from '../xero/rate-limiter';
 import { createReferenceDataReader, type ReferenceDataReader } from '../xero/reference-data';
 import { createXeroAccessProvider } from '../xero/token-provider';
 
@@ -26,6 +26,8 @@ export interface AdminAccess {
    * Xero live, e.g. the host's contact search (src/xero/contact-search.ts). Reads only: nothing batched.
    */
   xeroCall: XeroGateway['call'];
+  /** The per-tenant limits the workers' limiter applies (XERO_RATE_*), for the Xero budget the API and pages show. */
+  xeroLimits?: RateLimits;
   /**
    * What the sync side does when an admin's action changes an account (e.g. create, retime or delete
    * its contact-sync schedule). Failures are logged and do not undo the admin's action.
@@ -56,7 +58,13 @@ export function rateLimitsFromConfig(cfg: Config): RateLimits {
     perMinute: cfg.XERO_RATE_PER_MINUTE,
     perDay: cfg.XERO_RATE_PER_DAY,
     concurrent: cfg.XERO_RATE_CONCURRENT,
+    appPerMinute: cfg.XERO_APP_RATE_PER_MINUTE,
   };
+}
+
+/** The limiter's options as configured, for every process that calls Xero (workers and web share its state). */
+export function limiterOptionsFromConfig(cfg: Config): Omit<RateLimiterOptions, 'db'> {
+  return { limits: rateLimitsFromConfig(cfg), outage: { probeMaxMs: cfg.XERO_OUTAGE_PROBE_MAX_MS } };
 }
 
 export function buildAdminAccess(p: {
@@ -67,6 +75,8 @@ export function buildAdminAccess(p: {
   identity: XeroIdentityOptions;
   /** The limits the workers use (XERO_RATE_*): the web process shares their per-tenant budget. Xero's own when absent. */
   rateLimits?: Partial<RateLimits>;
+  /** The rest of the limiter's options (outage probing, window lengths shrunk in tests). */
+  limiter?: Omit<RateLimiterOptions, 'db' | 'limits'>;
 }): AdminAccess {
   const cipher = createTokenCipher(p.secrets.tokenEncryptionKey);
   const identity = createXeroIdentity(p.identity);
@@ -74,7 +84,7 @@ export function buildAdminAccess(p: {
   // Reads only, one at a time: nothing to batch.
   const gateway = createXeroGateway({
     access: xeroAccess,
-    limiter: createRateLimiter({ db: p.db, ...(p.rateLimits ? { limits: p.rateLimits } : {}) }),
+    limiter: createRateLimiter({ ...p.limiter, db: p.db, ...(p.rateLimits ? { limits: p.rateLimits } : {}) }),
     apiUrl: p.identity.apiUrl,
     batchWindowMs: 0,
   });
@@ -86,5 +96,6 @@ export function buildAdminAccess(p: {
     xeroAccess,
     referenceData: createReferenceDataReader({ access: xeroAccess, gateway }),
     xeroCall: gateway.call,
+    xeroLimits: { ...XERO_LIMITS, ...p.rateLimits },
   };
 }

@@ -211,6 +211,52 @@ export interface XeroRateLimitsTable {
   observed_at: Date | null;
 }
 
+/** Xero calls of the whole app per time bucket (the app-wide rolling minute). */
+export interface XeroAppCallsTable {
+  app: string;
+  bucket_ms: number;
+  bucket: string;
+  shard: number;
+  calls: number;
+}
+
+/** What Xero last said about the whole app's limit. */
+export interface XeroAppRateLimitsTable {
+  app: string;
+  blocked_until: Date | null;
+  block_reason: string | null;
+  app_remaining: number | null;
+  observed_at: Date | null;
+}
+
+/** A payment batch stored before it is sent (activities/orders/payment-batches.ts). */
+export interface PaymentBatchesTable {
+  id: Generated<string>;
+  account_id: string;
+  idempotency_key: string;
+  members: Json<unknown>;
+  created_at: Generated<Date>;
+  first_sent_at: Date | null;
+}
+
+/** Which stored batch a payment (by its own write key) went in: one batch per payment. */
+export interface PaymentBatchMembersTable {
+  account_id: string;
+  member_key: string;
+  batch_id: string;
+  position: number;
+}
+
+/** A tenant Xero did not answer (5xx, no answer): probes one call at a time until it does (src/xero/outage.ts). */
+export interface XeroOutagesTable {
+  tenant_id: string;
+  since: Date;
+  failures: number;
+  next_probe_at: Date;
+  probe_call_id: string | null;
+  probe_expires_at: Date | null;
+}
+
 /** A host app's Idempotency-Key and the first answer to it (web/api/idempotency.ts). */
 export interface ApiIdempotencyKeysTable {
   host_app_id: string;
@@ -339,9 +385,14 @@ export interface Database extends ContactSyncTables {
   order_syncs: OrderSyncsTable;
   xero_api_calls: XeroApiCallsTable;
   xero_rate_limits: XeroRateLimitsTable;
+  xero_app_calls: XeroAppCallsTable;
+  xero_app_rate_limits: XeroAppRateLimitsTable;
+  xero_outages: XeroOutagesTable;
   api_idempotency_keys: ApiIdempotencyKeysTable;
   host_items: HostItemsTable;
   item_push_batches: ItemPushBatchesTable;
+  payment_batches: PaymentBatchesTable;
+  payment_batch_members: PaymentBatchMembersTable;
 }
 
 export type HostApp = Selectable<HostAppsTable>;

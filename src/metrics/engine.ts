@@ -32,7 +32,7 @@ export const xeroRateLimited = new Counter({
 
 export const limiterWaits = new Counter({
   name: 'xero_sync_rate_limiter_waits_total',
-  help: 'Permit requests the shared rate limiter made wait, by the limit that held them (minute, day, concurrent, blocked = after a 429) and whether the wait was slept in-process (waited) or handed to Temporal as a retry delay (deferred).',
+  help: 'Permit requests the shared rate limiter made wait, by the limit that held them (minute, day, concurrent, blocked = after a 429; app_minute, app_blocked = for the whole app; unavailable = Xero not answering the organisation, another call probing) and whether the wait was slept in-process (waited) or handed to Temporal as a retry delay (deferred).',
   labelNames: ['reason', 'outcome'] as const,
   registers: [registry],
 });

@@ -1,6 +1,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { NotConnectedError } from '../xero/access';
 import { XeroApiError } from '../xero/errors';
+import { XERO_UNAVAILABLE_RETRY_MS } from '../xero/outage';
 import { RateLimitWaitError } from '../xero/rate-limiter';
 
 /**
@@ -8,7 +9,8 @@ import { RateLimitWaitError } from '../xero/rate-limiter';
  * missing, the account is not connected) are non-retryable ApplicationFailures whose `type` is the
  * SyncErrorKind: the workflow records them and waits for a retry or a fixing revision. Transient
  * trouble is retried by Temporal with backoff; a 429 or our own limiter's long wait retries after
- * exactly the wait (nextRetryDelay), so it never shows as a failure.
+ * exactly the wait (nextRetryDelay), so it never shows as a failure; a Xero 5xx or lost answer retries
+ * after a fixed second (the limiter's outage probes pace the rest).
  */
 
 export type SyncErrorKind =
@@ -149,7 +151,14 @@ export function toActivityFailure(err: unknown, activity?: string): unknown {
         });
       case 'server':
       case 'network':
-        return ApplicationFailure.create({ type: 'XeroUnavailable', message: err.message });
+        // A fixed short delay, not the activity's growing back-off: rate-limit waits count as attempts
+        // too, and after a long outage the back-off would have grown to minutes. The limiter paces an
+        // outage (one probe at a time, see src/xero/outage.ts) and hands the others their wait.
+        return ApplicationFailure.create({
+          type: 'XeroUnavailable',
+          message: err.message,
+          nextRetryDelay: XERO_UNAVAILABLE_RETRY_MS,
+        });
       case 'validation':
         return businessFailure('validation', err.message, { messages: err.validationMessages, status: err.status });
       case 'bad_request':

@@ -1,3 +1,4 @@
+import { limiterOptionsFromConfig } from '../access/wiring';
 import type { OrderActivityDeps } from '../../activities/orders';
 import { publicUrl, type Config } from '../config';
 import type { Db } from '../db/database';
@@ -19,14 +20,7 @@ export function orderWorkerDeps(p: {
   allowPrivateNetworks?: boolean;
 }): Pick<OrderActivityDeps, 'xero' | 'orders' | 'fetchPdf' | 'publicUrl'> {
   const allowPrivateNetworks = p.allowPrivateNetworks ?? p.cfg.OUTBOUND_ALLOW_PRIVATE_NETWORKS;
-  const limiter = createRateLimiter({
-    db: p.db,
-    limits: {
-      perMinute: p.cfg.XERO_RATE_PER_MINUTE,
-      perDay: p.cfg.XERO_RATE_PER_DAY,
-      concurrent: p.cfg.XERO_RATE_CONCURRENT,
-    },
-  });
+  const limiter = createRateLimiter({ db: p.db, ...limiterOptionsFromConfig(p.cfg) });
   return {
     xero: createXeroGateway({ access: p.access, limiter, apiUrl: p.apiUrl, batchWindowMs: p.cfg.XERO_BATCH_WINDOW_MS }),
     orders: { quietPeriodMs: p.cfg.ORDER_QUIET_PERIOD_SECONDS * 1000 },

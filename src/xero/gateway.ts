@@ -23,8 +23,9 @@ export interface XeroGatewayDeps {
   /** XERO_API_URL: Xero, or the simulator. */
   apiUrl: string;
   /**
-   * Invoice creations and look-ups by number for one tenant that arrive within this window share
-   * one request (up to 50 elements): fewer calls and rate-limit permits per order. 0 turns it off.
+   * Invoice, contact and payment creations and look-ups by number for one tenant that arrive
+   * within this window share one request (up to 50 elements): fewer calls and rate-limit permits
+   * per order. 0 turns it off.
    */
   batchWindowMs?: number;
 }
@@ -58,6 +59,53 @@ function checkElement<T extends Element>(element: T | undefined, what: string): 
   return element;
 }
 
+/** A payment batch as stored before it is sent: its key, and each member's own key and body. */
+export interface StoredPaymentBatch {
+  id: string;
+  idempotencyKey: string;
+  members: Array<{ key: string; payment: Payment }>;
+}
+
+/**
+ * Where payment batches are stored before they go to Xero, shared by every worker
+ * (activities/orders/payment-batches.ts): each payment belongs to one batch, whoever sends it.
+ */
+export interface PaymentBatchJournal {
+  /**
+   * Stores a batch of the members no batch has claimed yet (its key from `keyFor` of their keys),
+   * all or none; `lost`: the batch each other member was claimed by.
+   */
+  claim(
+    accountId: string,
+    members: Array<{ key: string; payment: Payment }>,
+    keyFor: (memberKeys: string[]) => string,
+  ): Promise<{ batch?: StoredPaymentBatch; lost: Map<string, StoredPaymentBatch> }>;
+  /** Notes the batch leaving now; false when its first send is too old for Xero to still hold its key. */
+  sending(accountId: string, batchId: string): Promise<boolean>;
+}
+
+/**
+ * A batch's Idempotency-Key: a batch of one is that element's own write, under its own key; a larger
+ * one's key is made of its members' keys, so a retried batch with the same elements replays and one
+ * with other elements is a new request.
+ */
+function batchKey(memberKeys: string[]): string {
+  return memberKeys.length === 1
+    ? memberKeys[0]!
+    : `batch-${createHash('sha256').update(memberKeys.join('\n')).digest('hex')}`;
+}
+
+/** One result per batch member, in order: its element, or the error Xero gave that element alone. */
+function perElement<E extends Element>(members: unknown[], elements: E[] | undefined, what: string): Array<E | Error> {
+  return members.map((_, i) => {
+    try {
+      return checkElement(elements?.[i], what);
+    } catch (err) {
+      return err as Error;
+    }
+  });
+}
+
 export type XeroGateway = ReturnType<typeof createXeroGateway>;
 export type AccountGateway = ReturnType<XeroGateway['forAccount']>;
 
@@ -85,7 +133,10 @@ export function createXeroGateway(deps: XeroGatewayDeps) {
         const e = err instanceof XeroApiError ? err : new XeroApiError('network', 0, (err as Error).message);
         if (!counted) countXeroCall(method, e.status, startedAt, e.rateLimitProblem);
         await permit.release(
-          e.kind === 'rate_limited' ? { retryAfterSeconds: e.retryAfterSeconds ?? 1, problem: e.rateLimitProblem } : {},
+          e.kind === 'rate_limited'
+            ? { retryAfterSeconds: e.retryAfterSeconds ?? 1, problem: e.rateLimitProblem }
+            : // Xero did not answer: the tenant's unavailable state (src/xero/outage.ts).
+              { unavailable: e.kind === 'server' || e.kind === 'network' },
         );
         // An access token can be revoked or expire early: refresh once, then let the error stand.
         if (e.kind === 'unauthorized' && attempt === 0) {
@@ -104,14 +155,8 @@ export function createXeroGateway(deps: XeroGatewayDeps) {
     maxSize: MAX_BATCH,
     async run(_key, items) {
       const first = items[0]!;
-      // A batch's key is made of its elements' keys: a retried batch with the same elements replays,
-      // one with other elements is a new request (each element's own retry looks up its invoice first).
-      const idempotencyKey =
-        items.length === 1
-          ? first.idempotencyKey
-          : `batch-${createHash('sha256')
-              .update(items.map((i) => i.idempotencyKey).join('\n'))
-              .digest('hex')}`;
+      // Each element's own retry looks up its invoice first when its batch's key cannot replay.
+      const idempotencyKey = batchKey(items.map((i) => i.idempotencyKey));
       const body = await call(first.accountId, (api, t) =>
         api.createInvoices(
           t,
@@ -121,15 +166,87 @@ export function createXeroGateway(deps: XeroGatewayDeps) {
           idempotencyKey,
         ),
       );
-      return items.map((_, i) => {
-        try {
-          return checkElement(body.invoices?.[i], 'invoice');
-        } catch (err) {
-          return err as Error;
-        }
-      });
+      return perElement(items, body.invoices, 'invoice');
     },
   });
+  type ContactCreate = { accountId: string; contact: Contact; idempotencyKey: string };
+  const contactCreates = createMicroBatcher<ContactCreate, Contact>({
+    windowMs,
+    maxSize: MAX_BATCH,
+    async run(_key, items) {
+      const first = items[0]!;
+      // No stored batch needed: a contact's name is unique among active contacts (and our
+      // ContactNumber is refused twice), so a repeat is refused and its caller adopts the first.
+      const idempotencyKey = batchKey(items.map((i) => i.idempotencyKey));
+      const body = await call(first.accountId, (api, t) =>
+        api.createContacts(t, { contacts: items.map((i) => i.contact) }, false, idempotencyKey),
+      );
+      return perElement(items, body.contacts, 'contact');
+    },
+  });
+  type PaymentCreate = {
+    accountId: string;
+    payment: Payment;
+    idempotencyKey: string;
+    journal: PaymentBatchJournal;
+  };
+  async function runPaymentBatch(items: PaymentCreate[]): Promise<Array<Payment | Error>> {
+    const { accountId, journal } = items[0]!;
+    // Stored before it is sent: a member another worker's batch claimed first is answered from
+    // that batch (resent under its key), never written in this one too.
+    // One payment may be here twice (a timed-out attempt still waiting for the batch in flight, and
+    // its retry): it is one member, and both callers get its answer.
+    const members = [
+      ...new Map(items.map((i) => [i.idempotencyKey, { key: i.idempotencyKey, payment: i.payment }])).values(),
+    ];
+    const { batch, lost } = await journal.claim(accountId, members, batchKey);
+    const answers = new Map<string, Payment | Error>();
+    const others = new Map([...lost.values()].map((b) => [b.id, b]));
+    await Promise.all(
+      [...(batch ? [batch] : []), ...others.values()].map(async (b) => {
+        try {
+          const elements = await sendPaymentBatch(accountId, b, journal);
+          b.members.forEach((m, i) => answers.set(m.key, elements[i]!));
+        } catch (err) {
+          for (const m of b.members) answers.set(m.key, err as Error);
+        }
+      }),
+    );
+    return items.map(
+      (i) => answers.get(i.idempotencyKey) ?? new XeroApiError('bad_request', 200, 'Xero returned no payment'),
+    );
+  }
+  const paymentCreates = createMicroBatcher<PaymentCreate, Payment>({
+    windowMs,
+    maxSize: MAX_BATCH,
+    run: (_key, items) => runPaymentBatch(items),
+  });
+
+  /**
+   * Sends a stored payment batch under its own key and answers each member's payment or refusal, in
+   * the members' order. A batch of one is a plain write of that payment. Checked after the permit,
+   * right before it leaves: a batch Xero may have forgotten the key of is not sent again (the
+   * members' retries look for their payments instead).
+   */
+  async function sendPaymentBatch(
+    accountId: string,
+    batch: StoredPaymentBatch,
+    journal: PaymentBatchJournal,
+  ): Promise<Array<Payment | Error>> {
+    const body = await call(accountId, async (api, t) => {
+      if (!(await journal.sending(accountId, batch.id)))
+        throw new XeroApiError(
+          'network',
+          0,
+          'a stored payment batch is older than its Idempotency-Key can be trusted: not resent (its payments are looked for first)',
+        );
+      return batch.members.length === 1
+        ? api.createPayment(t, batch.members[0]!.payment, batch.idempotencyKey)
+        : api.createPayments(t, { payments: batch.members.map((m) => m.payment) }, false, batch.idempotencyKey);
+    });
+    return perElement(batch.members, body.payments, 'payment');
+  }
+
   // Only numbers that fit an InvoiceNumbers list are batched; the others are looked up alone.
   type NumberLookup = { accountId: string; invoiceNumber: string };
   const numberLookups = createMicroBatcher<NumberLookup, Invoice[]>({
@@ -176,7 +293,20 @@ export function createXeroGateway(deps: XeroGatewayDeps) {
         async contactsNamed(name: string): Promise<Contact[]> {
           return contactsNamedVia(call, accountId, name);
         },
+        /**
+         * One tenant's new contacts arriving together share one `PUT /Contacts?summarizeErrors=false`
+         * (≤ 50); each caller gets its own element's contact or refusal (a duplicate name or number
+         * is the caller's signal to adopt the contact Xero has).
+         */
         async createContact(contact: Contact, opts: WriteOptions): Promise<Contact> {
+          if (windowMs > 0) {
+            const bulk = isBulkWork();
+            return contactCreates.submit(
+              `${accountId}${bulk ? '|bulk' : ''}`,
+              { accountId, contact, idempotencyKey: opts.idempotencyKey },
+              bulk ? Math.max(windowMs, BULK_BATCH_WINDOW_MS) : windowMs,
+            );
+          }
           const body = await c((api, t) => api.createContacts(t, { contacts: [contact] }, false, opts.idempotencyKey));
           return checkElement(body.contacts?.[0], 'contact');
         },
@@ -383,9 +513,49 @@ export function createXeroGateway(deps: XeroGatewayDeps) {
         },
 
         // ---- payments ----
-        async createPayment(payment: Payment, opts: WriteOptions): Promise<Payment> {
+        /**
+         * One tenant's payments arriving together share one `PUT /Payments?summarizeErrors=false`
+         * (≤ 50); each caller gets its own element's payment or validation error. With a `journal`
+         * every batch (a batch of one too) is stored with its members before it is sent, so a
+         * retry anywhere resends the same batch under the same key (see resendPaymentBatch).
+         * Without one (tools, tests acting as an accountant): a single write under the given key.
+         */
+        async createPayment(
+          payment: Payment,
+          opts: WriteOptions & { journal?: PaymentBatchJournal },
+        ): Promise<Payment> {
+          const { journal } = opts;
+          if (journal) {
+            const bulk = isBulkWork();
+            const item = { accountId, payment, idempotencyKey: opts.idempotencyKey, journal };
+            if (windowMs > 0)
+              return paymentCreates.submit(
+                `${accountId}${bulk ? '|bulk' : ''}`,
+                item,
+                bulk ? Math.max(windowMs, BULK_BATCH_WINDOW_MS) : windowMs,
+              );
+            const [answer] = await runPaymentBatch([item]);
+            if (answer instanceof Error) throw answer;
+            return answer!;
+          }
           const body = await c((api, t) => api.createPayment(t, payment, opts.idempotencyKey));
           return checkElement(body.payments?.[0], 'payment');
+        },
+        /**
+         * Sends again the stored batch a payment went in (same members, body and key): Xero answers
+         * from its record, or after the first request if that is still being processed. Answers
+         * this payment's element.
+         */
+        async resendPaymentBatch(
+          batch: StoredPaymentBatch,
+          memberKey: string,
+          journal: PaymentBatchJournal,
+        ): Promise<Payment> {
+          const at = batch.members.findIndex((m) => m.key === memberKey);
+          if (at < 0) throw new Error(`payment ${memberKey} is not in batch ${batch.id}`);
+          const answer = (await sendPaymentBatch(accountId, batch, journal))[at]!;
+          if (answer instanceof Error) throw answer;
+          return answer;
         },
         async deletePayment(paymentId: string, opts: WriteOptions): Promise<Payment | undefined> {
           const body = await c((api, t) => api.deletePayment(t, paymentId, { status: 'DELETED' }, opts.idempotencyKey));

@@ -1,16 +1,31 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/database';
 import { limiterWaits, limiterWaitSeconds } from '../metrics/engine';
+import { appBudgetWait, appCallsInMinute, appObservedWait, type AppBucket, type AppWindow } from './app-rate-limit';
+import { claimProbe, DEFAULT_OUTAGE, finishCall, outageDecision, type OutageOptions } from './outage';
 
 /**
- * Xero's per-tenant limits (5 calls in flight, 60 per rolling minute, 5,000 per rolling day),
- * enforced across every worker process through the database they share.
+ * Xero's per-tenant limits (5 calls in flight, 60 per rolling minute, 5,000 per rolling day) and its
+ * app-wide one (10,000 calls per rolling minute across every organisation), enforced across every
+ * worker process through the database they share.
  *
  * Each call is a row in `xero_api_calls`. Taking a permit is one short transaction holding a
  * per-tenant advisory lock: count the tenant's rows in flight, in the last minute and in the last
  * day, honour a block set from Xero's own answers (Retry-After, X-*-Limit-Remaining), then insert
  * the row. Timestamps come from the database clock so workers with skewed clocks still agree.
  * A permit of a worker that died is freed by its lease.
+ *
+ * The app-wide minute is counted in per-bucket rows (`xero_app_calls`, a sixtieth of a minute each),
+ * read in the same statement as the tenant's counts and bumped in the same statement as the insert, so
+ * a permit costs no extra round trip. Each bucket is split over 16 rows by connection, so permits of
+ * different tenants do not queue on one row's lock through each other's commits. Reading without a
+ * lock can let the permits in flight at once overshoot, so within APP_LOCK_MARGIN of the budget every
+ * permit also takes an app-wide advisory lock and counts again; the count is then exact unless more
+ * than that many permits are mid-transaction at once. An `appminute` 429 stops every tenant until its Retry-After; a low X-AppMinLimit-Remaining
+ * stops every tenant until enough of the calls Xero counted have left the minute (./app-rate-limit.ts).
+ *
+ * A tenant Xero does not answer (5xx, no answer) is probed one call at a time until it does
+ * (./outage.ts); the other callers are handed back at once with a short wait (reason 'unavailable').
  *
  * When the wait is short the caller simply waits; when it is long the limiter throws
  * RateLimitWaitError and the activity hands the wait to Temporal (nextRetryDelay), so no worker
@@ -21,13 +36,26 @@ export interface RateLimits {
   perMinute: number;
   perDay: number;
   concurrent: number;
+  /** Calls per rolling minute for the whole app, all tenants together (XERO_APP_RATE_PER_MINUTE); Xero's 10,000 when absent. */
+  appPerMinute?: number;
 }
 
 export const XERO_LIMITS: RateLimits = { perMinute: 60, perDay: 5_000, concurrent: 5 };
 
+/** Xero's calls per rolling minute for the whole app, all organisations together. */
+export const XERO_APP_PER_MINUTE = 10_000;
+
+/**
+ * Permits closer than this to the app budget count again under an app-wide lock. Larger than the
+ * database connections of all workers together, which bound the permits mid-transaction at once.
+ */
+const APP_LOCK_MARGIN = 100;
+
 export interface RateLimiterOptions {
   db: Db;
   limits?: Partial<RateLimits>;
+  /** Which Xero app's budget (one per client id) this limiter shares; tests keep theirs apart with it. */
+  app?: string;
   /** Window lengths; shrunk in tests together with the simulator's. */
   minuteMs?: number;
   dayMs?: number;
@@ -37,24 +65,35 @@ export interface RateLimiterOptions {
   maxWaitMs?: number;
   /** Re-check interval while every concurrency slot is taken. */
   pollMs?: number;
+  /** Probe spacing while Xero does not answer a tenant (./outage.ts). */
+  outage?: Partial<OutageOptions>;
 }
 
 export class RateLimitWaitError extends Error {
   constructor(
     readonly waitMs: number,
-    readonly reason: 'minute' | 'day' | 'concurrent' | 'blocked',
+    readonly reason: 'minute' | 'day' | 'concurrent' | 'blocked' | 'app_minute' | 'app_blocked' | 'unavailable',
   ) {
-    super(`Xero ${reason} limit for this organisation: next call possible in ${Math.ceil(waitMs / 1000)} s`);
+    const next = `next call possible in ${Math.ceil(waitMs / 1000)} s`;
+    super(
+      reason === 'unavailable'
+        ? `Xero is not answering for this organisation (5xx or no answer): another call is probing, ${next}`
+        : reason.startsWith('app_')
+          ? `Xero ${reason.slice(4)} limit for the whole app (every organisation): ${next}`
+          : `Xero ${reason} limit for this organisation: ${next}`,
+    );
     this.name = 'RateLimitWaitError';
   }
 }
 
 export interface CallOutcome {
-  /** Response headers, for X-MinLimit-Remaining / X-DayLimit-Remaining. */
+  /** Response headers, for X-MinLimit-Remaining / X-DayLimit-Remaining / X-AppMinLimit-Remaining. */
   headers?: Record<string, unknown>;
   /** After a 429: Xero's Retry-After (seconds) and X-Rate-Limit-Problem. */
   retryAfterSeconds?: number;
   problem?: string;
+  /** Xero did not answer: a 5xx or no answer at all (the tenant's unavailable state, ./outage.ts). */
+  unavailable?: boolean;
 }
 
 export interface Permit {
@@ -63,8 +102,9 @@ export interface Permit {
 
 export interface AcquireOptions {
   /**
-   * Bulk work (an export) stops short of the limits: a tenth of the minute and the day and one of
-   * the concurrent calls stay for live work, so a backlog cannot starve it.
+   * Bulk work (an export) stops short of the limits: a sixth of the minute (the tenant's and the
+   * app's), a tenth of the day and one of the concurrent calls stay for live work, so a backlog cannot
+   * starve it.
    */
   bulk?: boolean;
 }
@@ -105,16 +145,57 @@ export function createRateLimiter(opts: RateLimiterOptions): RateLimiter {
   const leaseMs = opts.leaseMs ?? 120_000;
   const maxWaitMs = opts.maxWaitMs ?? 10_000;
   const pollMs = opts.pollMs ?? 100;
+  const outage: OutageOptions = { ...DEFAULT_OUTAGE, ...opts.outage };
+  const appPerMinute = limits.appPerMinute ?? XERO_APP_PER_MINUTE;
+  const app = opts.app ?? 'xero';
+  const appLock = `xero-rate-app:${app}`;
+  // Integer ms so every worker (and a test's shrunk minute) files a call in the same bucket.
+  const bucketMs = Math.max(1, Math.round(minuteMs / 60));
+  // Xero's remaining count is stored only when low: above this our own count governs, and most
+  // releases then write nothing app-wide, so no row is shared by every release.
+  const appLowWater = Math.max(APP_LOCK_MARGIN, Math.ceil(Math.min(appPerMinute, XERO_APP_PER_MINUTE) / 10));
   const { db } = opts;
   let acquisitions = 0;
 
-  /** One attempt: a permit id, or how long to wait. */
-  async function tryAcquire(tenantId: string, bulk: boolean): Promise<{ id: string } | Decision> {
+  const appWindow: AppWindow = { minuteMs, bucketMs };
+
+  /** The app-wide budget; only near it is the count taken again under the app lock. */
+  function appDecision(now: number, buckets: AppBucket[], bulk: boolean): { decision?: Decision; near: boolean } {
+    const budget = appPerMinute - (bulk ? Math.max(1, Math.floor(appPerMinute / 6)) : 0);
+    const waitMs = appBudgetWait(appWindow, now, buckets, budget);
+    if (waitMs !== undefined) return { decision: { waitMs, reason: 'app_minute' }, near: true };
+    return { near: appCallsInMinute(appWindow, now, buckets) >= budget - APP_LOCK_MARGIN };
+  }
+
+  // The app's buckets still of use: the last two minutes (a low X-AppMinLimit-Remaining observed up to
+  // a minute ago counted calls from up to a minute before that), as [[bucket, calls], …].
+  const appBucketsSql = sql<string>`(
+    select coalesce(json_agg(json_build_array(bucket, calls) order by bucket), '[]') from (
+      select bucket, sum(calls) as calls from xero_app_calls
+      where app = ${app} and bucket_ms = ${bucketMs}
+        and bucket >= floor((extract(epoch from clock_timestamp()) * 1000 - ${2 * minuteMs}) / ${bucketMs})
+      group by bucket
+    ) b)`;
+  const parseBuckets = (v: unknown): AppBucket[] =>
+    ((typeof v === 'string' ? JSON.parse(v) : v) as Array<[number | string, number]>).map(([bucket, calls]) => ({
+      bucket: Number(bucket),
+      calls: Number(calls),
+    }));
+
+  /** One attempt: a permit id (and whether it is a tenant's outage probe), or how long to wait. */
+  async function tryAcquire(tenantId: string, bulk: boolean): Promise<{ id: string; probe: boolean } | Decision> {
     const reserve = bulk ? liveReserve(limits) : { perMinute: 0, perDay: 0, concurrent: 0 };
     return db.transaction().execute(async (trx) => {
       await sql`select pg_advisory_xact_lock(hashtextextended(${`xero-rate:${tenantId}`}, 0))`.execute(trx);
       const { rows } = await sql<{
         now: Date;
+        app_blocked_until: Date | null;
+        app_remaining: number | null;
+        app_observed_at: Date | null;
+        app_buckets: unknown;
+        outage_failures: number | null;
+        outage_next_probe_at: Date | null;
+        outage_probe_busy: boolean | null;
         blocked_until: Date | null;
         min_remaining: number | null;
         day_remaining: number | null;
@@ -127,11 +208,20 @@ export function createRateLimiter(opts: RateLimiterOptions): RateLimiter {
         since_observed: string;
       }>`
         with l as (select * from xero_rate_limits where tenant_id = ${tenantId}),
+        al as (select * from xero_app_rate_limits where app = ${app}),
+        o as (select * from xero_outages where tenant_id = ${tenantId}),
         c as (
           select * from xero_api_calls
           where tenant_id = ${tenantId} and started_at > clock_timestamp() - ${dayMs} * interval '1 millisecond'
         )
         select clock_timestamp() as now,
+          (select blocked_until from al) as app_blocked_until,
+          (select app_remaining from al) as app_remaining,
+          (select observed_at from al) as app_observed_at,
+          ${appBucketsSql} as app_buckets,
+          (select failures from o) as outage_failures,
+          (select next_probe_at from o) as outage_next_probe_at,
+          (select probe_call_id is not null and probe_expires_at > clock_timestamp() from o) as outage_probe_busy,
           (select blocked_until from l) as blocked_until,
           (select min_remaining from l) as min_remaining,
           (select day_remaining from l) as day_remaining,
@@ -167,28 +257,75 @@ export function createRateLimiter(opts: RateLimiterOptions): RateLimiter {
       }
       if (Number(r.in_flight) >= limits.concurrent - reserve.concurrent)
         decisions.push({ waitMs: pollMs, reason: 'concurrent' });
+
+      if (r.app_blocked_until && at(r.app_blocked_until) > now)
+        decisions.push({ waitMs: at(r.app_blocked_until) - now, reason: 'app_blocked' });
+      const buckets = parseBuckets(r.app_buckets);
+      const observedWait = appObservedWait(
+        appWindow,
+        now,
+        buckets,
+        r.app_remaining !== null && r.app_observed_at
+          ? { remaining: r.app_remaining, observedAt: at(r.app_observed_at) }
+          : undefined,
+      );
+      if (observedWait !== undefined) decisions.push({ waitMs: Math.max(pollMs, observedWait), reason: 'app_minute' });
+      let appCheck = appDecision(now, buckets, bulk);
+      if (appCheck.decision) decisions.push(appCheck.decision);
       if (decisions.length > 0) return decisions.reduce((a, b) => (b.waitMs > a.waitMs ? b : a));
 
+      // Xero is not answering this tenant: one probe at a time, the others come back after it.
+      let probe = false;
+      if (r.outage_failures !== null) {
+        const d = outageDecision(outage, now, {
+          failures: r.outage_failures,
+          nextProbeAt: at(r.outage_next_probe_at),
+          probeBusy: r.outage_probe_busy === true,
+        });
+        if (d !== 'probe') return { waitMs: Math.max(pollMs, d), reason: 'unavailable' };
+        probe = true;
+      }
+
+      if (appCheck.near) {
+        // Tenant lock first, app lock second, everywhere: no two permits wait on each other in a cycle.
+        await sql`select pg_advisory_xact_lock(hashtextextended(${appLock}, 0))`.execute(trx);
+        const again = await sql<{ now: Date; app_buckets: unknown }>`
+          select clock_timestamp() as now, ${appBucketsSql} as app_buckets`.execute(trx);
+        const a = again.rows[0]!;
+        appCheck = appDecision(new Date(a.now).getTime(), parseBuckets(a.app_buckets), bulk);
+        if (appCheck.decision) return appCheck.decision;
+      }
+
       const inserted = await sql<{ id: string }>`
+        with app_bucket as (
+          insert into xero_app_calls (app, bucket_ms, bucket, shard, calls)
+          values (${app}, ${bucketMs}, floor(extract(epoch from clock_timestamp()) * 1000 / ${bucketMs}), pg_backend_pid() % 16, 1)
+          on conflict (app, bucket_ms, bucket, shard) do update set calls = xero_app_calls.calls + 1
+        )
         insert into xero_api_calls (tenant_id, started_at, lease_expires_at)
         values (${tenantId}, clock_timestamp(), clock_timestamp() + ${leaseMs} * interval '1 millisecond')
         returning id`.execute(trx);
+      const id = inserted.rows[0]!.id;
+      if (probe) await claimProbe(trx, outage, tenantId, id);
       if (++acquisitions % 200 === 0) {
         // Rows older than the day window count for nothing: trim them now and then.
         await sql`delete from xero_api_calls where tenant_id = ${tenantId} and started_at < clock_timestamp() - ${dayMs + minuteMs} * interval '1 millisecond'`.execute(
           trx,
         );
+        await sql`
+          delete from xero_app_calls
+          where app = ${app} and bucket_ms = ${bucketMs}
+            and bucket < floor((extract(epoch from clock_timestamp()) * 1000 - ${2 * minuteMs}) / ${bucketMs})`.execute(
+          trx,
+        );
       }
-      return { id: inserted.rows[0]!.id };
+      return { id, probe };
     });
   }
 
   async function release(tenantId: string, id: string, outcome: CallOutcome = {}): Promise<void> {
-    await db
-      .updateTable('xero_api_calls')
-      .set({ finished_at: sql<Date>`clock_timestamp()` })
-      .where('id', '=', id)
-      .execute();
+    // Finished, and the tenant's unavailable state entered, backed off or ended, in one statement.
+    await finishCall(db, outage, tenantId, id, outcome.unavailable === true);
     const minRemaining = header(outcome.headers, 'x-minlimit-remaining');
     const dayRemaining = header(outcome.headers, 'x-daylimit-remaining');
     if (outcome.retryAfterSeconds !== undefined) {
@@ -201,15 +338,42 @@ export function createRateLimiter(opts: RateLimiterOptions): RateLimiter {
           blocked_until = greatest(coalesce(xero_rate_limits.blocked_until, excluded.blocked_until), excluded.blocked_until),
           block_reason = excluded.block_reason`.execute(db);
     }
-    if (minRemaining !== undefined || dayRemaining !== undefined) {
-      // observed_at is when the call started: calls started after it were not yet counted by Xero.
+    if (outcome.problem?.toLowerCase() === 'appminute' && outcome.retryAfterSeconds !== undefined) {
+      // The whole app is over Xero's minute: every tenant waits, not only the one that was told.
+      const ms = Math.max(0, outcome.retryAfterSeconds * 1000);
       await sql`
+        insert into xero_app_rate_limits (app, blocked_until, block_reason)
+        values (${app}, clock_timestamp() + ${ms} * interval '1 millisecond', ${outcome.problem})
+        on conflict (app) do update set
+          blocked_until = greatest(coalesce(xero_app_rate_limits.blocked_until, excluded.blocked_until), excluded.blocked_until),
+          block_reason = excluded.block_reason`.execute(db);
+    }
+    const appRemaining = header(outcome.headers, 'x-appminlimit-remaining');
+    const tenantSaid = minRemaining !== undefined || dayRemaining !== undefined;
+    if (!tenantSaid && appRemaining === undefined) return;
+    // observed_at is when the call started: calls started after it were not yet counted by Xero.
+    // One statement for both, so honouring the app's header adds no round trip to a release. The app
+    // row is written only while Xero's count is low (or to replace a low one with a newer answer).
+    await sql`
+      with call as (select started_at from xero_api_calls where id = ${id}),
+      tenant as (
         insert into xero_rate_limits (tenant_id, min_remaining, day_remaining, observed_at)
-        select ${tenantId}, ${minRemaining ?? null}::int, ${dayRemaining ?? null}::int, started_at from xero_api_calls where id = ${id}
+        select ${tenantId}, ${minRemaining ?? null}::int, ${dayRemaining ?? null}::int, started_at from call
+        where ${tenantSaid}::boolean
         on conflict (tenant_id) do update set
           min_remaining = excluded.min_remaining, day_remaining = excluded.day_remaining, observed_at = excluded.observed_at
-        where xero_rate_limits.observed_at is null or xero_rate_limits.observed_at <= excluded.observed_at`.execute(db);
-    }
+        where xero_rate_limits.observed_at is null or xero_rate_limits.observed_at <= excluded.observed_at
+      ),
+      app as (
+        insert into xero_app_rate_limits (app, app_remaining, observed_at)
+        select ${app}, ${appRemaining ?? null}::int, started_at from call
+        where ${appRemaining ?? null}::int is not null
+          and (${appRemaining ?? null}::int < ${appLowWater}::int
+            or exists (select 1 from xero_app_rate_limits where app = ${app} and app_remaining < ${appLowWater}::int))
+        on conflict (app) do update set app_remaining = excluded.app_remaining, observed_at = excluded.observed_at
+        where xero_app_rate_limits.observed_at is null or xero_app_rate_limits.observed_at <= excluded.observed_at
+      )
+      select 1`.execute(db);
   }
 
   return {
@@ -231,7 +395,8 @@ export function createRateLimiter(opts: RateLimiterOptions): RateLimiter {
           };
         }
         const waitMs = Math.max(1, Math.ceil(result.waitMs));
-        if (Date.now() + waitMs > deadline) {
+        // An outage can last: its waits are never held in-process (a worker slot each), always handed back.
+        if (result.reason === 'unavailable' || Date.now() + waitMs > deadline) {
           limiterWaits.inc({ reason: result.reason, outcome: 'deferred' });
           throw new RateLimitWaitError(waitMs, result.reason);
         }

@@ -20,6 +20,9 @@ import { connectionState } from '../../src/xero/connections';
 import { importLabel } from './contacts-pages';
 import { accountDashboard, recentEntry, timeView, type TimeView } from './dashboard';
 import { renderFragment } from './fragments';
+import { budgetSection } from './budget-card';
+import type { BudgetLimits } from '../../src/xero/budget';
+import { XERO_LIMITS } from '../../src/xero/rate-limiter';
 
 /**
  * The admin's view of syncing: the failures section of the account's home page (with Retry and
@@ -41,6 +44,8 @@ export interface SyncPagesContext extends AdminSyncDeps {
   /** The layout's common model (account, connection, CSRF token, notice) plus `extra`. */
   page(req: Request, res: Response, extra?: object): object;
   accountId(res: Response): string;
+  /** The limits the workers' limiter applies, for the Xero budget panel. */
+  xeroLimits?: BudgetLimits;
 }
 
 const KINDS = ['invoice', 'payment', 'attachment', 'contact', 'contact_sync'];
@@ -94,18 +99,19 @@ export function registerSyncPages(admin: Router, ctx: SyncPagesContext): void {
 
   /**
    * The account home's live parts, polled by /assets/live-account.js every few seconds: the health
-   * line, the failures section and the newest sync log entries (each rendered by the same partial
+   * line, the Xero budget, the failures section and the newest sync log entries (each rendered by the same partial
    * as the page, with a key that changes when its content does), and the contacts import's N of M.
    */
   admin.get('/accounts/:accountId/live', async (req, res) => {
     const accountId = ctx.accountId(res);
     const connection = await connectionState(ctx.db, accountId);
     const failures = await failuresSection(ctx.db, accountId, ctx.temporalUi);
-    const [dashboard, progress] = await Promise.all([
+    const [dashboard, progress, budget] = await Promise.all([
       accountDashboard(ctx.db, accountId, connection, failures.length, ctx.temporalUi),
       importProgress(ctx.db, accountId),
+      budgetSection(ctx.db, accountId, connection, ctx.xeroLimits ?? XERO_LIMITS),
     ]);
-    const model = { ...ctx.page(req, res), connection, failures, dashboard };
+    const model = { ...ctx.page(req, res), connection, failures, dashboard, budget };
     res.set('Cache-Control', 'no-store');
     res.json({
       failures: {
@@ -114,6 +120,7 @@ export function registerSyncPages(admin: Router, ctx: SyncPagesContext): void {
         html: renderFragment('_failures', model),
       },
       health: { state: dashboard.health.state, key: dashboard.healthKey, html: renderFragment('_health', model) },
+      budget: budget ? { key: budget.key, html: renderFragment('_budget', model) } : null,
       recent: {
         key: dashboard.recent.map((e) => `${e.id}:${e.xeroUrl}`).join(','),
         html: renderFragment('_recent', model),

@@ -1,6 +1,7 @@
 // The account home, live: every few seconds ask the server for the failures section, the health
-// line, the latest syncs and the contacts import's progress, and replace what changed in place
-// (each part comes rendered by the same partial as the page). The page works without this too.
+// line, the Xero budget, the latest syncs and the contacts import's progress, and replace what
+// changed in place (each part comes rendered by the same partial as the page). The page works
+// without this too.
 (function () {
   var root = document.getElementById('account-home');
   if (!root || !window.fetch) return;
@@ -70,6 +71,8 @@
     renderFailures(live.failures);
     var health = byId('health');
     if (health && health.getAttribute('data-key') !== live.health.key) swap(health, live.health.html);
+    var budget = byId('xero-budget');
+    if (budget && live.budget && budget.getAttribute('data-key') !== live.budget.key) swap(budget, live.budget.html);
     var recent = byId('recent');
     if (recent && recent.getAttribute('data-key') !== live.recent.key) swap(recent, live.recent.html);
     renderImport(live.import);

@@ -35,6 +35,8 @@ import { contactsSection, registerContactPages, type AdminContactsDeps } from '.
 import { itemsSection } from '../admin/items-card';
 import { registerExportPages } from '../admin/exports-pages';
 import { accountDashboard } from '../admin/dashboard';
+import { budgetSection } from '../admin/budget-card';
+import { XERO_LIMITS } from '../../src/xero/rate-limiter';
 import { registerReconciliationPages } from '../admin/reconciliation-pages';
 import { countOpenDrifts } from '../../src/xero-changes/drift-queries';
 
@@ -189,6 +191,8 @@ export function adminRouters(deps: AdminRouterDeps): { admin: Router; connect: R
     const items = connection.status !== 'not_connected' ? await itemsSection(db, account.id) : undefined;
     // The health line, latest syncs and plain-words scopes (web/admin/dashboard.ts).
     const dashboard = await accountDashboard(db, account.id, connection, failures?.length ?? 0, deps.sync?.temporalUi);
+    // The "Xero budget" panel: calls against Xero's limits, the documents waiting and when they are done.
+    const budget = await budgetSection(db, account.id, connection, access.xeroLimits ?? XERO_LIMITS);
     renderPage(
       res,
       'account',
@@ -201,6 +205,7 @@ export function adminRouters(deps: AdminRouterDeps): { admin: Router; connect: R
         contacts,
         items,
         dashboard,
+        budget,
       }),
     );
   });
@@ -385,6 +390,7 @@ export function adminRouters(deps: AdminRouterDeps): { admin: Router; connect: R
       protect: csrf.protect,
       page,
       accountId: (res) => (res.locals as PageLocals).account.id,
+      xeroLimits: access.xeroLimits ?? XERO_LIMITS,
     });
   // Exports (list, progress, Retry failed, Cancel): on the same Temporal client as the failures' Retry.
   if (deps.sync)

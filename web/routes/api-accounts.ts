@@ -11,6 +11,9 @@ import { loadSettings, saveSettings } from '../../src/settings/store';
 import { NotConnectedError } from '../../src/xero/access';
 import { connectionState, disconnect } from '../../src/xero/connections';
 import { XeroApiError } from '../../src/xero/errors';
+import { xeroBudgetResponse } from '../../src/xero/budget';
+import { accountXeroBudget, budgetResponse } from '../../src/xero/budget-queries';
+import { XERO_LIMITS } from '../../src/xero/rate-limiter';
 import { hostAccountIdSchema, loadHostAccount } from '../api/auth';
 import { friendlyFieldErrors, sendApiError } from '../api/errors';
 
@@ -19,7 +22,7 @@ const accountBody = accountInput;
 
 /**
  * The host-facing account API (mounted under /api/v1 behind `requireApiKey`): accounts, admin links,
- * settings, and the connection's status and end.
+ * settings, the connection's status and end, and the organisation's Xero budget.
  */
 export function apiAccountsRouter(deps: { db: Db; log: Logger; access: AdminAccess }): Router {
   const { db } = deps;
@@ -126,6 +129,17 @@ export function apiAccountsRouter(deps: { db: Db; log: Logger; access: AdminAcce
     };
   router.put('/accounts/:accountId/settings', writeSettings(false));
   router.patch('/accounts/:accountId/settings', writeSettings(true));
+
+  /**
+   * The organisation's Xero budget: calls in the rolling minute and day against the limits, in
+   * flight, Xero's Retry-After block, the documents waiting for Xero and when they will be done.
+   */
+  router.get('/accounts/:accountId/xero-budget', async (_req, res) => {
+    const account = res.locals.account as Account;
+    const budget = await accountXeroBudget(db, account.id, { limits: deps.access.xeroLimits ?? XERO_LIMITS });
+    res.set('Cache-Control', 'no-store');
+    res.json(xeroBudgetResponse.parse(budgetResponse(account.external_id, budget)));
+  });
 
   router.delete('/accounts/:accountId/connection', async (_req, res) => {
     const account = res.locals.account as Account;

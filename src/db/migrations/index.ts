@@ -13,6 +13,8 @@ import * as m0011 from './0011_sync_log_xero_url';
 import * as m0012 from './0012_reference_currencies';
 import * as m0013 from './0013_exports';
 import * as m0014 from './0014_xero_drift';
+import * as m0015 from './0015_xero_app_limit_and_outages';
+import * as m0016 from './0016_payment_batches';
 
 /**
  * Every migration, in order. Kept in code (not read from a folder) so bundles and
@@ -33,4 +35,6 @@ export const migrations: Record<string, Migration> = {
   '0012_reference_currencies': m0012,
   '0013_exports': m0013,
   '0014_xero_drift': m0014,
+  '0015_xero_app_limit_and_outages': m0015,
+  '0016_payment_batches': m0016,
 };
