@@ -82,6 +82,17 @@ test(`${N} new customers' orders at once: ceil(${N}/50) contact creates or a few
     `look-ups only for the existing contact: ${JSON.stringify(reads.map((r) => r.path))}`,
   );
 
+  // What every document needs once per organisation (its short code for links, reference lists for
+  // the checks) is read once for the whole burst, not once per order.
+  const otherReads = new Map<string, number>();
+  for (const r of env.sim.sim.requestLog({})) {
+    const p = r.path.split('?')[0]!;
+    if (r.method === 'GET' && !p.includes('/Contacts')) otherReads.set(p, (otherReads.get(p) ?? 0) + 1);
+  }
+  t.diagnostic(`other reads: ${JSON.stringify([...otherReads])}`);
+  assert.ok(otherReads.size > 0, 'the burst read the organisation and its lists');
+  for (const [p, n] of otherReads) assert.equal(n, 1, `${p} read ${n} times for ${N} orders`);
+
   const contacts = env.sim.sim.contacts(env.tenantId) as Rec[];
   for (const [i, o] of orders.entries()) {
     const named = contacts.filter((c) => String(c.Name).toLowerCase() === names[i]!.toLowerCase());

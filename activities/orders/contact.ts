@@ -9,6 +9,7 @@ import { commitXeroResult } from './heartbeat';
 import { deleteLink, linkedXeroId, upsertLink } from './links';
 import { writeKey, type Base, type OrderModuleDeps } from './shared';
 import { writeSyncLog } from './sync-log';
+import { createSingleFlight } from '../../src/xero/single-flight';
 
 type Deps = Pick<OrderModuleDeps, 'db' | 'xero'>;
 
@@ -19,15 +20,10 @@ const isActive = (c: Contact) => String(c.contactStatus ?? 'ACTIVE') === 'ACTIVE
  * often arrive together and share one lookup (and one create); so do documents that find the same
  * stale link. Across workers the loser of the race links to the winner's contact.
  */
-const inFlight = new Map<string, Promise<string | undefined>>();
+const resolutions = createSingleFlight<string | undefined>();
 
 function once(accountId: string, customerId: string, run: () => Promise<string | undefined>) {
-  const key = `${accountId}\u0000${customerId}`;
-  const running = inFlight.get(key);
-  if (running) return running;
-  const resolving = run().finally(() => inFlight.delete(key));
-  inFlight.set(key, resolving);
-  return resolving;
+  return resolutions(`${accountId}\u0000${customerId}`, run);
 }
 
 /**

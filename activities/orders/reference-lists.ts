@@ -4,6 +4,7 @@ import type { Db } from '../../src/db/database';
 import type { ReferenceDataKind } from '../../src/db/schema-contact-sync';
 import { XeroApiError } from '../../src/xero/errors';
 import type { XeroGateway } from '../../src/xero/gateway';
+import { createSingleFlight } from '../../src/xero/single-flight';
 
 /**
  * The organisation's reference data as the checks before a write need it: the copy kept in
@@ -53,6 +54,9 @@ function parse<K extends ReferenceDataKind>(kind: K, rows: unknown[]): Array<Ref
   });
 }
 
+/** Documents arriving together that find a list missing share one read of it. */
+const refreshes = createSingleFlight<number>();
+
 /**
  * One list; read from Xero first when it was never read or `stale(rows)` says it lacks something.
  * Undefined when Xero does not let this connection read it (a scope not granted): the caller
@@ -64,15 +68,23 @@ export async function referenceList<K extends ReferenceDataKind>(
   kind: K,
   stale: (rows: Array<ReferenceRow<K>>) => boolean = () => false,
 ): Promise<Array<ReferenceRow<K>> | undefined> {
-  const stored = await readStoredReferenceData(deps.db, accountId, kind);
-  if (stored && !stale(parse(kind, stored))) return parse(kind, stored);
+  const kept = await readStoredReferenceData(deps.db, accountId, kind);
+  if (kept && !stale(parse(kind, kept))) return parse(kind, kept);
+  const stored = async () => parse(kind, (await readStoredReferenceData(deps.db, accountId, kind)) ?? []);
   try {
+    await refreshes(`${accountId}\u0000${kind}`, () =>
+      refreshReferenceData(deps.db, { call: deps.xero.call }, accountId, kind),
+    );
+    const rows = await stored();
+    if (!stale(rows)) return rows;
+    // The shared read may have started before what this document names existed (an item pushed a
+    // moment ago): read once more, alone.
     await refreshReferenceData(deps.db, { call: deps.xero.call }, accountId, kind);
   } catch (err) {
     if (err instanceof XeroApiError && err.kind === 'forbidden') return undefined;
     throw err;
   }
-  return parse(kind, (await readStoredReferenceData(deps.db, accountId, kind)) ?? []);
+  return stored();
 }
 
 const CODE_KINDS: Array<[RegExp, ReferenceDataKind]> = [

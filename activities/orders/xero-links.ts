@@ -1,6 +1,7 @@
 import type { Db } from '../../src/db/database';
 import { xeroDeepLink } from '../../src/domain/document-mapping';
 import type { XeroGateway } from '../../src/xero/gateway';
+import { createSingleFlight } from '../../src/xero/single-flight';
 
 /**
  * Xero's deep link to a document needs the organisation's ShortCode: read once per organisation
@@ -31,16 +32,21 @@ async function shortCodeOf(db: Db, xero: XeroGateway, accountId: string): Promis
     .where('tenant_id', '=', conn.tenant_id)
     .executeTakeFirst();
   if (known) return known.short_code;
-  try {
-    const org = await xero.forAccount(accountId).organisation();
-    if (!org?.shortCode) return undefined;
-    await db
-      .insertInto('xero_org_short_codes')
-      .values({ tenant_id: conn.tenant_id, short_code: org.shortCode, read_at: new Date() })
-      .onConflict((oc) => oc.column('tenant_id').doUpdateSet({ short_code: org.shortCode!, read_at: new Date() }))
-      .execute();
-    return org.shortCode;
-  } catch {
-    return undefined;
-  }
+  // Documents of a new organisation arrive together: one read of its short code serves them all.
+  return shortCodeReads(conn.tenant_id, async () => {
+    try {
+      const org = await xero.forAccount(accountId).organisation();
+      if (!org?.shortCode) return undefined;
+      await db
+        .insertInto('xero_org_short_codes')
+        .values({ tenant_id: conn.tenant_id, short_code: org.shortCode, read_at: new Date() })
+        .onConflict((oc) => oc.column('tenant_id').doUpdateSet({ short_code: org.shortCode!, read_at: new Date() }))
+        .execute();
+      return org.shortCode;
+    } catch {
+      return undefined;
+    }
+  });
 }
+
+const shortCodeReads = createSingleFlight<string | undefined>();
