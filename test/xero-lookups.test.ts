@@ -75,7 +75,8 @@ describe('gateway look-ups by number and name', () => {
         identity: simulatorIdentity(sim.url),
         log: createLogger('silent'),
       }),
-      limiter: createRateLimiter({ db, limits }),
+      // Faults are injected one call at a time here: no probe spacing after them (the outage has its own tests).
+      limiter: createRateLimiter({ db, limits, outage: { probeInitialMs: 0, probeMaxMs: 0 } }),
       apiUrl: sim.url,
     };
     xero = createXeroGateway(gatewayDeps);
