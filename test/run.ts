@@ -39,7 +39,9 @@ async function main() {
   writeFileSync(bundlePath, bundle.code);
   process.stdout.write(`Temporal dev server at ${server.address} (${server.source}); ${files.length} test files\n`);
 
-  const concurrency = process.env.TEST_CONCURRENCY ?? String(Math.max(2, os.availableParallelism()));
+  // Test files mostly wait on servers (Temporal, PostgreSQL, the simulator, child processes): one more
+  // than the cores keeps them busy (2 cores: 531 s instead of about 660 s, the CPU 80 % used).
+  const concurrency = process.env.TEST_CONCURRENCY ?? String(Math.max(3, os.availableParallelism() + 1));
   const child = spawn(
     process.execPath,
     ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...files],

@@ -55,7 +55,7 @@ function parse<K extends ReferenceDataKind>(kind: K, rows: unknown[]): Array<Ref
 }
 
 /** Documents arriving together that find a list missing share one read of it. */
-const refreshes = createSingleFlight<number>();
+const refreshes = createSingleFlight<number>({ reuseMs: 5_000 });
 
 /**
  * One list; read from Xero first when it was never read or `stale(rows)` says it lacks something.

@@ -49,4 +49,4 @@ async function shortCodeOf(db: Db, xero: XeroGateway, accountId: string): Promis
   });
 }
 
-const shortCodeReads = createSingleFlight<string | undefined>();
+const shortCodeReads = createSingleFlight<string | undefined>({ reuseMs: 5_000 });
