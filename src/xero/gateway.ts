@@ -8,6 +8,7 @@ import { createMicroBatcher } from './micro-batcher';
 import { isBulkWork } from './work-class';
 import { countXeroCall, recordingApi } from '../metrics/engine';
 import { contactsNamedVia, fitsNumberList, invoicesInNumberList, invoicesNumberedExactly } from './lookups';
+import { createSingleFlight } from './single-flight';
 
 /**
  * The engine's door to Xero's accounting API for one account: every call goes through the access
@@ -228,7 +229,21 @@ export function createXeroGateway(deps: XeroGatewayDeps) {
    * right before it leaves: a batch Xero may have forgotten the key of is not sent again (the
    * members' retries look for their payments instead).
    */
-  async function sendPaymentBatch(
+  /**
+   * A stored batch's members retry together (a rate-limit wait hands every member back at once) and
+   * each would resend it: one send per batch in this process serves them all, and its answer (Xero's
+   * record for that key, the same every time) serves members that come a little later.
+   */
+  const paymentBatchSends = createSingleFlight<Array<Payment | Error>>({ reuseMs: 5_000 });
+  function sendPaymentBatch(
+    accountId: string,
+    batch: StoredPaymentBatch,
+    journal: PaymentBatchJournal,
+  ): Promise<Array<Payment | Error>> {
+    return paymentBatchSends(batch.id, () => sendPaymentBatchNow(accountId, batch, journal));
+  }
+
+  async function sendPaymentBatchNow(
     accountId: string,
     batch: StoredPaymentBatch,
     journal: PaymentBatchJournal,
