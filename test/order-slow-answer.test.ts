@@ -49,17 +49,17 @@ async function syncedOrder(env: OrderTestEnv) {
   return { order, workflowId, invoiceId: state.invoice!.id, revision: state.invoice!.syncedRevision };
 }
 
-/** Both slow requests answered, and time for an attempt that got its answer to commit (or not). */
-async function slowAnswersDone(env: OrderTestEnv, method: string, path: string) {
+/** The slow requests answered, and time for an attempt that got its answer to commit (or not). */
+async function slowAnswersDone(env: OrderTestEnv, method: string, path: string, count = 2) {
   const slow = await eventually(
     () => {
       const entries = env.sim.sim
         .requestLog({ method, pathContains: path })
         .filter((e) => e.path.split('?')[0]!.endsWith(path) && e.fault);
-      return entries.length === 2 ? entries : undefined;
+      return entries.length === count ? entries : undefined;
     },
     30_000,
-    `two slow ${method} ${path} answered`,
+    `${count} slow ${method} ${path} answered`,
   );
   await new Promise((r) => setTimeout(r, 2_000));
   return slow;
@@ -103,11 +103,14 @@ describe('an attempt that outlives its timeout', () => {
     const env = await orderTestEnv(temporal, { orders: { activityTimeoutMs: TIMEOUT_MS } });
     try {
       const { order, workflowId, invoiceId } = await syncedOrder(env);
-      // xero-node creates a payment with POST /Payments.
-      env.sim.sim.addFault({ method: 'POST', path: '/Payments', latencyMs: LATE_MS, times: 2 });
+      // xero-node creates a payment (a batch of one) with POST /Payments.
+      env.sim.sim.addFault({ method: 'POST', path: '/Payments', latencyMs: LATE_MS, times: 1 });
       await env.client.addPayment(env.accountId, order.number, { id: 'pay-1', amount: 161, date: '2026-03-05' });
 
-      const slow = await slowAnswersDone(env, 'POST', '/Payments');
+      // The retry runs in the same worker while the first write is still at Xero: it shares that
+      // write's answer (the stored batch's send) instead of sending again (another worker would
+      // resend it under the same key: test/payment-batching.test.ts).
+      const slow = await slowAnswersDone(env, 'POST', '/Payments', 1);
       assert.equal(slow.filter((e) => !e.idempotentReplay).length, 1, "the first attempt's write committed in Xero");
       const state = await eventually(
         async () => {
@@ -124,6 +127,10 @@ describe('an attempt that outlives its timeout', () => {
         .filter((p: Rec) => p.Invoice?.InvoiceID === invoiceId && p.Status !== 'DELETED');
       assert.equal(payments.length, 1, 'one payment in Xero');
       assert.equal(state.payments[0]!.xeroPaymentId, payments[0]!.PaymentID);
+      const sends = env.sim.sim
+        .requestLog({ method: 'POST', pathContains: '/Payments' })
+        .filter((e) => e.path.split('?')[0]!.endsWith('/Payments'));
+      assert.equal(sends.length, 1, 'the retry shared the write in flight: one request');
 
       const rows = (await outboxRows(env, workflowId, 'payment.synced')).filter(
         (r) => (r.payload as Rec).data.paymentId === 'pay-1',
