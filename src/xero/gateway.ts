@@ -31,7 +31,7 @@ export interface XeroGatewayDeps {
   batchWindowMs?: number;
 }
 
-/** How long a bulk export's invoice creates wait for company in a batch. */
+/** How long a bulk export's creates (invoices, contacts, payments) wait for company in a batch. */
 export const BULK_BATCH_WINDOW_MS = 2_000;
 
 /** Xero's recommended maximum of elements per batch request. */
@@ -224,12 +224,6 @@ export function createXeroGateway(deps: XeroGatewayDeps) {
   });
 
   /**
-   * Sends a stored payment batch under its own key and answers each member's payment or refusal, in
-   * the members' order. A batch of one is a plain write of that payment. Checked after the permit,
-   * right before it leaves: a batch Xero may have forgotten the key of is not sent again (the
-   * members' retries look for their payments instead).
-   */
-  /**
    * A stored batch's members retry together (a rate-limit wait hands every member back at once) and
    * each would resend it: one send per batch in this process serves them all, and its answer (Xero's
    * record for that key, the same every time) serves members that come a little later.
@@ -243,6 +237,12 @@ export function createXeroGateway(deps: XeroGatewayDeps) {
     return paymentBatchSends(batch.id, () => sendPaymentBatchNow(accountId, batch, journal));
   }
 
+  /**
+   * Sends a stored payment batch under its own key and answers each member's payment or refusal, in
+   * the members' order. A batch of one is a plain write of that payment. Checked after the permit,
+   * right before it leaves: a batch Xero may have forgotten the key of is not sent again (the
+   * members' retries look for their payments instead).
+   */
   async function sendPaymentBatchNow(
     accountId: string,
     batch: StoredPaymentBatch,
@@ -260,6 +260,19 @@ export function createXeroGateway(deps: XeroGatewayDeps) {
         : api.createPayments(t, { payments: batch.members.map((m) => m.payment) }, false, batch.idempotencyKey);
     });
     return perElement(batch.members, body.payments, 'payment');
+  }
+
+  /**
+   * Live and bulk work batch apart: a bulk export's documents are in no hurry, so a longer window
+   * fills their batches, and a live document never waits that long behind them.
+   */
+  function submitInLane<I, O>(
+    batcher: { submit(key: string, item: I, windowMs?: number): Promise<O> },
+    key: string,
+    item: I,
+  ): Promise<O> {
+    const bulk = isBulkWork();
+    return batcher.submit(bulk ? `${key}|bulk` : key, item, bulk ? Math.max(windowMs, BULK_BATCH_WINDOW_MS) : windowMs);
   }
 
   // Only numbers that fit an InvoiceNumbers list are batched; the others are looked up alone.
@@ -314,14 +327,8 @@ export function createXeroGateway(deps: XeroGatewayDeps) {
          * is the caller's signal to adopt the contact Xero has).
          */
         async createContact(contact: Contact, opts: WriteOptions): Promise<Contact> {
-          if (windowMs > 0) {
-            const bulk = isBulkWork();
-            return contactCreates.submit(
-              `${accountId}${bulk ? '|bulk' : ''}`,
-              { accountId, contact, idempotencyKey: opts.idempotencyKey },
-              bulk ? Math.max(windowMs, BULK_BATCH_WINDOW_MS) : windowMs,
-            );
-          }
+          if (windowMs > 0)
+            return submitInLane(contactCreates, accountId, { accountId, contact, idempotencyKey: opts.idempotencyKey });
           const body = await c((api, t) => api.createContacts(t, { contacts: [contact] }, false, opts.idempotencyKey));
           return checkElement(body.contacts?.[0], 'contact');
         },
@@ -347,14 +354,13 @@ export function createXeroGateway(deps: XeroGatewayDeps) {
           return invoicesNumberedExactly(call, accountId, invoiceNumber);
         },
         async createInvoice(invoice: Invoice, opts: WriteOptions & { unitdp?: number }): Promise<Invoice> {
-          const bulk = isBulkWork();
           if (windowMs > 0)
-            return invoiceCreates.submit(
-              `${accountId}|${opts.unitdp === 4 ? 4 : 2}${bulk ? '|bulk' : ''}`,
-              { accountId, invoice, idempotencyKey: opts.idempotencyKey, unitdp: opts.unitdp },
-              // A bulk export's documents are in no hurry: a longer window fills its batches.
-              bulk ? Math.max(windowMs, BULK_BATCH_WINDOW_MS) : windowMs,
-            );
+            return submitInLane(invoiceCreates, `${accountId}|${opts.unitdp === 4 ? 4 : 2}`, {
+              accountId,
+              invoice,
+              idempotencyKey: opts.idempotencyKey,
+              unitdp: opts.unitdp,
+            });
           const body = await c((api, t) =>
             api.createInvoices(
               t,
@@ -541,14 +547,8 @@ export function createXeroGateway(deps: XeroGatewayDeps) {
         ): Promise<Payment> {
           const { journal } = opts;
           if (journal) {
-            const bulk = isBulkWork();
             const item = { accountId, payment, idempotencyKey: opts.idempotencyKey, journal };
-            if (windowMs > 0)
-              return paymentCreates.submit(
-                `${accountId}${bulk ? '|bulk' : ''}`,
-                item,
-                bulk ? Math.max(windowMs, BULK_BATCH_WINDOW_MS) : windowMs,
-              );
+            if (windowMs > 0) return submitInLane(paymentCreates, accountId, item);
             const [answer] = await runPaymentBatch([item]);
             if (answer instanceof Error) throw answer;
             return answer!;
