@@ -186,6 +186,8 @@ export async function startStack(): Promise<BenchStack> {
       access,
       limiter: createRateLimiter({ db, limits: opts.limits, minuteMs: opts.minuteMs, dayMs: opts.minuteMs * 60 * 24 }),
       apiUrl: sim.url,
+      // As the product's XERO_BUSY_BATCH_HOLD_MS: a sixth of the (compressed) minute.
+      busyBatchHoldMs: Math.round(opts.minuteMs / 6),
     });
     // The product's timings (retry back-off, timeouts); only the quiet period is long, so a paid
     // order's workflow stays open and no completion step runs inside a measure.

@@ -102,6 +102,13 @@ export const configSchema = z.object({
   XERO_OUTAGE_PROBE_MAX_MS: z.coerce.number().int().min(100).max(300_000).default(5_000),
   /** Invoice creations/look-ups for one organisation within this many ms share one Xero request; 0 = off. */
   XERO_BATCH_WINDOW_MS: z.coerce.number().int().min(0).max(2_000).default(20),
+  /** Activities one worker runs at once (they mostly wait on Xero): more let larger batches form. */
+  WORKER_ACTIVITY_SLOTS: z.coerce.number().int().min(1).max(10_000).default(400),
+  /**
+   * Once an organisation has used a sixth of its minute, its batched creates wait up to this many ms
+   * for company, so a burst goes in full batches instead of using its minute on half-empty ones; 0 = off.
+   */
+  XERO_BUSY_BATCH_HOLD_MS: z.coerce.number().int().min(0).max(60_000).default(10_000),
   /** Let the worker fetch host PDFs from, and send webhooks to, loopback and private addresses (off: SSRF). */
   OUTBOUND_ALLOW_PRIVATE_NETWORKS: z.preprocess(
     (v) => (typeof v === 'string' && v.trim() === '' ? undefined : v),

@@ -1,9 +1,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import path from 'node:path';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { createOrderSyncClient } from '../src/client';
@@ -15,7 +14,8 @@ import { startXeroSimulator, type RunningXeroSimulator } from '../src/xero-sim/s
 import { createTestDatabase } from './support/database';
 import { eventually, FAST_ORDER_CONFIG, sampleOrder, TEST_SETTINGS } from './support/orders';
 import { testTemporal, type TestTemporal } from './support/temporal';
-import { connectAccountForTest } from './support/xero-connect';
+import { connectedAccounts } from './support/xero-connect';
+import { spawnOrderWorker } from './support/spawn-order-worker';
 
 /**
  * Three worker processes on one task queue share two organisations' work: Xero's per-tenant limits
@@ -41,24 +41,6 @@ before(async () => {
 after(async () => {
   await temporal?.close();
 });
-
-function spawnWorker(config: Record<string, unknown>): { child: ChildProcess; ready: Promise<void> } {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', path.join(__dirname, 'support', 'order-worker-process.ts')],
-    {
-      env: { ...process.env, ORDER_WORKER_CONFIG: JSON.stringify(config) },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
-  );
-  const ready = new Promise<void>((resolve, reject) => {
-    child.stdout!.on('data', (d: Buffer) => d.toString().includes('ready') && resolve());
-    child.once('exit', (code, signal) => reject(new Error(`worker process exited (${code ?? signal})`)));
-  });
-  // Awaited later: a worker dying meanwhile must not be an unhandled rejection.
-  ready.catch(() => undefined);
-  return { child, ready };
-}
 
 /** The most requests any rolling window of `windowMs` saw, and the most in flight at once. */
 function peaks(entries: Array<{ at: string; durationMs: number }>, windowMs: number) {
@@ -126,7 +108,7 @@ describe('many workers', () => {
         const schema = (await sql<{ s: string }>`select current_schema() as s`.execute(db)).rows[0]!.s;
         const taskQueue = `many-workers-${randomUUID()}`;
         const spawned = [0, 1, 2].map(() =>
-          spawnWorker({
+          spawnOrderWorker({
             databaseUrl: process.env.DATABASE_URL,
             searchPath: schema,
             simUrl: sim!.url,
@@ -154,26 +136,14 @@ describe('many workers', () => {
         await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
         const receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hooks`;
         await setHostWebhook(db, cipher, hostApp.id, { url: receiverUrl, secret: 's'.repeat(32) });
-        const orgs: Array<{ accountId: string; tenantId: string }> = [];
-        for (const name of ORGS) {
-          const account = await db
-            .insertInto('accounts')
-            .values({ host_app_id: hostApp.id, external_id: `acct-${randomUUID().slice(0, 8)}`, name, options: '{}' })
-            .returning('id')
-            .executeTakeFirstOrThrow();
-          await db
-            .insertInto('settings')
-            .values({ account_id: account.id, settings: JSON.stringify(settingsSchema.parse(TEST_SETTINGS)) })
-            .execute();
-          const conn = await connectAccountForTest({
-            db,
-            cipher,
-            simUrl: sim.url,
-            accountId: account.id,
-            tenantName: name,
-          });
-          orgs.push({ accountId: account.id, tenantId: conn.tenantId });
-        }
+        const orgs = await connectedAccounts({
+          db,
+          cipher,
+          simUrl: sim.url,
+          hostAppId: hostApp.id,
+          names: ORGS,
+          settings: settingsSchema.parse(TEST_SETTINGS),
+        });
         assert.notEqual(orgs[0]!.tenantId, orgs[1]!.tenantId);
 
         await Promise.all(spawned.map((s) => s.ready));

@@ -239,6 +239,14 @@ describe('what outlives a run', () => {
     assert.equal(short(applyEvent(next, revised(90))), 'applied');
     assert.equal(next.revision, 4);
   });
+
+  test('only an admission known (its workflow task was lost before the conversion was recorded): the conversion is the first', () => {
+    const next = initialState('acc', 'SO-1');
+    restore(next, { admission: { status: 'syncing' }, payments: [] });
+    assert.equal(short(applyEvent(next, converted(90))), 'applied');
+    assert.equal(next.order?.number, 'SO-1');
+    assert.equal(short(applyEvent(next, converted(90))), 'duplicate', 'and a repeat of it is a repeat');
+  });
 });
 
 describe('changes made in Xero (issue 13)', () => {

@@ -198,6 +198,10 @@ export const samePayment = (a: Payment, b: Payment) =>
 /** The engine has heard of the order: converted in this run, or in an earlier one. */
 export const orderKnown = (state: OrderState): boolean => !!state.order || !!state.admission;
 
+/** Admitted, and nothing else known: no content, no version, no revision, no invoice. */
+const admittedOnly = (state: OrderState): boolean =>
+  !!state.admission && !state.order && !state.orderJson && !state.version && state.revision === 0 && !state.invoice;
+
 function touched(state: OrderState): void {
   state.eventSeq++;
   state.failure = undefined;
@@ -265,6 +269,12 @@ export function applyEvent(state: OrderState, event: OrderEvent): OrderEventOutc
         return applied();
       }
       state.convertedAt ??= event.convertedAt;
+      if (admittedOnly(state) && !state.cancelRequested) {
+        // Only the gate's admission is known: it outlived a workflow task that was lost (timed out
+        // under load) before this conversion was recorded. Nothing was synced or stored: it is the first.
+        setOrder(state, event.order, JSON.stringify(event.order), seenVersionOf(event.version));
+        return applied();
+      }
       if (!state.order) {
         // Known from an earlier run that kept no content: the repeat cannot be compared, so it is taken
         // as a repeat unless it says it is newer.

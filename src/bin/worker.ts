@@ -59,6 +59,7 @@ async function main() {
     connection: temporal.nativeConnection,
     namespace: temporal.namespace,
     taskQueue: cfg.TEMPORAL_TASK_QUEUE,
+    maxConcurrentActivityTaskExecutions: cfg.WORKER_ACTIVITY_SLOTS,
     deps: {
       db: database.db,
       databaseKind: database.kind,

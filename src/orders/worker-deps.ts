@@ -22,7 +22,13 @@ export function orderWorkerDeps(p: {
   const allowPrivateNetworks = p.allowPrivateNetworks ?? p.cfg.OUTBOUND_ALLOW_PRIVATE_NETWORKS;
   const limiter = createRateLimiter({ db: p.db, ...limiterOptionsFromConfig(p.cfg) });
   return {
-    xero: createXeroGateway({ access: p.access, limiter, apiUrl: p.apiUrl, batchWindowMs: p.cfg.XERO_BATCH_WINDOW_MS }),
+    xero: createXeroGateway({
+      access: p.access,
+      limiter,
+      apiUrl: p.apiUrl,
+      batchWindowMs: p.cfg.XERO_BATCH_WINDOW_MS,
+      busyBatchHoldMs: p.cfg.XERO_BUSY_BATCH_HOLD_MS,
+    }),
     orders: { quietPeriodMs: p.cfg.ORDER_QUIET_PERIOD_SECONDS * 1000 },
     fetchPdf: (url) => fetchHostPdf(url, { allowPrivateNetworks }),
     publicUrl: publicUrl(p.cfg),

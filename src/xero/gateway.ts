@@ -9,6 +9,7 @@ import { isBulkWork } from './work-class';
 import { countXeroCall, recordingApi } from '../metrics/engine';
 import { contactsNamedVia, fitsNumberList, invoicesInNumberList, invoicesNumberedExactly } from './lookups';
 import { createSingleFlight } from './single-flight';
+import { createMinutePressure, minuteRemaining } from './minute-pressure';
 
 /**
  * The engine's door to Xero's accounting API for one account: every call goes through the access
@@ -29,6 +30,11 @@ export interface XeroGatewayDeps {
    * per order. 0 turns it off.
    */
   batchWindowMs?: number;
+  /**
+   * Once an organisation has used a sixth of its minute, its batched creates wait up to this long for
+   * company (./minute-pressure.ts; XERO_BUSY_BATCH_HOLD_MS, a sixth of the minute). 0 or absent: off.
+   */
+  busyBatchHoldMs?: number;
 }
 
 /** How long a bulk export's creates (invoices, contacts, payments) wait for company in a batch. */
@@ -111,13 +117,25 @@ export type XeroGateway = ReturnType<typeof createXeroGateway>;
 export type AccountGateway = ReturnType<XeroGateway['forAccount']>;
 
 export function createXeroGateway(deps: XeroGatewayDeps) {
+  const busyHoldMs = deps.busyBatchHoldMs ?? 0;
+  const pressure = createMinutePressure({ perMinute: deps.limiter.limits.perMinute, holdMs: busyHoldMs });
+
+  /**
+   * Batches of each organisation waiting for a permit in this process. A single call steps aside for
+   * them: at the limit, the next permit then serves a batch of documents rather than one, and the batch
+   * does not wait out its turn behind every single call (to be handed back and split up).
+   */
+  const batchesWaiting = new Map<string, number>();
+  const stepAsideFor = (accountId: string) => () => (batchesWaiting.get(accountId) ?? 0) > 0;
+
   async function call<T>(
     accountId: string,
     run: (api: AccountingApi, tenantId: string) => Promise<XeroResult<T>>,
+    opts: { batch?: boolean } = {},
   ): Promise<T> {
     let access: XeroAccess = await deps.access.accessFor(accountId);
     for (let attempt = 0; ; attempt++) {
-      const permit = await deps.limiter.acquire(access.tenantId, { bulk: isBulkWork() });
+      const permit = await acquire(accountId, access.tenantId, opts.batch === true);
       let method = 'unknown';
       let counted = false;
       const startedAt = performance.now();
@@ -126,6 +144,7 @@ export function createXeroGateway(deps: XeroGatewayDeps) {
         const result = await callXero(() => run(api, access.tenantId));
         countXeroCall(method, (result.response as { status?: number } | undefined)?.status ?? 200, startedAt);
         counted = true;
+        pressure.observe(accountId, minuteRemaining(result.response?.headers));
         await permit.release({
           headers: (result.response?.headers ?? undefined) as Record<string, unknown> | undefined,
         });
@@ -133,6 +152,7 @@ export function createXeroGateway(deps: XeroGatewayDeps) {
       } catch (err) {
         const e = err instanceof XeroApiError ? err : new XeroApiError('network', 0, (err as Error).message);
         if (!counted) countXeroCall(method, e.status, startedAt, e.rateLimitProblem);
+        if (e.kind === 'rate_limited' && e.rateLimitProblem === 'minute') pressure.observe(accountId, 0);
         await permit.release(
           e.kind === 'rate_limited'
             ? { retryAfterSeconds: e.retryAfterSeconds ?? 1, problem: e.rateLimitProblem }
@@ -149,6 +169,19 @@ export function createXeroGateway(deps: XeroGatewayDeps) {
     }
   }
 
+  async function acquire(accountId: string, tenantId: string, batch: boolean) {
+    const bulk = isBulkWork();
+    if (!batch) return deps.limiter.acquire(tenantId, { bulk, stepAside: stepAsideFor(accountId) });
+    batchesWaiting.set(accountId, (batchesWaiting.get(accountId) ?? 0) + 1);
+    try {
+      return await deps.limiter.acquire(tenantId, { bulk });
+    } finally {
+      const left = (batchesWaiting.get(accountId) ?? 1) - 1;
+      if (left > 0) batchesWaiting.set(accountId, left);
+      else batchesWaiting.delete(accountId);
+    }
+  }
+
   const windowMs = deps.batchWindowMs ?? 20;
   type InvoiceCreate = { accountId: string; invoice: Invoice; idempotencyKey: string; unitdp?: number };
   const invoiceCreates = createMicroBatcher<InvoiceCreate, Invoice>({
@@ -158,14 +191,17 @@ export function createXeroGateway(deps: XeroGatewayDeps) {
       const first = items[0]!;
       // Each element's own retry looks up its invoice first when its batch's key cannot replay.
       const idempotencyKey = batchKey(items.map((i) => i.idempotencyKey));
-      const body = await call(first.accountId, (api, t) =>
-        api.createInvoices(
-          t,
-          { invoices: items.map((i) => i.invoice) },
-          false,
-          first.unitdp === 4 ? 4 : undefined,
-          idempotencyKey,
-        ),
+      const body = await call(
+        first.accountId,
+        (api, t) =>
+          api.createInvoices(
+            t,
+            { invoices: items.map((i) => i.invoice) },
+            false,
+            first.unitdp === 4 ? 4 : undefined,
+            idempotencyKey,
+          ),
+        { batch: items.length > 1 },
       );
       return perElement(items, body.invoices, 'invoice');
     },
@@ -179,8 +215,10 @@ export function createXeroGateway(deps: XeroGatewayDeps) {
       // No stored batch needed: a contact's name is unique among active contacts (and our
       // ContactNumber is refused twice), so a repeat is refused and its caller adopts the first.
       const idempotencyKey = batchKey(items.map((i) => i.idempotencyKey));
-      const body = await call(first.accountId, (api, t) =>
-        api.createContacts(t, { contacts: items.map((i) => i.contact) }, false, idempotencyKey),
+      const body = await call(
+        first.accountId,
+        (api, t) => api.createContacts(t, { contacts: items.map((i) => i.contact) }, false, idempotencyKey),
+        { batch: items.length > 1 },
       );
       return perElement(items, body.contacts, 'contact');
     },
@@ -248,31 +286,38 @@ export function createXeroGateway(deps: XeroGatewayDeps) {
     batch: StoredPaymentBatch,
     journal: PaymentBatchJournal,
   ): Promise<Array<Payment | Error>> {
-    const body = await call(accountId, async (api, t) => {
-      if (!(await journal.sending(accountId, batch.id)))
-        throw new XeroApiError(
-          'network',
-          0,
-          'a stored payment batch is older than its Idempotency-Key can be trusted: not resent (its payments are looked for first)',
-        );
-      return batch.members.length === 1
-        ? api.createPayment(t, batch.members[0]!.payment, batch.idempotencyKey)
-        : api.createPayments(t, { payments: batch.members.map((m) => m.payment) }, false, batch.idempotencyKey);
-    });
+    const body = await call(
+      accountId,
+      async (api, t) => {
+        if (!(await journal.sending(accountId, batch.id)))
+          throw new XeroApiError(
+            'network',
+            0,
+            'a stored payment batch is older than its Idempotency-Key can be trusted: not resent (its payments are looked for first)',
+          );
+        return batch.members.length === 1
+          ? api.createPayment(t, batch.members[0]!.payment, batch.idempotencyKey)
+          : api.createPayments(t, { payments: batch.members.map((m) => m.payment) }, false, batch.idempotencyKey);
+      },
+      { batch: batch.members.length > 1 },
+    );
     return perElement(batch.members, body.payments, 'payment');
   }
 
   /**
    * Live and bulk work batch apart: a bulk export's documents are in no hurry, so a longer window
-   * fills their batches, and a live document never waits that long behind them.
+   * fills their batches, and a live document never waits that long behind them. An organisation
+   * spending its minute holds its live batches up to busyHoldMs too (./minute-pressure.ts).
    */
   function submitInLane<I, O>(
     batcher: { submit(key: string, item: I, windowMs?: number): Promise<O> },
+    accountId: string,
     key: string,
     item: I,
   ): Promise<O> {
     const bulk = isBulkWork();
-    return batcher.submit(bulk ? `${key}|bulk` : key, item, bulk ? Math.max(windowMs, BULK_BATCH_WINDOW_MS) : windowMs);
+    const live = busyHoldMs > 0 && pressure.busy(accountId) ? Math.max(windowMs, busyHoldMs) : windowMs;
+    return batcher.submit(bulk ? `${key}|bulk` : key, item, bulk ? Math.max(live, BULK_BATCH_WINDOW_MS) : live);
   }
 
   // Only numbers that fit an InvoiceNumbers list are batched; the others are looked up alone.
@@ -328,7 +373,11 @@ export function createXeroGateway(deps: XeroGatewayDeps) {
          */
         async createContact(contact: Contact, opts: WriteOptions): Promise<Contact> {
           if (windowMs > 0)
-            return submitInLane(contactCreates, accountId, { accountId, contact, idempotencyKey: opts.idempotencyKey });
+            return submitInLane(contactCreates, accountId, accountId, {
+              accountId,
+              contact,
+              idempotencyKey: opts.idempotencyKey,
+            });
           const body = await c((api, t) => api.createContacts(t, { contacts: [contact] }, false, opts.idempotencyKey));
           return checkElement(body.contacts?.[0], 'contact');
         },
@@ -355,7 +404,7 @@ export function createXeroGateway(deps: XeroGatewayDeps) {
         },
         async createInvoice(invoice: Invoice, opts: WriteOptions & { unitdp?: number }): Promise<Invoice> {
           if (windowMs > 0)
-            return submitInLane(invoiceCreates, `${accountId}|${opts.unitdp === 4 ? 4 : 2}`, {
+            return submitInLane(invoiceCreates, accountId, `${accountId}|${opts.unitdp === 4 ? 4 : 2}`, {
               accountId,
               invoice,
               idempotencyKey: opts.idempotencyKey,
@@ -548,7 +597,7 @@ export function createXeroGateway(deps: XeroGatewayDeps) {
           const { journal } = opts;
           if (journal) {
             const item = { accountId, payment, idempotencyKey: opts.idempotencyKey, journal };
-            if (windowMs > 0) return submitInLane(paymentCreates, accountId, item);
+            if (windowMs > 0) return submitInLane(paymentCreates, accountId, accountId, item);
             const [answer] = await runPaymentBatch([item]);
             if (answer instanceof Error) throw answer;
             return answer!;

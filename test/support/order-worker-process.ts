@@ -26,6 +26,10 @@ interface ChildConfig {
   /** The limiter's window and permit lease, shrunk with the simulator's (test/many-workers.test.ts). */
   limiterMinuteMs?: number;
   limiterLeaseMs?: number;
+  /** The limiter's longest in-process wait; longer waits are handed to Temporal (test/fairness-two-workers.test.ts). */
+  limiterMaxWaitMs?: number;
+  /** The worker's activity slots (the SDK's default when absent). */
+  maxActivitySlots?: number;
   /** Run the host-webhook delivery loop too, as `npm run worker` does (to loopback: private allowed). */
   deliverWebhooks?: boolean;
 }
@@ -47,6 +51,7 @@ async function main() {
       limits: cfg.limits,
       ...(cfg.limiterMinuteMs ? { minuteMs: cfg.limiterMinuteMs } : {}),
       ...(cfg.limiterLeaseMs ? { leaseMs: cfg.limiterLeaseMs } : {}),
+      ...(cfg.limiterMaxWaitMs !== undefined ? { maxWaitMs: cfg.limiterMaxWaitMs } : {}),
     }),
     apiUrl: cfg.simUrl,
   });
@@ -57,6 +62,7 @@ async function main() {
     taskQueue: cfg.taskQueue,
     deps: { db: database.db, databaseKind: 'postgres', xero, orders: cfg.orders },
     ...(cfg.bundlePath ? { workflowBundlePath: cfg.bundlePath } : {}),
+    ...(cfg.maxActivitySlots ? { maxConcurrentActivityTaskExecutions: cfg.maxActivitySlots } : {}),
   });
   const run = worker.run();
   if (cfg.deliverWebhooks)

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { createAdminSession } from '../../src/access/admin-sessions';
 import type { Db } from '../../src/db/database';
 import { createLogger } from '../../src/log';
@@ -107,4 +108,39 @@ export async function connectAccountForTest(p: ConnectForTest): Promise<TestConn
   const state = await connectionState(p.db, p.accountId);
   if (state.status !== 'active') throw new Error('the connection was not stored');
   return { connectionId: state.connectionId, tenantId: state.tenantId, tenantName: state.tenantName };
+}
+
+/**
+ * One account per organisation name under the host app, each with these settings and connected to
+ * that organisation of the simulator; in the names' order.
+ */
+export async function connectedAccounts(p: {
+  db: Db;
+  cipher: TokenCipher;
+  simUrl: string;
+  hostAppId: string;
+  names: readonly string[];
+  settings: unknown;
+}): Promise<Array<{ accountId: string; tenantId: string }>> {
+  const accounts: Array<{ accountId: string; tenantId: string }> = [];
+  for (const name of p.names) {
+    const account = await p.db
+      .insertInto('accounts')
+      .values({ host_app_id: p.hostAppId, external_id: `acct-${randomUUID().slice(0, 8)}`, name, options: '{}' })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    await p.db
+      .insertInto('settings')
+      .values({ account_id: account.id, settings: JSON.stringify(p.settings) })
+      .execute();
+    const conn = await connectAccountForTest({
+      db: p.db,
+      cipher: p.cipher,
+      simUrl: p.simUrl,
+      accountId: account.id,
+      tenantName: name,
+    });
+    accounts.push({ accountId: account.id, tenantId: conn.tenantId });
+  }
+  return accounts;
 }
