@@ -40,3 +40,28 @@ export async function explainUnexpected(client: Client, answers: readonly Unexpe
     }),
   );
 }
+
+/**
+ * One workflow's history as "+ms EventType (activity)" from its start: where a slow order spent its
+ * time (waiting for a workflow task, an activity task, an activity's retries).
+ */
+export async function timeline(client: Client, workflowId: string): Promise<string[]> {
+  const history = await client.workflow.getHandle(workflowId).fetchHistory();
+  const events = history.events ?? [];
+  const ms = (e: (typeof events)[number]) =>
+    Number(e.eventTime?.seconds ?? 0) * 1000 + Math.round(Number(e.eventTime?.nanos ?? 0) / 1e6);
+  const start = events[0] ? ms(events[0]) : 0;
+  const names = new Map<string, string>();
+  return events.map((e) => {
+    const type = (EventType[e.eventType ?? 0] ?? String(e.eventType)).replace('EVENT_TYPE_', '');
+    const scheduled = e.activityTaskScheduledEventAttributes;
+    if (scheduled) names.set(String(e.eventId), scheduled.activityType?.name ?? '?');
+    const of =
+      e.activityTaskStartedEventAttributes?.scheduledEventId ??
+      e.activityTaskCompletedEventAttributes?.scheduledEventId ??
+      e.activityTaskFailedEventAttributes?.scheduledEventId;
+    const what = scheduled?.activityType?.name ?? (of !== undefined && of !== null ? names.get(String(of)) : undefined);
+    const attempt = e.activityTaskStartedEventAttributes?.attempt;
+    return `+${ms(e) - start} ${type}${what ? ` ${what}` : ''}${attempt && attempt > 1 ? ` attempt ${attempt}` : ''}`;
+  });
+}

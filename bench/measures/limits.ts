@@ -1,4 +1,5 @@
-import { explainUnexpected } from '../history';
+import { explainUnexpected, timeline } from '../history';
+import { orderWorkflowId } from '../../src/client';
 import { orderKey } from '../progress';
 import { benchOrder, inPool, reporter, sendLifecycle, sleep, type UnexpectedAnswer } from '../orders';
 import type { Scenario } from '../stack';
@@ -6,6 +7,7 @@ import { XERO_LIMITS } from '../stack';
 import { ascending, leastTimeMs, percentile } from '../table';
 import { attachmentAnswers, callBreakdown } from '../request-log';
 import { seconds, type Measure } from './types';
+import { limiterWaitCounts, waitsSince } from '../limiter-waits';
 
 /**
  * (c) One organisation's backlog of orders with Xero's limits on (minute compressed): its total time
@@ -38,7 +40,10 @@ export function liveOrders(scenario: Scenario, org: number, everyMs: number, pre
         answered = attachmentAnswers(scenario.apiCalls({ tenantId }), [...sent.keys()]);
       }
       const latencies = [...sent].map(([n, at]) => (answered.has(n) ? answered.get(n)! - at : Infinity));
-      return { sent: sent.size, answered: answered.size, latenciesMs: ascending(latencies) };
+      const slowest = [...sent].sort(
+        ([a, at], [b, bt]) => (answered.get(b) ?? Infinity) - bt - ((answered.get(a) ?? Infinity) - at),
+      )[0]?.[0];
+      return { sent: sent.size, answered: answered.size, latenciesMs: ascending(latencies), slowest };
     },
   };
 }
@@ -59,6 +64,7 @@ export const measureLimits: Measure = async (stack, params) => {
     const keys = items.map((o) => orderKey(backlog.accountId, o.number));
     const startedAtMs = Date.now();
     const started = performance.now();
+    const waitsBefore = await limiterWaitCounts();
     const live = liveOrders(scenario, 1, liveEveryMs, 'LIVE');
     const waiting = progress.waitUntilDone(keys, ['attachment', 'payment'], {
       timeoutMs: params.timeoutMs,
@@ -121,12 +127,19 @@ export const measureLimits: Measure = async (stack, params) => {
         callsPerOrder: calls.length / Math.max(1, done.doneAt.size),
         rateLimited429: calls.length - counted,
         calls: callBreakdown(calls),
+        limiterWaits: waitsSince(waitsBefore, await limiterWaitCounts()),
         live: {
           sent: liveResult.sent,
           answered: liveResult.answered,
           p50Ms: Math.round(percentile(liveResult.latenciesMs, 50)),
           p99Ms: Math.round(liveP99),
           maxMs: Math.round(liveResult.latenciesMs.at(-1) ?? NaN),
+          slowest: liveResult.slowest
+            ? {
+                order: liveResult.slowest,
+                history: await timeline(stack.client, orderWorkflowId(orgs[1]!.accountId, liveResult.slowest)),
+              }
+            : undefined,
         },
       },
     };

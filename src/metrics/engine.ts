@@ -37,6 +37,12 @@ export const limiterWaits = new Counter({
   registers: [registry],
 });
 
+export const limiterChecks = new Counter({
+  name: 'xero_sync_rate_limiter_checks_total',
+  help: 'Times the rate limiter asked the database for a permit (granted or not): under a backlog, how many checks each granted permit cost.',
+  registers: [registry],
+});
+
 export const limiterWaitSeconds = new Counter({
   name: 'xero_sync_rate_limiter_wait_seconds_total',
   help: 'Time spent sleeping in-process for a rate-limiter permit, by reason.',

@@ -120,14 +120,6 @@ export function createXeroGateway(deps: XeroGatewayDeps) {
   const busyHoldMs = deps.busyBatchHoldMs ?? 0;
   const pressure = createMinutePressure({ perMinute: deps.limiter.limits.perMinute, holdMs: busyHoldMs });
 
-  /**
-   * Batches of each organisation waiting for a permit in this process. A single call steps aside for
-   * them: at the limit, the next permit then serves a batch of documents rather than one, and the batch
-   * does not wait out its turn behind every single call (to be handed back and split up).
-   */
-  const batchesWaiting = new Map<string, number>();
-  const stepAsideFor = (accountId: string) => () => (batchesWaiting.get(accountId) ?? 0) > 0;
-
   async function call<T>(
     accountId: string,
     run: (api: AccountingApi, tenantId: string) => Promise<XeroResult<T>>,
@@ -135,7 +127,7 @@ export function createXeroGateway(deps: XeroGatewayDeps) {
   ): Promise<T> {
     let access: XeroAccess = await deps.access.accessFor(accountId);
     for (let attempt = 0; ; attempt++) {
-      const permit = await acquire(accountId, access.tenantId, opts.batch === true);
+      const permit = await acquire(access.tenantId, opts.batch === true);
       let method = 'unknown';
       let counted = false;
       const startedAt = performance.now();
@@ -169,17 +161,9 @@ export function createXeroGateway(deps: XeroGatewayDeps) {
     }
   }
 
-  async function acquire(accountId: string, tenantId: string, batch: boolean) {
-    const bulk = isBulkWork();
-    if (!batch) return deps.limiter.acquire(tenantId, { bulk, stepAside: stepAsideFor(accountId) });
-    batchesWaiting.set(accountId, (batchesWaiting.get(accountId) ?? 0) + 1);
-    try {
-      return await deps.limiter.acquire(tenantId, { bulk });
-    } finally {
-      const left = (batchesWaiting.get(accountId) ?? 1) - 1;
-      if (left > 0) batchesWaiting.set(accountId, left);
-      else batchesWaiting.delete(accountId);
-    }
+  /** A batch goes ahead of its organisation's single calls in this process: the next permit serves many documents. */
+  function acquire(tenantId: string, batch: boolean) {
+    return deps.limiter.acquire(tenantId, { bulk: isBulkWork(), first: batch });
   }
 
   const windowMs = deps.batchWindowMs ?? 20;

@@ -1,8 +1,9 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/database';
-import { limiterWaits, limiterWaitSeconds } from '../metrics/engine';
+import { limiterChecks, limiterWaits, limiterWaitSeconds } from '../metrics/engine';
 import { appBudgetWait, appCallsInMinute, appObservedWait, type AppBucket, type AppWindow } from './app-rate-limit';
 import { claimProbe, DEFAULT_OUTAGE, finishCall, outageDecision, type OutageOptions } from './outage';
+import { createPermitLines } from './permit-line';
 
 /**
  * Xero's per-tenant limits (5 calls in flight, 60 per rolling minute, 5,000 per rolling day) and its
@@ -107,11 +108,8 @@ export interface AcquireOptions {
    * starve it.
    */
   bulk?: boolean;
-  /**
-   * While this answers true the caller takes no permit and checks again shortly (within its wait):
-   * another call of the same organisation in this process goes first (a batch serving many documents).
-   */
-  stepAside?: () => boolean;
+  /** A batch serving many documents: ahead of single calls in this process's line (./permit-line.ts). */
+  first?: boolean;
 }
 
 /** What bulk work leaves for live work: of 60 a minute, 10; of 5,000 a day, 500; of 5 in flight, 1. */
@@ -141,8 +139,6 @@ function header(headers: Record<string, unknown> | undefined, name: string): num
   return Number.isFinite(n) ? n : undefined;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 export function createRateLimiter(opts: RateLimiterOptions): RateLimiter {
   const limits: RateLimits = { ...XERO_LIMITS, ...opts.limits };
   const minuteMs = opts.minuteMs ?? 60_000;
@@ -161,6 +157,11 @@ export function createRateLimiter(opts: RateLimiterOptions): RateLimiter {
   const appLowWater = Math.max(APP_LOCK_MARGIN, Math.ceil(Math.min(appPerMinute, XERO_APP_PER_MINUTE) / 10));
   const { db } = opts;
   let acquisitions = 0;
+  const lines = createPermitLines();
+  /** Until when this process last saw each tenant held by a window (minute, day, a block), and why. */
+  const heldUntil = new Map<string, { until: number; reason: Decision['reason'] }>();
+  /** Between permits when a tenant is at its minute: a caller n places back waits about n of these. */
+  const spacingMs = minuteMs / Math.max(1, limits.perMinute);
 
   const appWindow: AppWindow = { minuteMs, bucketMs };
 
@@ -386,40 +387,62 @@ export function createRateLimiter(opts: RateLimiterOptions): RateLimiter {
     async acquire(tenantId, acquireOpts = {}) {
       const deadline = Date.now() + maxWaitMs;
       let firstWait: Decision['reason'] | undefined;
-      for (;;) {
-        if (acquireOpts.stepAside?.()) {
-          if (Date.now() + pollMs > deadline) {
-            limiterWaits.inc({ reason: 'minute', outcome: 'deferred' });
-            throw new RateLimitWaitError(pollMs, 'minute');
+      const ticket = lines.join(tenantId, acquireOpts.first === true);
+      const grant = (id: string): Permit => {
+        if (firstWait) limiterWaits.inc({ reason: firstWait, outcome: 'waited' });
+        let released = false;
+        return {
+          release: async (outcome) => {
+            if (released) return;
+            released = true;
+            await release(tenantId, id, outcome);
+          },
+        };
+      };
+      const handBack = (waitMs: number, reason: Decision['reason']) => {
+        limiterWaits.inc({ reason, outcome: 'deferred' });
+        return new RateLimitWaitError(Math.max(1, Math.ceil(waitMs)), reason);
+      };
+      try {
+        for (;;) {
+          const position = lines.position(tenantId, ticket);
+          if (position > 0) {
+            // Behind others: when the organisation is held by a window, this caller's turn is about
+            // `position` permits after it frees; if that is past the deadline, hand it back now (no slot held).
+            const held = heldUntil.get(tenantId);
+            const heldFor = held ? Math.max(0, held.until - Date.now()) : undefined;
+            const estimate = (heldFor ?? pollMs) + position * spacingMs;
+            if (held && Date.now() + estimate > deadline) throw handBack(estimate, held.reason);
+            firstWait ??= held?.reason ?? 'concurrent';
+            if (!(await lines.turn(tenantId, ticket, deadline))) {
+              // Its wait is up before its turn: ask once itself, for a permit or the real reason to wait.
+              limiterChecks.inc();
+              const result = await tryAcquire(tenantId, acquireOpts.bulk === true);
+              if ('id' in result) return grant(result.id);
+              throw handBack(result.waitMs + lines.position(tenantId, ticket) * spacingMs, result.reason);
+            }
+            continue;
           }
-          firstWait ??= 'minute';
-          limiterWaitSeconds.inc({ reason: 'minute' }, pollMs / 1000);
-          await sleep(pollMs);
-          continue;
+          limiterChecks.inc();
+          const result = await tryAcquire(tenantId, acquireOpts.bulk === true);
+          if ('id' in result) {
+            heldUntil.delete(tenantId);
+            return grant(result.id);
+          }
+          const waitMs = Math.max(1, Math.ceil(result.waitMs));
+          // A window holds the tenant for a known time; concurrency and an outage end at any answer.
+          if (result.reason !== 'concurrent' && result.reason !== 'unavailable')
+            heldUntil.set(tenantId, { until: Date.now() + waitMs, reason: result.reason });
+          // An outage can last: its waits are never held in-process (a worker slot each), always handed back.
+          if (result.reason === 'unavailable' || Date.now() + waitMs > deadline) throw handBack(waitMs, result.reason);
+          firstWait ??= result.reason;
+          // Concurrency frees up at any moment: poll. Window limits free up at a known time: sleep until then.
+          const sleptMs = result.reason === 'concurrent' ? pollMs : waitMs;
+          limiterWaitSeconds.inc({ reason: result.reason }, sleptMs / 1000);
+          await lines.sleepInFront(tenantId, ticket, sleptMs);
         }
-        const result = await tryAcquire(tenantId, acquireOpts.bulk === true);
-        if ('id' in result) {
-          if (firstWait) limiterWaits.inc({ reason: firstWait, outcome: 'waited' });
-          let released = false;
-          return {
-            release: async (outcome) => {
-              if (released) return;
-              released = true;
-              await release(tenantId, result.id, outcome);
-            },
-          };
-        }
-        const waitMs = Math.max(1, Math.ceil(result.waitMs));
-        // An outage can last: its waits are never held in-process (a worker slot each), always handed back.
-        if (result.reason === 'unavailable' || Date.now() + waitMs > deadline) {
-          limiterWaits.inc({ reason: result.reason, outcome: 'deferred' });
-          throw new RateLimitWaitError(waitMs, result.reason);
-        }
-        firstWait ??= result.reason;
-        // Concurrency frees up at any moment: poll. Window limits free up at a known time: sleep until then.
-        const sleptMs = result.reason === 'concurrent' ? pollMs : waitMs;
-        limiterWaitSeconds.inc({ reason: result.reason }, sleptMs / 1000);
-        await sleep(sleptMs);
+      } finally {
+        lines.leave(tenantId, ticket);
       }
     },
   };
