@@ -160,6 +160,17 @@ export function createRateLimiter(opts: RateLimiterOptions): RateLimiter {
   const lines = createPermitLines();
   /** Until when this process last saw each tenant held by a window (minute, day, a block), and why. */
   const heldUntil = new Map<string, { until: number; reason: Decision['reason'] }>();
+  /**
+   * The latest time a caller of each tenant was handed back to come again: the next one handed back
+   * comes a permit later, so returns are spread at the rate permits free up instead of arriving
+   * together to find the line as long as they left it.
+   */
+  const comeBackAt = new Map<string, number>();
+  const spreadBack = (tenantId: string, waitMs: number): number => {
+    const at = Math.max(Date.now() + waitMs, (comeBackAt.get(tenantId) ?? 0) + spacingMs);
+    comeBackAt.set(tenantId, at);
+    return at - Date.now();
+  };
   /** Between permits when a tenant is at its minute: a caller n places back waits about n of these. */
   const spacingMs = minuteMs / Math.max(1, limits.perMinute);
 
@@ -407,28 +418,30 @@ export function createRateLimiter(opts: RateLimiterOptions): RateLimiter {
         for (;;) {
           const position = lines.position(tenantId, ticket);
           if (position > 0) {
-            // Behind others: when the organisation is held by a window, this caller's turn is about
-            // `position` permits after it frees; if that is past the deadline, hand it back now (no slot held).
-            const held = heldUntil.get(tenantId);
+            // Behind others. Held by a window within the last minute, the organisation gets a permit
+            // about every spacing, so this caller's turn is about `position` of them away; past its
+            // deadline, it is handed back now (no slot held) to come again when its turn is near.
+            const seen = heldUntil.get(tenantId);
+            const held = seen && seen.until > Date.now() - minuteMs ? seen : undefined;
             const heldFor = held ? Math.max(0, held.until - Date.now()) : undefined;
             const estimate = (heldFor ?? pollMs) + position * spacingMs;
-            if (held && Date.now() + estimate > deadline) throw handBack(estimate, held.reason);
+            if (held && Date.now() + estimate > deadline) throw handBack(spreadBack(tenantId, estimate), held.reason);
             firstWait ??= held?.reason ?? 'concurrent';
             if (!(await lines.turn(tenantId, ticket, deadline))) {
               // Its wait is up before its turn: ask once itself, for a permit or the real reason to wait.
               limiterChecks.inc();
               const result = await tryAcquire(tenantId, acquireOpts.bulk === true);
               if ('id' in result) return grant(result.id);
-              throw handBack(result.waitMs + lines.position(tenantId, ticket) * spacingMs, result.reason);
+              throw handBack(
+                spreadBack(tenantId, result.waitMs + lines.position(tenantId, ticket) * spacingMs),
+                result.reason,
+              );
             }
             continue;
           }
           limiterChecks.inc();
           const result = await tryAcquire(tenantId, acquireOpts.bulk === true);
-          if ('id' in result) {
-            heldUntil.delete(tenantId);
-            return grant(result.id);
-          }
+          if ('id' in result) return grant(result.id);
           const waitMs = Math.max(1, Math.ceil(result.waitMs));
           // A window holds the tenant for a known time; concurrency and an outage end at any answer.
           if (result.reason !== 'concurrent' && result.reason !== 'unavailable')
