@@ -1,3 +1,5 @@
+import { numericHeader } from './rate-limiter';
+
 /**
  * Whether an organisation is spending its minute: Xero's X-MinLimit-Remaining on its last answer.
  *
@@ -41,10 +43,7 @@ export function createMinutePressure(opts: MinutePressureOptions) {
 
 /** X-MinLimit-Remaining from a response's headers (any case), when Xero sent it. */
 export function minuteRemaining(headers: unknown): number | undefined {
-  if (!headers || typeof headers !== 'object') return undefined;
-  const h = headers as Record<string, unknown>;
-  const key = Object.keys(h).find((k) => k.toLowerCase() === 'x-minlimit-remaining');
-  if (key === undefined) return undefined;
-  const n = Number(h[key]);
-  return Number.isFinite(n) ? n : undefined;
+  return headers && typeof headers === 'object'
+    ? numericHeader(headers as Record<string, unknown>, 'X-MinLimit-Remaining')
+    : undefined;
 }

@@ -131,8 +131,10 @@ interface Decision {
   reason: RateLimitWaitError['reason'];
 }
 
-function header(headers: Record<string, unknown> | undefined, name: string): number | undefined {
+/** A numeric response header, looked up in any case (X-MinLimit-Remaining and friends); undefined when absent or not a number. */
+export function numericHeader(headers: Record<string, unknown> | undefined, name: string): number | undefined {
   if (!headers) return undefined;
+  name = name.toLowerCase();
   const key = Object.keys(headers).find((k) => k.toLowerCase() === name);
   if (key === undefined) return undefined;
   const n = Number(headers[key]);
@@ -158,6 +160,8 @@ export function createRateLimiter(opts: RateLimiterOptions): RateLimiter {
   const { db } = opts;
   let acquisitions = 0;
   const lines = createPermitLines();
+  /** Between permits when a tenant is at its minute: a caller n places back waits about n of these. */
+  const spacingMs = minuteMs / Math.max(1, limits.perMinute);
   /** Until when this process last saw each tenant held by a window (minute, day, a block), and why. */
   const heldUntil = new Map<string, { until: number; reason: Decision['reason'] }>();
   /**
@@ -171,8 +175,6 @@ export function createRateLimiter(opts: RateLimiterOptions): RateLimiter {
     comeBackAt.set(tenantId, at);
     return at - Date.now();
   };
-  /** Between permits when a tenant is at its minute: a caller n places back waits about n of these. */
-  const spacingMs = minuteMs / Math.max(1, limits.perMinute);
 
   const appWindow: AppWindow = { minuteMs, bucketMs };
 
@@ -343,8 +345,8 @@ export function createRateLimiter(opts: RateLimiterOptions): RateLimiter {
   async function release(tenantId: string, id: string, outcome: CallOutcome = {}): Promise<void> {
     // Finished, and the tenant's unavailable state entered, backed off or ended, in one statement.
     await finishCall(db, outage, tenantId, id, outcome.unavailable === true);
-    const minRemaining = header(outcome.headers, 'x-minlimit-remaining');
-    const dayRemaining = header(outcome.headers, 'x-daylimit-remaining');
+    const minRemaining = numericHeader(outcome.headers, 'x-minlimit-remaining');
+    const dayRemaining = numericHeader(outcome.headers, 'x-daylimit-remaining');
     if (outcome.retryAfterSeconds !== undefined) {
       // Every worker stops calling this tenant until Xero's Retry-After has passed.
       const ms = Math.max(0, outcome.retryAfterSeconds * 1000);
@@ -365,7 +367,7 @@ export function createRateLimiter(opts: RateLimiterOptions): RateLimiter {
           blocked_until = greatest(coalesce(xero_app_rate_limits.blocked_until, excluded.blocked_until), excluded.blocked_until),
           block_reason = excluded.block_reason`.execute(db);
     }
-    const appRemaining = header(outcome.headers, 'x-appminlimit-remaining');
+    const appRemaining = numericHeader(outcome.headers, 'x-appminlimit-remaining');
     const tenantSaid = minRemaining !== undefined || dayRemaining !== undefined;
     if (!tenantSaid && appRemaining === undefined) return;
     // observed_at is when the call started: calls started after it were not yet counted by Xero.
@@ -399,6 +401,10 @@ export function createRateLimiter(opts: RateLimiterOptions): RateLimiter {
       const deadline = Date.now() + maxWaitMs;
       let firstWait: Decision['reason'] | undefined;
       const ticket = lines.join(tenantId, acquireOpts.first === true);
+      const ask = () => {
+        limiterChecks.inc();
+        return tryAcquire(tenantId, acquireOpts.bulk === true);
+      };
       const grant = (id: string): Permit => {
         if (firstWait) limiterWaits.inc({ reason: firstWait, outcome: 'waited' });
         let released = false;
@@ -429,8 +435,7 @@ export function createRateLimiter(opts: RateLimiterOptions): RateLimiter {
             firstWait ??= held?.reason ?? 'concurrent';
             if (!(await lines.turn(tenantId, ticket, deadline))) {
               // Its wait is up before its turn: ask once itself, for a permit or the real reason to wait.
-              limiterChecks.inc();
-              const result = await tryAcquire(tenantId, acquireOpts.bulk === true);
+              const result = await ask();
               if ('id' in result) return grant(result.id);
               throw handBack(
                 spreadBack(tenantId, result.waitMs + lines.position(tenantId, ticket) * spacingMs),
@@ -439,8 +444,7 @@ export function createRateLimiter(opts: RateLimiterOptions): RateLimiter {
             }
             continue;
           }
-          limiterChecks.inc();
-          const result = await tryAcquire(tenantId, acquireOpts.bulk === true);
+          const result = await ask();
           if ('id' in result) return grant(result.id);
           const waitMs = Math.max(1, Math.ceil(result.waitMs));
           // A window holds the tenant for a known time; concurrency and an outage end at any answer.
