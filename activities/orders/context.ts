@@ -35,15 +35,30 @@ export interface OrderContext {
   };
 }
 
-export async function accountOf(accountId: string, executor: Transaction<Database> | Db) {
+type AccountIdentity = { id: string; host_app_id: string; external_id: string };
+
+/**
+ * Accounts' identities as read: the engine never updates or deletes an account row, so these
+ * fields cannot change, and every host event of an order needs them (./host-events.ts).
+ */
+const identities = new Map<string, AccountIdentity>();
+const IDENTITIES_KEPT = 10_000;
+
+export async function accountOf(accountId: string, executor: Transaction<Database> | Db): Promise<AccountIdentity> {
+  const kept = identities.get(accountId);
+  if (kept) return kept;
   const row = await executor
     .selectFrom('accounts')
     .select(['id', 'host_app_id', 'external_id'])
     .where('id', '=', accountId)
     .executeTakeFirst();
-  if (!row) throw businessFailure('not_found', `account ${accountId} does not exist`);
+  if (!row) throw noSuchAccount(accountId);
+  if (identities.size >= IDENTITIES_KEPT) identities.delete(identities.keys().next().value!);
+  identities.set(accountId, row);
   return row;
 }
+
+const noSuchAccount = (accountId: string) => businessFailure('not_found', `account ${accountId} does not exist`);
 
 export async function settingsOf(db: Db, accountId: string): Promise<Settings> {
   const row = await db.selectFrom('settings').select('settings').where('account_id', '=', accountId).executeTakeFirst();
@@ -168,24 +183,22 @@ export function createContextActivities({ db, config }: OrderModuleDeps) {
     async admitOrder(
       input: Base & { convertedAt: string },
     ): Promise<{ status: 'syncing' | 'skipped' | 'cancelled'; reason?: string }> {
-      await accountOf(input.accountId, db);
-      const existing = await db
-        .selectFrom('order_syncs')
-        .select(['status', 'skip_reason'])
-        .where('account_id', '=', input.accountId)
-        .where('order_number', '=', input.orderNumber)
+      // The account, its connection and the order's admission so far, in one read.
+      const known = await db
+        .selectFrom('accounts as a')
+        .leftJoin('connections as c', 'c.account_id', 'a.id')
+        .leftJoin('order_syncs as o', (j) =>
+          j.onRef('o.account_id', '=', 'a.id').on('o.order_number', '=', input.orderNumber),
+        )
+        .select(['a.id', 'c.connected_at', 'o.status', 'o.skip_reason'])
+        .where('a.id', '=', input.accountId)
         .executeTakeFirst();
-      if (existing)
-        return { status: existing.status, ...(existing.skip_reason ? { reason: existing.skip_reason } : {}) };
-      const connection = await db
-        .selectFrom('connections')
-        .select(['connected_at'])
-        .where('account_id', '=', input.accountId)
-        .executeTakeFirst();
+      if (!known) throw noSuchAccount(input.accountId);
+      if (known.status) return { status: known.status, ...(known.skip_reason ? { reason: known.skip_reason } : {}) };
       const convertedAt = new Date(input.convertedAt);
-      const reason = !connection
+      const reason = !known.connected_at
         ? 'order converted while the account was not connected to Xero: not synced'
-        : convertedAt.getTime() < connection.connected_at.getTime()
+        : convertedAt.getTime() < known.connected_at.getTime()
           ? 'order converted before the Xero connection: not synced'
           : undefined;
       const status = reason ? 'skipped' : 'syncing';

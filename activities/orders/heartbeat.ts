@@ -36,7 +36,8 @@ export function withHeartbeats<T extends Record<string, (...args: never[]) => Pr
       if (!ctx || ctx.info.isLocal) return fn(...args);
       startedAt.set(ctx, Date.now());
       const every = Math.max(100, Math.min(HEARTBEAT_INTERVAL_MS, (ctx.info.heartbeatTimeoutMs || Infinity) / 3));
-      ctx.heartbeat();
+      // No beat at the start: the server times the heartbeat from the attempt's start, and the
+      // first beat is one more RPC per activity that most steps (done within `every`) never need.
       const timer = setInterval(() => ctx.heartbeat(), every);
       try {
         return await fn(...args);

@@ -6,6 +6,8 @@ import type { Settings } from '../../src/domain/settings';
 import { checkHostTotals } from '../../src/domain/total-check';
 import { xeroFigures, type LineAmountType } from '../../src/domain/xero-totals';
 import { businessFailure } from '../../src/orders/failures';
+import { readStoredReferenceLists } from '../../src/contact-sync/reference-data';
+import type { ReferenceDataKind } from '../../src/db/schema-contact-sync';
 import { isActive, referenceList, type ReferenceDeps, type ReferenceRow } from './reference-lists';
 
 /**
@@ -59,12 +61,33 @@ export async function checksBeforeWrite(
   side: Side,
   settings: Settings,
 ): Promise<WriteChecks> {
+  const named = (pick: (l: HostDocument['lines'][number]) => string | undefined) =>
+    doc.lines.map(pick).filter((c): c is string => !!c);
+  const itemCodes = named((l) => l.itemCode);
+  const defaultAccount = side === 'sales' ? settings.revenueAccountCode : settings.expenseAccountCode;
+  const defaultTax = defaultTaxFor(side, settings);
+  const tracked = doc.lines.flatMap((l) => trackingFor(l.costCentre, settings));
+  // Every list this document needs, as stored, in one query; a list found wanting is read again.
+  const needed: ReferenceDataKind[] = [
+    ...(doc.currency ? (['currencies'] as const) : []),
+    ...(itemCodes.length ? (['items'] as const) : []),
+    'accounts',
+    'tax-rates',
+    ...(tracked.length ? (['tracking-categories'] as const) : []),
+  ];
+  let firstRead: ReadonlyMap<ReferenceDataKind, unknown[]> | undefined = await readStoredReferenceLists(
+    deps.db,
+    accountId,
+    needed,
+  );
+
   if (doc.currency) {
     const currencies = await referenceList(
       deps,
       accountId,
       'currencies',
       (rows) => !codesOf(rows).has(lower(doc.currency)),
+      firstRead,
     );
     if (currencies && !codesOf(currencies).has(lower(doc.currency))) {
       const enabled = currencies.map((c) => c.code).filter(Boolean);
@@ -75,13 +98,6 @@ export async function checksBeforeWrite(
       );
     }
   }
-
-  const named = (pick: (l: HostDocument['lines'][number]) => string | undefined) =>
-    doc.lines.map(pick).filter((c): c is string => !!c);
-  const itemCodes = named((l) => l.itemCode);
-  const defaultAccount = side === 'sales' ? settings.revenueAccountCode : settings.expenseAccountCode;
-  const defaultTax = defaultTaxFor(side, settings);
-  const tracked = doc.lines.flatMap((l) => trackingFor(l.costCentre, settings));
 
   type Lists = {
     items: Array<ReferenceRow<'items'>> | undefined;
@@ -99,8 +115,13 @@ export async function checksBeforeWrite(
       <T>(has: (rows: T[], code: string) => boolean, codes: string[]) =>
       (rows: T[]) =>
         force || codes.some((c) => !has(rows, c));
+    // The first load uses the lists read above; a forced one reads them afresh.
+    const read = force ? undefined : firstRead;
+    firstRead = undefined;
     const byCode = (rows: Array<{ code?: string }>, c: string) => codesOf(rows).has(lower(c));
-    const items = itemCodes.length ? await referenceList(deps, accountId, 'items', missing(byCode, itemCodes)) : [];
+    const items = itemCodes.length
+      ? await referenceList(deps, accountId, 'items', missing(byCode, itemCodes), read)
+      : [];
     const wantedAccounts = [
       ...named((l) => l.accountCode),
       ...itemCodes.map((c) => itemAccountIn(items, c)).filter((c): c is string => !!c),
@@ -111,7 +132,7 @@ export async function checksBeforeWrite(
     ];
     const wantedTax = [...named((l) => l.taxCode), ...(defaultTax ? [defaultTax] : [])];
     const [accounts, taxRates, tracking] = await Promise.all([
-      referenceList(deps, accountId, 'accounts', missing(byCode, wantedAccounts)),
+      referenceList(deps, accountId, 'accounts', missing(byCode, wantedAccounts), read),
       referenceList(
         deps,
         accountId,
@@ -120,6 +141,7 @@ export async function checksBeforeWrite(
           (rows: Array<ReferenceRow<'tax-rates'>>, c) => rows.some((t) => lower(t.taxType ?? '') === lower(c)),
           wantedTax,
         ),
+        read,
       ),
       tracked.length
         ? referenceList(
@@ -129,6 +151,7 @@ export async function checksBeforeWrite(
             (cats) =>
               force ||
               tracked.some((t) => !cats.find((c) => c.name === t.name)?.options?.some((o) => o.name === t.option)),
+            read,
           )
         : Promise.resolve([] as Array<ReferenceRow<'tracking-categories'>>),
     ]);

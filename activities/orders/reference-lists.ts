@@ -60,16 +60,19 @@ const refreshes = createSingleFlight<number>({ reuseMs: 5_000 });
 /**
  * One list; read from Xero first when it was never read or `stale(rows)` says it lacks something.
  * Undefined when Xero does not let this connection read it (a scope not granted): the caller
- * leaves that check to Xero.
+ * leaves that check to Xero. `read` is the stored lists as just read together
+ * (readStoredReferenceLists), so a document's lists cost one query rather than one each.
  */
 export async function referenceList<K extends ReferenceDataKind>(
   deps: ReferenceDeps,
   accountId: string,
   kind: K,
   stale: (rows: Array<ReferenceRow<K>>) => boolean = () => false,
+  read?: ReadonlyMap<ReferenceDataKind, unknown[]>,
 ): Promise<Array<ReferenceRow<K>> | undefined> {
-  const kept = await readStoredReferenceData(deps.db, accountId, kind);
-  if (kept && !stale(parse(kind, kept))) return parse(kind, kept);
+  const kept = read ? read.get(kind) : await readStoredReferenceData(deps.db, accountId, kind);
+  const keptRows = kept && parse(kind, kept);
+  if (keptRows && !stale(keptRows)) return keptRows;
   const stored = async () => parse(kind, (await readStoredReferenceData(deps.db, accountId, kind)) ?? []);
   try {
     await refreshes(`${accountId}\u0000${kind}`, () =>

@@ -22,16 +22,12 @@ export async function xeroUrlFor(
 async function shortCodeOf(db: Db, xero: XeroGateway, accountId: string): Promise<string | undefined> {
   const conn = await db
     .selectFrom('connections')
-    .select('tenant_id')
-    .where('account_id', '=', accountId)
+    .leftJoin('xero_org_short_codes', 'xero_org_short_codes.tenant_id', 'connections.tenant_id')
+    .select(['connections.tenant_id', 'xero_org_short_codes.short_code'])
+    .where('connections.account_id', '=', accountId)
     .executeTakeFirst();
   if (!conn) return undefined;
-  const known = await db
-    .selectFrom('xero_org_short_codes')
-    .select('short_code')
-    .where('tenant_id', '=', conn.tenant_id)
-    .executeTakeFirst();
-  if (known) return known.short_code;
+  if (conn.short_code) return conn.short_code;
   // Documents of a new organisation arrive together: one read of its short code serves them all.
   return shortCodeReads(conn.tenant_id, async () => {
     try {

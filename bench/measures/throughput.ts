@@ -1,4 +1,6 @@
+import os from 'node:os';
 import { orderWorkflowId } from '../../src/client';
+import { cpuNow, cpuPer } from '../cpu';
 import { countActivities, explainUnexpected } from '../history';
 import { orderKey } from '../progress';
 import { benchOrder, inPool, reporter, sendLifecycle, type UnexpectedAnswer } from '../orders';
@@ -35,6 +37,8 @@ export const measureThroughput: Measure = async (stack, params) => {
     });
     const keys = items.map((it) => orderKey(orgs[it.org]!.accountId, it.order.number));
     const callsBefore = scenario.apiCalls().length;
+    const serverPid = stack.server.pid;
+    const cpuStarted = cpuNow(serverPid);
     const started = performance.now();
     const waiting = progress.waitUntilDone(keys, ['attachment', 'payment'], {
       timeoutMs: params.timeoutMs,
@@ -45,6 +49,7 @@ export const measureThroughput: Measure = async (stack, params) => {
       sendLifecycle(client, orgs[it.org]!.accountId, it.order, true, unexpected),
     );
     const done = await waiting;
+    const orderCpu = cpuPer(cpuStarted, cpuNow(serverPid), n);
     const orderMs = Math.max(...done.doneAt.values()) - started;
     const ordersPerSecond = done.doneAt.size === n ? (n / orderMs) * 1000 : NaN;
     const calls = scenario.apiCalls().slice(callsBefore).length;
@@ -55,6 +60,7 @@ export const measureThroughput: Measure = async (stack, params) => {
       const start = (id: string) =>
         stack.client.workflow.start('bareWorkflow', { taskQueue: bare.taskQueue, workflowId: id, args: [perOrder] });
       await (await start(`bare-warm-${bare.taskQueue}`)).result();
+      const bareCpuStarted = cpuNow(serverPid);
       const bareStarted = performance.now();
       const results: Array<Promise<unknown>> = [];
       await inPool(
@@ -67,6 +73,13 @@ export const measureThroughput: Measure = async (stack, params) => {
       );
       await Promise.all(results);
       const bareMs = performance.now() - bareStarted;
+      const bareCpu = cpuPer(bareCpuStarted, cpuNow(serverPid), n);
+      const cpuRatio =
+        orderCpu.totalMs !== undefined && bareCpu.totalMs !== undefined
+          ? bareCpu.totalMs / orderCpu.totalMs
+          : undefined;
+      const split = (c: typeof orderCpu) =>
+        `this process ${c.benchMs} ms${c.serverMs !== undefined ? ` + dev server ${c.serverMs} ms` : ''}`;
       const bareper = (n / bareMs) * 1000;
       const ratio = ordersPerSecond / bareper;
       process.stdout.write(
@@ -85,6 +98,30 @@ export const measureThroughput: Measure = async (stack, params) => {
           { key: 'a.orders_per_s', measure: '(a) order lifecycles per second', figure: ordersPerSecond, unit: '/s' },
           { key: 'a.bare_per_s', measure: '(a) bare workflows per second', figure: bareper, unit: '/s' },
           {
+            key: 'a.cpu_ms_per_order',
+            measure: '(a) CPU per order lifecycle',
+            figure: orderCpu.totalMs ?? orderCpu.benchMs,
+            unit: 'ms',
+            note: `(a) CPU per order: ${split(orderCpu)}; per bare workflow: ${split(bareCpu)}. This process holds the engine (API, worker, PGlite when no DATABASE_URL) with the bench's host client and the Xero simulator`,
+          },
+          {
+            key: 'a.cpu_ms_per_bare',
+            measure: '(a) CPU per bare workflow',
+            figure: bareCpu.totalMs ?? bareCpu.benchMs,
+            unit: 'ms',
+          },
+          ...(cpuRatio !== undefined
+            ? [
+                {
+                  key: 'a.cpu_ratio',
+                  measure: '(a) CPU per bare workflow ÷ CPU per order',
+                  figure: cpuRatio,
+                  unit: '×',
+                  note: `(a) with every core busy (${os.availableParallelism()} here), throughput is CPU time per workflow: the ratio cannot pass this one`,
+                },
+              ]
+            : []),
+          {
             key: 'a.calls_per_order',
             measure: '(a) Xero calls per order, limits not binding',
             figure: calls / Math.max(1, done.doneAt.size),
@@ -98,6 +135,8 @@ export const measureThroughput: Measure = async (stack, params) => {
           activitiesPerOrder: perOrder,
           orderSeconds: seconds(orderMs),
           bareSeconds: seconds(bareMs),
+          cpuPerOrder: orderCpu,
+          cpuPerBareWorkflow: bareCpu,
           ordersPerSecond,
           bareWorkflowsPerSecond: bareper,
           ratio,

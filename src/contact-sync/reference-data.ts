@@ -51,6 +51,22 @@ export async function readReferenceData(db: Db, accountId: string, kind: Referen
   return { kind, refreshedAt: row?.refreshed_at.toISOString() ?? null, items: row?.items ?? [] };
 }
 
+/** Several stored lists in one read: a kind absent from the map was never read by the engine. */
+export async function readStoredReferenceLists(
+  db: Db,
+  accountId: string,
+  kinds: readonly ReferenceDataKind[],
+): Promise<Map<ReferenceDataKind, unknown[]>> {
+  if (kinds.length === 0) return new Map();
+  const rows = await db
+    .selectFrom('xero_reference_data')
+    .select(['kind', 'items'])
+    .where('account_id', '=', accountId)
+    .where('kind', 'in', kinds)
+    .execute();
+  return new Map(rows.map((r) => [r.kind, r.items]));
+}
+
 /** The stored list, or undefined when the engine never read it. */
 export async function readStoredReferenceData(
   db: Db,

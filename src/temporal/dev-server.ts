@@ -25,6 +25,8 @@ export interface RunningDevServer {
   address: string;
   uiUrl?: string;
   source: 'cli' | 'sdk-download';
+  /** The server's process when this process started it (the bench reads its CPU time). */
+  pid?: number;
   stop(): Promise<void>;
 }
 
@@ -152,6 +154,7 @@ export async function startDevServer(opts: DevServerOptions): Promise<RunningDev
     address,
     uiUrl,
     source: 'cli',
+    pid: child.pid,
     async stop() {
       process.removeListener('exit', killOnExit);
       if (exited) return;
