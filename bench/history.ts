@@ -65,3 +65,29 @@ export async function timeline(client: Client, workflowId: string): Promise<stri
     return `+${ms(e) - start} ${type}${what ? ` ${what}` : ''}${attempt && attempt > 1 ? ` attempt ${attempt}` : ''}`;
   });
 }
+
+/**
+ * Where one workflow's time went between its events: waiting for a workflow task to be picked up
+ * (scheduled → started), running workflow tasks (started → completed), and running activities
+ * (their last attempt's started → completed).
+ */
+export async function timeSpent(client: Client, workflowId: string) {
+  const history = await client.workflow.getHandle(workflowId).fetchHistory();
+  const events = history.events ?? [];
+  const ms = (e: (typeof events)[number]) =>
+    Number(e.eventTime?.seconds ?? 0) * 1000 + Math.round(Number(e.eventTime?.nanos ?? 0) / 1e6);
+  const at = new Map(events.map((e) => [String(e.eventId), ms(e)]));
+  const since = (id: unknown, e: (typeof events)[number]) => ms(e) - (at.get(String(id)) ?? ms(e));
+  let workflowTaskQueuedMs = 0;
+  let workflowTaskRunMs = 0;
+  let activityRunMs = 0;
+  for (const e of events) {
+    if (e.workflowTaskStartedEventAttributes)
+      workflowTaskQueuedMs += since(e.workflowTaskStartedEventAttributes.scheduledEventId, e);
+    if (e.workflowTaskCompletedEventAttributes)
+      workflowTaskRunMs += since(e.workflowTaskCompletedEventAttributes.startedEventId, e);
+    if (e.activityTaskCompletedEventAttributes)
+      activityRunMs += since(e.activityTaskCompletedEventAttributes.startedEventId, e);
+  }
+  return { workflowTaskQueuedMs, workflowTaskRunMs, activityRunMs };
+}

@@ -15,9 +15,9 @@ import { TEST_SETTINGS } from './support/orders';
 import { settingsSchema } from '../src/domain/settings';
 
 /**
- * A quiet organisation's creates go at once; once Xero says it has used a sixth of its minute
- * (X-MinLimit-Remaining), its creates wait up to the hold to share a request — and a full batch
- * never waits. Xero's real limits (60 a minute) on the simulator and the limiter.
+ * A quiet organisation's creates go at once; once Xero's X-MinLimit-Remaining says it is spending
+ * its minute in a burst (or is nearly out of it), its creates wait up to the hold to share a
+ * request — and a full batch never waits. Xero's real limits (60 a minute) on the simulator and the limiter.
  */
 
 const HOLD_MS = 1_500;
@@ -112,9 +112,9 @@ describe('batched creates hold while an organisation is spending its minute', ()
     latencies.forEach((ms, i) => assert.ok(ms - i * 300 < HOLD_MS / 2, `create ${i + 1} answered after ${ms} ms`));
   });
 
-  it('an organisation past a sixth of its minute: creates arriving within the hold share one request', async () => {
-    // Eleven calls this minute: X-MinLimit-Remaining 49 of 60.
-    for (let i = 0; i < 11; i++) await gws[1]!.organisation();
+  it('an organisation spending its minute in a burst: creates arriving within the hold share one request', async () => {
+    // Eleven calls at once: X-MinLimit-Remaining from 59 to 49 of 60 within the hold.
+    await Promise.all(Array.from({ length: 11 }, () => gws[1]!.organisation()));
     sim.sim.clearRequestLog();
     const latencies = await staggered(1, ['B-1', 'B-2', 'B-3'], 300);
     const requests = invoiceCreates();

@@ -2,16 +2,64 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createMinutePressure, minuteRemaining } from '../src/xero/minute-pressure';
 
-// Xero's 60 a minute: busy once a sixth (10) is used, i.e. at 50 or fewer left.
+// Xero's 60 a minute: busy when 10 or fewer are left, or when a sixth (10) is used and another 5
+// went within the hold (10 s here): a burst. A steady use of the minute is not held.
 const cases: Array<[string, Array<[number, number | undefined]>, number, boolean]> = [
   ['never heard from: quiet', [], 0, false],
   ['59 left: quiet', [[0, 59]], 1, false],
-  ['51 left: quiet', [[0, 51]], 1, false],
-  ['50 left: busy', [[0, 50]], 1, true],
+  ['11 left on the only answer: a steady use, quiet', [[0, 11]], 1, false],
+  ['10 left: nearly out, busy', [[0, 10]], 1, true],
   ['0 left (a minute 429): busy', [[0, 0]], 1, true],
-  ['busy, then the hold passes with no answer: quiet again', [[0, 10]], 10_001, false],
   [
-    'busy, then a later answer with room: quiet',
+    'a burst: 59 then 50 left within the hold: busy',
+    [
+      [0, 59],
+      [2_000, 50],
+    ],
+    2_001,
+    true,
+  ],
+  [
+    'the same fall, but the first answer is older than the hold: steady, quiet',
+    [
+      [0, 59],
+      [10_001, 50],
+    ],
+    10_002,
+    false,
+  ],
+  [
+    'a sixth used, falling by 4 within the hold: quiet',
+    [
+      [0, 54],
+      [2_000, 50],
+    ],
+    2_001,
+    false,
+  ],
+  [
+    'falling by 5 with fewer than a sixth used: quiet',
+    [
+      [0, 60],
+      [2_000, 55],
+    ],
+    2_001,
+    false,
+  ],
+  [
+    'a steady 12 a minute (48 left, answers out of order): quiet',
+    [
+      [0, 48],
+      [1_000, 47],
+      [2_000, 48],
+      [3_000, 47],
+    ],
+    3_001,
+    false,
+  ],
+  ['nearly out, then the hold passes with no answer: quiet again', [[0, 10]], 10_001, false],
+  [
+    'nearly out, then a later answer with room: quiet',
     [
       [0, 10],
       [500, 55],
@@ -22,7 +70,7 @@ const cases: Array<[string, Array<[number, number | undefined]>, number, boolean
   [
     'an answer without the header changes nothing',
     [
-      [0, 40],
+      [0, 5],
       [500, undefined],
     ],
     600,

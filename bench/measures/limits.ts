@@ -1,4 +1,4 @@
-import { explainUnexpected, timeline } from '../history';
+import { explainUnexpected, timeline, timeSpent } from '../history';
 import { orderWorkflowId } from '../../src/client';
 import { orderKey } from '../progress';
 import { benchOrder, inPool, reporter, sendLifecycle, sleep, type UnexpectedAnswer } from '../orders';
@@ -43,7 +43,13 @@ export function liveOrders(scenario: Scenario, org: number, everyMs: number, pre
       const slowest = [...sent].sort(
         ([a, at], [b, bt]) => (answered.get(b) ?? Infinity) - bt - ((answered.get(a) ?? Infinity) - at),
       )[0]?.[0];
-      return { sent: sent.size, answered: answered.size, latenciesMs: ascending(latencies), slowest };
+      return {
+        sent: sent.size,
+        answered: answered.size,
+        latenciesMs: ascending(latencies),
+        slowest,
+        orders: [...sent.keys()],
+      };
     },
   };
 }
@@ -134,6 +140,8 @@ export const measureLimits: Measure = async (stack, params) => {
           p50Ms: Math.round(percentile(liveResult.latenciesMs, 50)),
           p99Ms: Math.round(liveP99),
           maxMs: Math.round(liveResult.latenciesMs.at(-1) ?? NaN),
+          // Where the live orders' time went, from their histories: p50 and p99 over the orders.
+          timeSpent: await liveTimeSpent(stack.client, orgs[1]!.accountId, liveResult.orders),
           slowest: liveResult.slowest
             ? {
                 order: liveResult.slowest,
@@ -147,3 +155,16 @@ export const measureLimits: Measure = async (stack, params) => {
     await scenario.close();
   }
 };
+
+async function liveTimeSpent(client: Parameters<typeof timeSpent>[0], accountId: string, orders: string[]) {
+  const spent = await Promise.all(orders.map((o) => timeSpent(client, orderWorkflowId(accountId, o))));
+  const summary = (pick: (t: (typeof spent)[number]) => number) => {
+    const values = ascending(spent.map(pick));
+    return { p50Ms: Math.round(percentile(values, 50)), p99Ms: Math.round(percentile(values, 99)) };
+  };
+  return {
+    workflowTaskQueued: summary((t) => t.workflowTaskQueuedMs),
+    workflowTaskRun: summary((t) => t.workflowTaskRunMs),
+    activityRun: summary((t) => t.activityRunMs),
+  };
+}

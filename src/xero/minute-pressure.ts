@@ -1,13 +1,15 @@
 import { numericHeader } from './rate-limiter';
 
 /**
- * Whether an organisation is spending its minute: Xero's X-MinLimit-Remaining on its last answer.
+ * Whether an organisation is spending its minute, from Xero's X-MinLimit-Remaining on its answers.
  *
  * Half-empty batches are what run a burst into the limit: a burst's first minute goes on a create
- * request per handful of orders. So once an organisation has used a sixth of its minute (the share
- * bulk work leaves to live work), its batched writes wait a little for company (gateway.ts); a
- * quiet organisation's writes go at once. What Xero said ages out after the hold: an organisation
- * quiet since then is quiet again, and its next answer says how busy it is.
+ * request per handful of orders. So an organisation on course for its limit has its batched writes
+ * wait a little for company (gateway.ts): one nearly out of its minute (a sixth or less left), or
+ * one that has used a sixth of it and spent another twelfth within the hold (a burst). An
+ * organisation using a steady part of its minute, however large, is not held: its calls go at
+ * once, as the limit allows them. What Xero said ages out after the hold: an organisation quiet
+ * since then is quiet again, and its next answer says how busy it is.
  */
 export interface MinutePressureOptions {
   perMinute: number;
@@ -19,24 +21,36 @@ export interface MinutePressureOptions {
 export function createMinutePressure(opts: MinutePressureOptions) {
   const now = opts.now ?? Date.now;
   const freshMs = opts.holdMs;
-  const busyBelow = opts.perMinute - Math.max(1, Math.floor(opts.perMinute / 6));
-  const seen = new Map<string, { remaining: number; at: number }>();
+  const sixth = Math.max(1, Math.floor(opts.perMinute / 6));
+  const usedASixth = opts.perMinute - sixth;
+  const burst = Math.max(1, Math.floor(sixth / 2));
+  /** Each organisation's answers within the hold, oldest first. */
+  const seen = new Map<string, Array<{ remaining: number; at: number }>>();
+  const fresh = (key: string) => {
+    const answers = seen.get(key);
+    if (!answers) return undefined;
+    const since = now() - freshMs;
+    while (answers.length > 0 && answers[0]!.at < since) answers.shift();
+    if (answers.length === 0) seen.delete(key);
+    return answers.length > 0 ? answers : undefined;
+  };
 
   return {
     holdMs: opts.holdMs,
     /** Notes what Xero said about this organisation's minute (a minute 429 is 0 left). */
     observe(key: string, remaining: number | undefined): void {
       if (remaining === undefined || !Number.isFinite(remaining)) return;
-      seen.set(key, { remaining, at: now() });
+      const answers = fresh(key) ?? [];
+      answers.push({ remaining, at: now() });
+      seen.set(key, answers);
     },
     busy(key: string): boolean {
-      const s = seen.get(key);
-      if (!s) return false;
-      if (now() - s.at > freshMs) {
-        seen.delete(key);
-        return false;
-      }
-      return s.remaining <= busyBelow;
+      const answers = fresh(key);
+      if (!answers) return false;
+      const last = answers[answers.length - 1]!.remaining;
+      if (last <= sixth) return true;
+      if (last > usedASixth) return false;
+      return Math.max(...answers.map((a) => a.remaining)) - last >= burst;
     },
   };
 }
