@@ -123,6 +123,21 @@ for (const kind of databaseKinds()) {
       );
     });
 
+    test("X-MinLimit-Remaining: 0 lasts until Xero's counted calls age out, not a minute after the answer", async () => {
+      // Xero's minute rolls: three calls at 0 ms, a fourth at 600 ms answered "0 left". The first
+      // calls leave Xero's window at 1,000 ms, so a call may go then, not at 1,600 ms.
+      const tenant = randomUUID();
+      const l = limiter({ limits: { perMinute: 100 }, minuteMs: 1_000, maxWaitMs: 5_000 });
+      const started = Date.now();
+      for (let i = 0; i < 3; i++) await (await l.acquire(tenant)).release();
+      await new Promise((r) => setTimeout(r, 600 - (Date.now() - started)));
+      await (await l.acquire(tenant)).release({ headers: { 'X-MinLimit-Remaining': '0' } });
+      await (await l.acquire(tenant)).release();
+      const waited = Date.now() - started;
+      assert.ok(waited >= 950, `went at ${waited} ms, before Xero's count had room`);
+      assert.ok(waited < 1_450, `went at ${waited} ms: held until a minute after the answer`);
+    });
+
     test('a permit never released (killed worker) frees its slot when the lease ends', async () => {
       const tenant = randomUUID();
       const l = limiter({ limits: { concurrent: 1 }, leaseMs: 300, maxWaitMs: 3_000 });

@@ -133,6 +133,8 @@ export const measureLimits: Measure = async (stack, params) => {
         callsPerOrder: calls.length / Math.max(1, done.doneAt.size),
         rateLimited429: calls.length - counted,
         calls: callBreakdown(calls),
+        // The backlog's counted calls in each minute from its start: 60 each is the limit spent in full.
+        callsPerMinute: callsPerWindow(calls, startedAtMs, minuteMs),
         limiterWaits: waitsSince(waitsBefore, await limiterWaitCounts()),
         live: {
           sent: liveResult.sent,
@@ -167,4 +169,16 @@ async function liveTimeSpent(client: Parameters<typeof timeSpent>[0], accountId:
     workflowTaskRun: summary((t) => t.workflowTaskRunMs),
     activityRun: summary((t) => t.activityRunMs),
   };
+}
+
+function callsPerWindow(calls: Array<{ at: string; status: number }>, fromMs: number, windowMs: number): number[] {
+  const counts: number[] = [];
+  for (const c of calls) {
+    if (c.status === 429) continue;
+    const i = Math.floor((Date.parse(c.at) - fromMs) / windowMs);
+    if (i < 0) continue;
+    while (counts.length <= i) counts.push(0);
+    counts[i]!++;
+  }
+  return counts;
 }

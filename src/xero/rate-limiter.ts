@@ -225,6 +225,7 @@ export function createRateLimiter(opts: RateLimiterOptions): RateLimiter {
         day_oldest: Date | null;
         in_flight: string;
         since_observed: string;
+        aged_since_observed: string;
       }>`
         with l as (select * from xero_rate_limits where tenant_id = ${tenantId}),
         al as (select * from xero_app_rate_limits where app = ${app}),
@@ -250,7 +251,11 @@ export function createRateLimiter(opts: RateLimiterOptions): RateLimiter {
           count(*) as day_count,
           min(started_at) as day_oldest,
           count(*) filter (where finished_at is null and lease_expires_at > clock_timestamp()) as in_flight,
-          count(*) filter (where started_at > (select observed_at from l)) as since_observed
+          count(*) filter (where started_at > (select observed_at from l)) as since_observed,
+          count(*) filter (
+            where started_at > (select observed_at from l) - ${minuteMs} * interval '1 millisecond'
+              and finished_at <= clock_timestamp() - ${minuteMs} * interval '1 millisecond'
+          ) as aged_since_observed
         from c`.execute(trx);
       const r = rows[0]!;
       const now = new Date(r.now).getTime();
@@ -264,8 +269,18 @@ export function createRateLimiter(opts: RateLimiterOptions): RateLimiter {
         decisions.push({ waitMs: at(r.day_oldest) + dayMs - now, reason: 'day' });
       // Xero's own count wins when it is lower than ours (another app install, a restarted table).
       const observed = r.observed_at ? at(r.observed_at) : undefined;
+      // Xero's minute rolls too: the calls it counted then that have aged out since are room again,
+      // so a burst that left 0 resumes as its first calls age out, not a minute after its last one.
+      // Xero counts a call when it arrives, after we start it: a call has aged out for certain a
+      // minute after its answer came back (finished_at), and not before.
       const since = Number(r.since_observed);
-      if (observed !== undefined && r.min_remaining !== null && now - observed < minuteMs && since >= r.min_remaining) {
+      const aged = Number(r.aged_since_observed);
+      if (
+        observed !== undefined &&
+        r.min_remaining !== null &&
+        now - observed < minuteMs &&
+        since >= r.min_remaining + aged
+      ) {
         decisions.push({
           waitMs: Math.max(pollMs, Math.min(observed + minuteMs, at(r.minute_oldest) + minuteMs) - now),
           reason: 'minute',
