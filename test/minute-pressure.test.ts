@@ -2,13 +2,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createMinutePressure, minuteRemaining } from '../src/xero/minute-pressure';
 
-// Xero's 60 a minute: busy when 10 or fewer are left, or when a sixth (10) is used and another 5
+// Xero's 60 a minute: busy when 20 or fewer are left, or when a sixth (10) is used and another 5
 // went within the hold (10 s here): a burst. A steady use of the minute is not held.
 const cases: Array<[string, Array<[number, number | undefined]>, number, boolean]> = [
   ['never heard from: quiet', [], 0, false],
   ['59 left: quiet', [[0, 59]], 1, false],
-  ['11 left on the only answer: a steady use, quiet', [[0, 11]], 1, false],
-  ['10 left: nearly out, busy', [[0, 10]], 1, true],
+  ['21 left on the only answer: a steady use, quiet', [[0, 21]], 1, false],
+  ['20 left: nearly out, busy', [[0, 20]], 1, true],
   ['0 left (a minute 429): busy', [[0, 0]], 1, true],
   [
     'a burst: 59 then 50 left within the hold: busy',
@@ -57,11 +57,11 @@ const cases: Array<[string, Array<[number, number | undefined]>, number, boolean
     3_001,
     false,
   ],
-  ['nearly out, then the hold passes with no answer: quiet again', [[0, 10]], 10_001, false],
+  ['nearly out, then the hold passes with no answer: quiet again', [[0, 20]], 10_001, false],
   [
     'nearly out, then a later answer with room: quiet',
     [
-      [0, 10],
+      [0, 20],
       [500, 55],
     ],
     600,

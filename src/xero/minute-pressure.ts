@@ -5,7 +5,7 @@ import { numericHeader } from './rate-limiter';
  *
  * Half-empty batches are what run a burst into the limit: a burst's first minute goes on a create
  * request per handful of orders. So an organisation on course for its limit has its batched writes
- * wait a little for company (gateway.ts): one nearly out of its minute (a sixth or less left), or
+ * wait a little for company (gateway.ts): one nearly out of its minute (a third or less left), or
  * one that has used a sixth of it and spent another twelfth within the hold (a burst). An
  * organisation using a steady part of its minute, however large, is not held: its calls go at
  * once, as the limit allows them. What Xero said ages out after the hold: an organisation quiet
@@ -22,6 +22,7 @@ export function createMinutePressure(opts: MinutePressureOptions) {
   const now = opts.now ?? Date.now;
   const freshMs = opts.holdMs;
   const sixth = Math.max(1, Math.floor(opts.perMinute / 6));
+  const nearlyOut = Math.max(1, Math.floor(opts.perMinute / 3));
   const usedASixth = opts.perMinute - sixth;
   const burst = Math.max(1, Math.floor(sixth / 2));
   /** Each organisation's answers within the hold, oldest first. */
@@ -48,7 +49,7 @@ export function createMinutePressure(opts: MinutePressureOptions) {
       const answers = fresh(key);
       if (!answers) return false;
       const last = answers[answers.length - 1]!.remaining;
-      if (last <= sixth) return true;
+      if (last <= nearlyOut) return true;
       if (last > usedASixth) return false;
       return Math.max(...answers.map((a) => a.remaining)) - last >= burst;
     },
