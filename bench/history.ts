@@ -8,6 +8,12 @@ import type { BareWorkflowInput } from './workflows/bare';
 
 const EventType = temporal.api.enums.v1.EventType;
 
+type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
+
+/** An event's time, epoch ms. */
+const eventMs = (e: HistoryEvent) =>
+  Number(e.eventTime?.seconds ?? 0) * 1000 + Math.round(Number(e.eventTime?.nanos ?? 0) / 1e6);
+
 /** Activities one workflow ran: scheduled ones, and local ones (recorded as markers). */
 export async function countActivities(client: Client, workflowId: string): Promise<BareWorkflowInput> {
   const history = await client.workflow.getHandle(workflowId).fetchHistory();
@@ -48,9 +54,7 @@ export async function explainUnexpected(client: Client, answers: readonly Unexpe
 export async function timeline(client: Client, workflowId: string): Promise<string[]> {
   const history = await client.workflow.getHandle(workflowId).fetchHistory();
   const events = history.events ?? [];
-  const ms = (e: (typeof events)[number]) =>
-    Number(e.eventTime?.seconds ?? 0) * 1000 + Math.round(Number(e.eventTime?.nanos ?? 0) / 1e6);
-  const start = events[0] ? ms(events[0]) : 0;
+  const start = events[0] ? eventMs(events[0]) : 0;
   const names = new Map<string, string>();
   return events.map((e) => {
     const type = (EventType[e.eventType ?? 0] ?? String(e.eventType)).replace('EVENT_TYPE_', '');
@@ -62,7 +66,7 @@ export async function timeline(client: Client, workflowId: string): Promise<stri
       e.activityTaskFailedEventAttributes?.scheduledEventId;
     const what = scheduled?.activityType?.name ?? (of !== undefined && of !== null ? names.get(String(of)) : undefined);
     const attempt = e.activityTaskStartedEventAttributes?.attempt;
-    return `+${ms(e) - start} ${type}${what ? ` ${what}` : ''}${attempt && attempt > 1 ? ` attempt ${attempt}` : ''}`;
+    return `+${eventMs(e) - start} ${type}${what ? ` ${what}` : ''}${attempt && attempt > 1 ? ` attempt ${attempt}` : ''}`;
   });
 }
 
@@ -74,10 +78,8 @@ export async function timeline(client: Client, workflowId: string): Promise<stri
 export async function timeSpent(client: Client, workflowId: string) {
   const history = await client.workflow.getHandle(workflowId).fetchHistory();
   const events = history.events ?? [];
-  const ms = (e: (typeof events)[number]) =>
-    Number(e.eventTime?.seconds ?? 0) * 1000 + Math.round(Number(e.eventTime?.nanos ?? 0) / 1e6);
-  const at = new Map(events.map((e) => [String(e.eventId), ms(e)]));
-  const since = (id: unknown, e: (typeof events)[number]) => ms(e) - (at.get(String(id)) ?? ms(e));
+  const at = new Map(events.map((e) => [String(e.eventId), eventMs(e)]));
+  const since = (id: unknown, e: (typeof events)[number]) => eventMs(e) - (at.get(String(id)) ?? eventMs(e));
   let workflowTaskQueuedMs = 0;
   let workflowTaskRunMs = 0;
   let activityRunMs = 0;

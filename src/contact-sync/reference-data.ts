@@ -73,11 +73,5 @@ export async function readStoredReferenceData(
   accountId: string,
   kind: ReferenceDataKind,
 ): Promise<unknown[] | undefined> {
-  const row = await db
-    .selectFrom('xero_reference_data')
-    .select('items')
-    .where('account_id', '=', accountId)
-    .where('kind', '=', kind)
-    .executeTakeFirst();
-  return row?.items;
+  return (await readStoredReferenceLists(db, accountId, [kind])).get(kind);
 }
