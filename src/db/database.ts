@@ -59,9 +59,15 @@ export function openDatabase(target: DatabaseTarget, opts: { log?: Logger } = {}
   return { db, kind: target.kind, close: () => db.destroy() };
 }
 
-/** A catalogue query's error naming another schema (or one of its relations): dropped meanwhile. */
-function droppedMeanwhile(error: unknown, ours: string | undefined): boolean {
+/**
+ * A catalogue query's error naming another schema (or one of its relations): dropped meanwhile. A
+ * column of a relation dropped meanwhile (`pg_get_serial_sequence` in that query) is named without
+ * its schema: taken as the same race, since a migration of ours that names a missing column fails
+ * the same way on every try and is still reported.
+ */
+export function droppedMeanwhile(error: unknown, ours: string | undefined): boolean {
   const message = (error as Error | undefined)?.message ?? '';
+  if (/column "[^"]+" of relation "[^"]+" does not exist/.test(message)) return true;
   const named = /schema "([^"]+)" does not exist|relation "([^".]+)\.[^"]+" does not exist/.exec(message);
   const schema = named?.[1] ?? named?.[2];
   return !!schema && schema !== (ours ?? 'public');
